@@ -1,0 +1,267 @@
+"""Recursive-descent parser: tokens -> frozen condition AST.
+
+Grammar (keywords are case-insensitive)::
+
+    or     := and ('|' and)*
+    and    := not ('&' not)*
+    not    := '~' not | atom
+    atom   := '(' or ')' | phrase [CMP NUMBER]
+    phrase := 'true' | 'false' | 'every' span ['based on' ...] | period [window] | ...
+
+Each phrase form has one small method below; ``_PHRASES`` maps a phrase's first word to
+it. A phrase the built-in language does not know is tried against the custom conditions
+(regular expressions over the phrase's text) before it is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tui_sched.conditions.base import All, AlwaysFalse, AlwaysTrue, Any_, Condition, Not
+from tui_sched.conditions.lexer import Tok, Token, tokenize
+from tui_sched.conditions.periods import WORD_UNITS, Every, Period, TimeOf
+from tui_sched.conditions.status import DEPEND_VERBS, After, Verb
+from tui_sched.conditions.windows import VALUE_HINT, WEEKDAYS, Kind, Unit, Window, parse_value
+from tui_sched.errors import ConditionSyntaxError, ConfigError, suggest
+from tui_sched.timespan import parse_span
+
+#: Custom conditions: syntax (a regular expression, or a bare name for call syntax
+#: ``name(args)``) -> function. See ``tui_sched.conditions.custom``.
+CustomMap = Mapping[str, Callable[..., Any]]
+
+_TERMINATORS = (Tok.AND, Tok.OR, Tok.RPAREN, Tok.EOF)
+_WINDOW_WORDS = ("between", "after", "before", "starting", "on", "at")
+
+
+def parse_condition(text: str, custom: CustomMap | None = None) -> Condition:
+    """Parse a condition string into its AST.
+
+    Args:
+        text: The condition, e.g. ``"daily between 10:00 and 12:00 & ~running"``.
+        custom: Custom conditions by syntax (``@app.cond``), tried for unknown phrases.
+
+    Returns:
+        The condition; ``str()`` of it is the canonical form of ``text``.
+
+    Raises:
+        ConditionSyntaxError: ``text`` is not a condition; the error has the position,
+            what was expected and, for a misspelt word, the nearest valid one.
+
+    >>> str(parse_condition("Daily  &  after task 'fetch'"))
+    "daily & after task 'fetch'"
+    """
+    return _Parser(text, custom or {}).parse()
+
+
+class _Parser:
+    def __init__(self, text: str, custom: CustomMap) -> None:
+        self.text = text
+        self.custom = custom
+        self.tokens = tokenize(text)
+        self.i = 0
+
+    # -- token helpers ---------------------------------------------------------------
+    def peek(self, ahead: int = 0) -> Token:
+        return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        tok = self.peek()
+        self.i = min(self.i + 1, len(self.tokens) - 1)
+        return tok
+
+    def error(
+        self, tok: Token, expected: str, options: tuple[str, ...] = ()
+    ) -> ConditionSyntaxError:
+        hint = None
+        if tok.kind is Tok.WORD and options:
+            near = suggest(tok.word, options, n=1)
+            hint = near[0] if near else None
+        return ConditionSyntaxError(self.text, tok.pos, expected, hint)
+
+    def at_word(self, *words: str) -> bool:
+        tok = self.peek()
+        return tok.kind is Tok.WORD and tok.word in words
+
+    def accept(self, *words: str) -> Token | None:
+        return self.advance() if self.at_word(*words) else None
+
+    def expect(self, *words: str) -> Token:
+        if not self.at_word(*words):
+            raise self.error(self.peek(), " or ".join(repr(w) for w in words), words)
+        return self.advance()
+
+    def expect_kind(self, kind: Tok, expected: str | None = None) -> Token:
+        if self.peek().kind is not kind:
+            raise self.error(self.peek(), expected or kind.value)
+        return self.advance()
+
+    # -- grammar ---------------------------------------------------------------------
+    def parse(self) -> Condition:
+        cond = self.or_()
+        if self.peek().kind is not Tok.EOF:
+            raise self.error(self.peek(), "'&', '|' or the end of the condition")
+        return cond
+
+    def or_(self) -> Condition:
+        items = [self.and_()]
+        while self.peek().kind is Tok.OR:
+            self.advance()
+            items.append(self.and_())
+        return items[0] if len(items) == 1 else Any_.of(*items)
+
+    def and_(self) -> Condition:
+        items = [self.not_()]
+        while self.peek().kind is Tok.AND:
+            self.advance()
+            items.append(self.not_())
+        return items[0] if len(items) == 1 else All.of(*items)
+
+    def not_(self) -> Condition:
+        if self.peek().kind is Tok.NOT:
+            self.advance()
+            return Not(self.not_())
+        return self.atom()
+
+    def atom(self) -> Condition:
+        tok = self.peek()
+        if tok.kind is Tok.LPAREN:
+            self.advance()
+            cond = self.or_()
+            self.expect_kind(Tok.RPAREN, "')' to close the '(' at "
+                             f"position {tok.pos}")
+            return cond
+        return self.phrase()
+
+    def phrase(self) -> Condition:
+        start = self.i
+        try:
+            cond = self.builtin_phrase()
+            if self.peek().kind not in _TERMINATORS:
+                raise self.error(self.peek(), "'&', '|', ')' or the end of the condition")
+            return cond
+        except ConditionSyntaxError:
+            self.i = start
+            custom = self.custom_phrase()
+            if custom is None:
+                raise
+            return custom
+
+    def builtin_phrase(self) -> Condition:
+        tok = self.peek()
+        if tok.kind is not Tok.WORD:
+            raise self.error(tok, "a condition such as 'daily', 'every 10 minutes' or "
+                             "'after task ...'")
+        handler = _PHRASES.get(tok.word)
+        if handler is None:
+            raise self.error(tok, "a condition such as 'daily', 'every 10 minutes' or "
+                             "'after task ...'", START_WORDS)
+        self.advance()
+        return handler(self, tok)
+
+    def custom_phrase(self) -> Condition | None:
+        """Hook for custom conditions (see ``custom.py``); none matched: ``None``."""
+        return None
+
+    # -- pieces ----------------------------------------------------------------------
+    def span(self, what: str = "a time span such as '10 minutes'") -> float:
+        first = self.peek()
+        if first.kind is not Tok.NUMBER:
+            raise self.error(first, what)
+        last = first
+        while self.peek().kind is Tok.NUMBER:
+            last = self.advance()
+            if self.peek().kind is Tok.WORD and _is_unit(self.peek().word):
+                last = self.advance()
+            joiner = self.peek()
+            if (joiner.kind is Tok.COMMA or (joiner.kind is Tok.WORD and joiner.word == "and")) \
+                    and self.peek(1).kind is Tok.NUMBER:
+                self.advance()
+        raw = self.text[first.pos:last.end]
+        try:
+            return parse_span(raw)
+        except ConfigError as exc:
+            raise self.error(first, what) from exc
+
+    def value(self, unit: Unit) -> int:
+        tok = self.advance()
+        try:
+            return parse_value(unit, tok.text)
+        except ValueError as exc:
+            options = tuple(d.lower() for d in WEEKDAYS) if unit == "week" else ()
+            raise self.error(tok, VALUE_HINT.get(unit, "nothing"), options) from exc
+
+    def window(self, unit: Unit) -> Window:
+        """The optional ``between A and B | after A | before B | starting A | on A``."""
+        tok = self.accept(*_WINDOW_WORDS)
+        if tok is None:
+            return Window(unit)
+        if unit == "second":
+            raise self.error(tok, "'&', '|' or the end (a second has no windows)")
+        kind: Kind = "on" if tok.word == "at" else tok.word  # type: ignore[assignment]
+        if kind == "between":
+            start = self.value(unit)
+            self.expect("and")
+            return Window(unit, kind, start, self.value(unit))
+        if kind == "before":
+            return Window(unit, kind, None, self.value(unit))
+        return Window(unit, kind, self.value(unit))
+
+    def task_name(self) -> str:
+        return self.expect_kind(Tok.STRING, "a task name in quotes, e.g. 'fetch'").text
+
+
+def _is_unit(word: str) -> bool:
+    try:
+        parse_span("1" + word)
+    except ConfigError:
+        return False
+    return True
+
+
+# -- phrase handlers: each gets the parser (positioned after the first word) and the word
+def _true(p: _Parser, tok: Token) -> Condition:
+    return AlwaysTrue()
+
+
+def _false(p: _Parser, tok: Token) -> Condition:
+    return AlwaysFalse()
+
+
+def _every(p: _Parser, tok: Token) -> Condition:
+    span = p.span()
+    if p.accept("based"):
+        p.expect("on")
+        based = p.expect("run", "success", "fail", "finish").word
+        return Every(span, based)  # type: ignore[arg-type]
+    return Every(span)
+
+
+def _period(p: _Parser, tok: Token) -> Condition:
+    return Period(p.window(WORD_UNITS[tok.word]))
+
+
+def _time_of(p: _Parser, tok: Token) -> Condition:
+    p.expect("of")
+    unit: Unit = p.expect("minute", "hour", "day", "week", "month").word  # type: ignore[assignment]
+    return TimeOf(p.window(unit))
+
+
+def _after(p: _Parser, tok: Token) -> Condition:
+    p.expect("task")
+    name = p.task_name()
+    verb = p.accept(*DEPEND_VERBS)
+    return After(name, verb.word if verb else "succeeded")  # type: ignore[arg-type]
+
+
+_PHRASES: dict[str, Callable[[_Parser, Token], Condition]] = {
+    "true": _true,
+    "false": _false,
+    "every": _every,
+    "time": _time_of,
+    "after": _after,
+    **{word: _period for word in WORD_UNITS},
+}
+START_WORDS = tuple(_PHRASES)
+
+__all__ = ["CustomMap", "START_WORDS", "Verb", "parse_condition"]

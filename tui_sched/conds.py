@@ -1,0 +1,94 @@
+"""Conditions as objects: the second spelling of the condition language.
+
+Every object here is the same frozen node that parsing the string form gives, so
+``daily.between("10:00", "12:00") == parse_condition("daily between 10:00 and 12:00")``.
+Combine with ``&``, ``|`` and ``~``.
+
+>>> from tui_sched.conds import daily, after_success
+>>> str(daily.after("10:00") & after_success("fetch"))
+"daily after 10:00 & after task 'fetch'"
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tui_sched.conditions.base import All, AlwaysFalse, AlwaysTrue, Any_, Condition
+from tui_sched.conditions.periods import Based, Every, Period, TimeOf
+from tui_sched.conditions.status import After
+from tui_sched.conditions.windows import Window
+from tui_sched.timespan import parse_span
+
+true = AlwaysTrue()
+false = AlwaysFalse()
+
+secondly = Period(Window("second"))
+minutely = Period(Window("minute"))
+hourly = Period(Window("hour"))
+daily = Period(Window("day"))
+weekly = Period(Window("week"))
+monthly = Period(Window("month"))
+
+time_of_minute = TimeOf(Window("minute"))
+time_of_hour = TimeOf(Window("hour"))
+time_of_day = TimeOf(Window("day"))
+time_of_week = TimeOf(Window("week"))
+time_of_month = TimeOf(Window("month"))
+
+
+def every(span: str | float | timedelta, based: Based = "run") -> Every:
+    """True when the task has not started (``based``: succeeded, failed, finished) within
+    ``span`` (``"10 seconds"``, ``"1h 30m"``, a number of seconds or a ``timedelta``)."""
+    if based not in ("run", "success", "fail", "finish"):
+        raise ValueError(f"based must be run, success, fail or finish, not {based!r}")
+    return Every(parse_span(span), based)
+
+
+def after_success(task: str) -> After:
+    """``after task '<task>'``: it succeeded after this task last started."""
+    return After(task, "succeeded")
+
+
+def after_fail(task: str) -> After:
+    """``after task '<task>' failed``."""
+    return After(task, "failed")
+
+
+def after_finish(task: str) -> After:
+    """``after task '<task>' finished`` (success, fail or terminate)."""
+    return After(task, "finished")
+
+
+def after_terminate(task: str) -> After:
+    """``after task '<task>' terminated``."""
+    return After(task, "terminated")
+
+
+def after_all_success(*tasks: str) -> Condition:
+    """``after tasks 'a', 'b'``: every one succeeded after this task last started."""
+    return All.of(*(After(t, "succeeded") for t in tasks))
+
+
+def after_all_fail(*tasks: str) -> Condition:
+    """Every one of ``tasks`` failed after this task last started."""
+    return All.of(*(After(t, "failed") for t in tasks))
+
+
+def after_all_finish(*tasks: str) -> Condition:
+    """Every one of ``tasks`` finished after this task last started."""
+    return All.of(*(After(t, "finished") for t in tasks))
+
+
+def after_any_success(*tasks: str) -> Condition:
+    """``after any tasks 'a', 'b'``: one of them succeeded after this task last started."""
+    return Any_.of(*(After(t, "succeeded") for t in tasks))
+
+
+def after_any_fail(*tasks: str) -> Condition:
+    """One of ``tasks`` failed after this task last started."""
+    return Any_.of(*(After(t, "failed") for t in tasks))
+
+
+def after_any_finish(*tasks: str) -> Condition:
+    """One of ``tasks`` finished after this task last started."""
+    return Any_.of(*(After(t, "finished") for t in tasks))
