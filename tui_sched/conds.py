@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tui_sched.conditions.base import All, AlwaysFalse, AlwaysTrue, Any_, Condition
+from tui_sched.conditions.cron import Cron, CronTime
 from tui_sched.conditions.periods import Based, Every, Period, TimeOf
 from tui_sched.conditions.status import After
 from tui_sched.conditions.windows import Window
@@ -42,6 +43,29 @@ def every(span: str | float | timedelta, based: Based = "run") -> Every:
     if based not in ("run", "success", "fail", "finish"):
         raise ValueError(f"based must be run, success, fail or finish, not {based!r}")
     return Every(parse_span(span), based)
+
+
+def _cron_expr(expr: str | None, fields: dict[str, str]) -> str:
+    if expr is not None:
+        if fields:
+            raise TypeError("give either an expression or fields, not both")
+        return expr
+    names = ("minute", "hour", "day_of_month", "month", "day_of_week")
+    unknown = set(fields) - set(names)
+    if unknown:
+        raise TypeError(f"unknown cron field(s): {', '.join(sorted(unknown))}")
+    return " ".join(fields.get(n, "*") for n in names)
+
+
+def cron(expr: str | None = None, **fields: str) -> Cron:
+    """Once per cron slot: ``cron("*/5 * * * *")``, ``cron("@daily")`` or
+    ``cron(minute="*/5", hour="9-17")`` (missing fields are ``*``)."""
+    return Cron(_cron_expr(expr, fields))
+
+
+def crontime(expr: str | None = None, **fields: str) -> CronTime:
+    """True during each minute the cron expression fires (a pure time window)."""
+    return CronTime(_cron_expr(expr, fields))
 
 
 def after_success(task: str) -> After:

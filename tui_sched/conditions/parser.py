@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tui_sched.conditions.base import All, AlwaysFalse, AlwaysTrue, Any_, Condition, Not
+from tui_sched.conditions.cron import Cron, CronTime
 from tui_sched.conditions.lexer import Tok, Token, tokenize
 from tui_sched.conditions.periods import WORD_UNITS, Every, Period, TimeOf
 from tui_sched.conditions.status import DEPEND_VERBS, After, Verb
@@ -254,12 +255,25 @@ def _after(p: _Parser, tok: Token) -> Condition:
     return After(name, verb.word if verb else "succeeded")  # type: ignore[arg-type]
 
 
+def _cron(p: _Parser, tok: Token) -> Condition:
+    expr = p.peek()
+    if expr.kind not in (Tok.CRON, Tok.STRING):
+        raise p.error(expr, "a cron expression such as '*/5 * * * *' or '@daily'")
+    p.advance()
+    try:
+        return (Cron if tok.word == "cron" else CronTime)(expr.text)
+    except ValueError as exc:
+        raise p.error(expr, f"a valid cron expression ({exc})") from exc
+
+
 _PHRASES: dict[str, Callable[[_Parser, Token], Condition]] = {
     "true": _true,
     "false": _false,
     "every": _every,
     "time": _time_of,
     "after": _after,
+    "cron": _cron,
+    "crontime": _cron,
     **{word: _period for word in WORD_UNITS},
 }
 START_WORDS = tuple(_PHRASES)

@@ -1,0 +1,136 @@
+"""``cron <expr>`` (once per cron slot) and ``crontime <expr>`` (true in the fire minutes).
+
+croniter does the field arithmetic (ranges, steps, lists, names, the Vixie rule that a
+restricted day-of-month and day-of-week match if *either* matches): it is subtle and well
+tested there. We run it over naive local wall time, where it has no DST surprises, and map
+each fire time to an instant with ``to_epoch``, which applies DESIGN §3.2: a fire time in a
+spring gap fires at the first valid instant after it; a repeated time fires once, at its
+first occurrence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from croniter import croniter
+
+from tui_sched.conditions.base import Condition
+from tui_sched.conditions.context import Context
+from tui_sched.conditions.localtime import to_epoch
+
+MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+#: Enough steps to cross any DST overlap of an every-minute expression, and then some.
+_MAX_STEPS = 10_000
+
+
+def normalise(expr: str) -> str:
+    """Collapse whitespace, lower-case a macro; raise ``ValueError`` when invalid."""
+    text = " ".join(expr.split())
+    if text.startswith("@"):
+        text = text.lower()
+        if text not in MACROS:
+            raise ValueError(f"unknown cron macro {text!r}; one of {', '.join(MACROS)}")
+        return text
+    if len(text.split()) != 5 or not croniter.is_valid(text):
+        raise ValueError(f"not a 5-field cron expression: {expr!r}")
+    return text
+
+
+def _naive_base(now: float, tz: tzinfo) -> datetime:
+    """The latest wall-clock time already reached at ``now``.
+
+    In the second pass through an autumn overlap the clock reads an earlier wall time
+    than it already showed once; the fires up to the end of the overlap have happened.
+    """
+    local = datetime.fromtimestamp(now, tz)
+    naive = local.replace(tzinfo=None)
+    if local.fold:
+        first, second = local.replace(fold=0).utcoffset(), local.utcoffset()
+        if first is not None and second is not None:
+            naive += first - second
+    return naive
+
+
+def prev_fire(expr: str, now: float, tz: tzinfo) -> float | None:
+    """The latest fire instant at or before ``now``."""
+    it = croniter(MACROS.get(expr, expr), _naive_base(now, tz) + timedelta(seconds=1))
+    for _ in range(_MAX_STEPS):
+        fire = to_epoch(it.get_prev(datetime), tz)
+        if fire <= now:
+            return fire
+    return None
+
+
+def next_fire(expr: str, now: float, tz: tzinfo) -> float | None:
+    """The first fire instant after ``now``."""
+    base = datetime.fromtimestamp(now, tz).replace(tzinfo=None, microsecond=0)
+    it = croniter(MACROS.get(expr, expr), base)
+    for _ in range(_MAX_STEPS):
+        fire = to_epoch(it.get_next(datetime), tz)
+        if fire > now:
+            return fire  # a repeated wall time maps to its first occurrence: skip those
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Cron(Condition):
+    """``cron */5 * * * *``: the task runs once in each cron slot.
+
+    True when the latest fire time is later than this task's last start. A task that
+    never started waits for the first fire time after the scheduler started (cron is a
+    clock, unlike ``daily``, which is a period; catching up missed slots is the
+    engine's misfire policy).
+
+    Attributes:
+        expr: The normalised expression (five fields or an ``@macro``).
+    """
+
+    expr: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "expr", normalise(self.expr))
+
+    def evaluate(self, ctx: Context) -> bool:
+        fire = prev_fire(self.expr, ctx.now, ctx.tz)
+        if fire is None:
+            return False
+        last = ctx.self_status().last_start
+        return fire >= ctx.scheduler_started if last is None else last < fire
+
+    def next_change(self, ctx: Context) -> float | None:
+        return next_fire(self.expr, ctx.now, ctx.tz)
+
+    def __str__(self) -> str:
+        return f"cron {self.expr}"
+
+
+@dataclass(frozen=True, slots=True)
+class CronTime(Condition):
+    """``crontime 0 10 * * 1-5``: a pure window, true during each fire minute."""
+
+    expr: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "expr", normalise(self.expr))
+
+    def evaluate(self, ctx: Context) -> bool:
+        fire = prev_fire(self.expr, ctx.now, ctx.tz)
+        return fire is not None and ctx.now < fire + 60
+
+    def next_change(self, ctx: Context) -> float | None:
+        fire = prev_fire(self.expr, ctx.now, ctx.tz)
+        if fire is not None and ctx.now < fire + 60:
+            return fire + 60
+        return next_fire(self.expr, ctx.now, ctx.tz)
+
+    def __str__(self) -> str:
+        return f"crontime {self.expr}"
