@@ -1,0 +1,151 @@
+"""``App``: where task modules declare their tasks.
+
+>>> from tui_sched import App
+>>> app = App(state_dir=None)
+>>> @app.task("daily")
+... def do_things():
+...     ...
+>>> app.session["do_things"].condition_text
+'daily'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar, overload
+
+from tui_sched.config import SchedulerConfig
+from tui_sched.engine.session import Session
+from tui_sched.tasks.factory import caller_file
+from tui_sched.tasks.task import TASK_NAME_ATTR, Task
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_DEFAULT_STATE = ".tui-sched"
+
+
+class App:
+    """A set of tasks, its session, and a way to run them headless.
+
+    Creating an ``App`` creates no global state. A module may hold several; the loader
+    collects the tasks of every ``App`` it finds.
+
+    Args:
+        state_dir: Where ``app.run()`` keeps history and the instance lock (default
+            ``.tui-sched`` in the working directory; ``None``: in memory only).
+        config: Scheduler settings (a ``SchedulerConfig`` or a dict of its fields).
+        **settings: Scheduler settings as keyword arguments (``timezone="UTC"`` ...).
+    """
+
+    def __init__(
+        self,
+        state_dir: str | os.PathLike[str] | None = _DEFAULT_STATE,
+        *,
+        config: SchedulerConfig | dict[str, Any] | None = None,
+        **settings: Any,
+    ) -> None:
+        if isinstance(config, dict):
+            config = SchedulerConfig(**config, **settings)
+        elif config is None:
+            config = SchedulerConfig(**settings)
+        elif settings:
+            config = config.model_copy(update=settings)
+        self.config: SchedulerConfig = config
+        self.state_dir = None if state_dir is None else Path(state_dir)
+        self._session = Session()
+
+    @property
+    def session(self) -> Session:
+        """The session holding this app's tasks (the shared one once a loader adopts it)."""
+        return self._session
+
+    def _adopt(self, session: Session) -> None:
+        """Point this app at the combined session of a folder of modules."""
+        self._session = session
+
+    @overload
+    def task(self, start_cond: F) -> F: ...
+
+    @overload
+    def task(self, start_cond: Any = None, **kwargs: Any) -> Any: ...
+
+    def task(self, start_cond: Any = None, **kwargs: Any) -> Any:
+        """Create a task, or return a decorator that makes the function a task.
+
+        With ``func=``, ``command=``, ``code=`` or ``func_name=`` (and ``path=``) the task
+        is created and returned; otherwise a decorator is returned that creates it from
+        the decorated function and returns the function unchanged.
+
+        Args:
+            start_cond: A condition string (``"daily"``) or object; ``None`` means the
+                task runs only when forced.
+            **kwargs: ``name``, ``execution``, ``timeout``, ``priority``, ``disabled``,
+                ``force_run``, ``parameters``, ``end_cond``, ``multilaunch``,
+                ``retries``, ``retry_delay``, and the target arguments above.
+
+        Raises:
+            TaskDefinitionError: An invalid option (naming task and option).
+            DuplicateTaskError: The name is taken in this session.
+        """
+        origin = caller_file()
+        if callable(start_cond) and not _is_condition(start_cond):
+            # Bare @app.task without parentheses.
+            return self._decorate(None, origin, kwargs)(start_cond)
+        if any(kwargs.get(k) is not None for k in ("func", "command", "code", "func_name")):
+            return self._session.create_task(start_cond, origin=origin, **kwargs)
+        return self._decorate(start_cond, origin, kwargs)
+
+    def _decorate(self, start_cond: Any, origin: str | None, kwargs: dict[str, Any]) -> Callable[[F], F]:
+        def decorator(func: F) -> F:
+            task = self._session.create_task(start_cond, origin=origin, func=func, **kwargs)
+            try:
+                setattr(func, TASK_NAME_ATTR, task.name)
+            except (AttributeError, TypeError):  # builtins and the like
+                pass
+            return func
+
+        return decorator
+
+    def cond(self, syntax: str) -> Callable[[F], F]:
+        """Register a function as a condition usable by name in condition strings.
+
+        >>> app = App(state_dir=None)
+        >>> @app.cond("is foo")
+        ... def is_foo():
+        ...     return True
+        """
+
+        def decorator(func: F) -> F:
+            self._session.register_condition(syntax, func)
+            return func
+
+        return decorator
+
+    def params(self, **values: Any) -> None:
+        """Set session parameters (read by ``Arg("key")``)."""
+        self._session.params(**values)
+
+    def run(self) -> None:
+        """Run this app's tasks headless until SIGINT/SIGTERM or ``session.shutdown()``.
+
+        Log lines go to stdout. ``session.restart()`` restarts the engine in place.
+        """
+        from tui_sched.executors.worker_env import in_worker
+
+        if in_worker():
+            return  # a process worker imported a script that calls app.run() unguarded
+        from tui_sched.headless import run_app
+
+        run_app(self)
+
+    def get_task(self, name: str) -> Task:
+        """The task named ``name`` (same as ``app.session[name]``)."""
+        return self._session[name]
+
+
+def _is_condition(obj: Any) -> bool:
+    from tui_sched.conditions.base import Condition
+
+    return isinstance(obj, Condition)

@@ -1,0 +1,225 @@
+"""The composition root: ``tui-sched [run|check|list|history] ...``.
+
+Builds configuration, store, executors and engine, then runs headless or the TUI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tui_sched.config import AppConfig, load_config
+from tui_sched.errors import TuiSchedError
+from tui_sched.statedir import HISTORY_FILE, InstanceLock, default_state_dir
+
+COMMANDS = ("run", "check", "list", "history", "ui")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tui-sched",
+        description="A condition-driven task scheduler with a terminal UI.",
+        epilog="Without a command, starts the terminal UI on TASKS_DIR (default ./tasks).",
+    )
+    sub = p.add_subparsers(dest="command")
+
+    def common(sp: argparse.ArgumentParser, tasks_dir: bool = True) -> None:
+        if tasks_dir:
+            sp.add_argument("tasks_dir", nargs="?", default=None, metavar="TASKS_DIR",
+                            help="folder of task modules (default: ./tasks)")
+        sp.add_argument("--state", metavar="DIR", default=None,
+                        help="state folder (default: .tui-sched beside TASKS_DIR)")
+
+    for name, help_ in (("ui", "the terminal UI (the default)"),
+                        ("run", "run headless; log lines to stdout"),
+                        ("check", "load and validate every module; non-zero exit on errors")):
+        sp = sub.add_parser(name, help=help_)
+        common(sp)
+        sp.add_argument("--insecure-permissions", action="store_true", default=None,
+                        help="load modules even if other users can write them")
+        sp.add_argument("--timezone", default=None, help="IANA time zone for conditions")
+    sp = sub.add_parser("list", help="tasks known to the store")
+    common(sp)
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+    sp = sub.add_parser("history", help="run history, newest first")
+    sp.add_argument("task", nargs="?", default=None, help="only this task")
+    common(sp, tasks_dir=False)
+    sp.add_argument("--tasks-dir", dest="tasks_dir", default=None)
+    sp.add_argument("--limit", type=int, default=50)
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+    return p
+
+
+def _config(args: argparse.Namespace) -> AppConfig:
+    flags: dict[str, Any] = {"state_dir": args.state,
+                             "insecure_permissions": getattr(args, "insecure_permissions", None)}
+    tz = getattr(args, "timezone", None)
+    cfg = load_config(args.tasks_dir, flags)
+    if tz:
+        cfg = cfg.model_copy(update={"scheduler": cfg.scheduler.model_copy(update={"timezone": tz})})
+    return cfg
+
+
+def _state_dir(cfg: AppConfig) -> Path:
+    return Path(cfg.state_dir) if cfg.state_dir else default_state_dir(cfg.tasks_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``tui-sched`` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv = ["ui", *argv]
+    args = _parser().parse_args(argv)
+    try:
+        cfg = _config(args)
+        if args.command == "check":
+            return cmd_check(cfg)
+        if args.command == "list":
+            return cmd_list(cfg, args.json)
+        if args.command == "history":
+            return cmd_history(cfg, args.task, args.limit, args.json)
+        if args.command == "run":
+            return cmd_run(cfg)
+        return cmd_ui(cfg)
+    except TuiSchedError as exc:
+        print(f"tui-sched: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_check(cfg: AppConfig) -> int:
+    """Load every module, parse every condition, report every error."""
+    from tui_sched.reload.loader import load_folder
+
+    report = load_folder(cfg.tasks_dir, insecure=cfg.insecure_permissions)
+    for err in report.errors:
+        print(f"error: {err}", file=sys.stderr)
+    tasks = report.session.tasks
+    print(f"{len(report.modules)} module(s), {len(tasks)} task(s), {len(report.errors)} error(s)")
+    for task in tasks:
+        print(f"  {task.name}: {task.condition_text or '(forced only)'} [{task.execution}]")
+    return 1 if report.errors else 0
+
+
+def build_folder(cfg: AppConfig) -> Any:
+    """A builder that (re)loads the tasks folder and opens the store for each start."""
+    from tui_sched.engine.events import EngineError
+    from tui_sched.headless import open_store
+    from tui_sched.reload.loader import load_folder
+
+    state = _state_dir(cfg)
+
+    def build(bus: Any = None) -> tuple[Any, Any]:
+        report = load_folder(cfg.tasks_dir, insecure=cfg.insecure_permissions)
+        for err in report.errors:
+            if bus is not None:
+                import time
+
+                bus.publish(EngineError(time.time(), str(err), err.traceback or None))
+            else:
+                print(f"error: {err}", file=sys.stderr)
+        return report.session, open_store(state)
+
+    return build
+
+
+def cmd_run(cfg: AppConfig) -> int:
+    """Run headless until a signal or ``session.shutdown()``."""
+    from tui_sched.headless import run_headless
+
+    lock = InstanceLock(_state_dir(cfg))
+    lock.acquire()
+    try:
+        return run_headless(build_folder(cfg), cfg.scheduler)
+    finally:
+        lock.release()
+
+
+def cmd_ui(cfg: AppConfig) -> int:
+    """The terminal UI (headless until the TUI lands)."""
+    try:
+        from tui_sched.tui.app import run_tui
+    except ImportError:
+        return cmd_run(cfg)
+    lock = InstanceLock(_state_dir(cfg))
+    lock.acquire()
+    try:
+        return run_tui(build_folder(cfg), cfg)
+    finally:
+        lock.release()
+
+
+def _open_readonly(cfg: AppConfig) -> Any:
+    from tui_sched.store.sqlite import SqliteRunStore
+
+    path = _state_dir(cfg) / HISTORY_FILE
+    if not path.exists():
+        return None
+    return SqliteRunStore.open_readonly(path)
+
+
+def _iso(ts: float | None, tz: Any) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, tz).isoformat()
+
+
+def cmd_list(cfg: AppConfig, as_json: bool) -> int:
+    """Tasks and their last outcome, from the store."""
+    store = _open_readonly(cfg)
+    rows: list[dict[str, Any]] = []
+    if store is not None:
+        try:
+            for info in store.tasks():
+                last = store.history(info.name, limit=1)
+                rows.append({
+                    "name": info.name, "condition": info.condition, "execution": info.execution,
+                    "disabled": info.disabled, "module": info.module,
+                    "last_outcome": str(last[0].outcome) if last and last[0].outcome else None,
+                })
+        finally:
+            store.close()
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no tasks recorded yet (run the scheduler first)")
+    for r in rows:
+        flag = " [disabled]" if r["disabled"] else ""
+        print(f"{r['name']:<30} {r['execution']:<8} {r['last_outcome'] or '-':<10} "
+              f"{r['condition'] or '(forced only)'}{flag}")
+    return 0
+
+
+def cmd_history(cfg: AppConfig, task: str | None, limit: int, as_json: bool) -> int:
+    """Run history, newest first."""
+    from tui_sched.engine.timezone import resolve_timezone
+
+    tz = resolve_timezone(cfg.scheduler.timezone)
+    store = _open_readonly(cfg)
+    runs = []
+    if store is not None:
+        try:
+            runs = store.history(task, limit=limit)
+        finally:
+            store.close()
+    rows = [{
+        "id": r.id, "task": r.task, "trigger": str(r.trigger),
+        "outcome": None if r.outcome is None else str(r.outcome),
+        "start": _iso(r.start, tz), "end": _iso(r.end, tz),
+        "duration": None if r.duration is None else round(r.duration, 6),
+        "error": r.error, "attempt": r.attempt,
+    } for r in runs]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        dur = "" if r["duration"] is None else f"{r['duration']:.3f}s"
+        err = f"  {r['error'].splitlines()[0]}" if r["error"] else ""
+        print(f"{r['start']}  {r['task']:<24} {r['trigger']:<9} {r['outcome'] or 'running':<9} {dur:>9}{err}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

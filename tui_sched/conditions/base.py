@@ -1,0 +1,175 @@
+"""The condition node interface and the logical combinators.
+
+Every condition is a frozen, hashable value with three duties:
+
+* ``evaluate(ctx)``: its truth now;
+* ``next_change(ctx)``: the earliest instant after ``ctx.now`` at which its truth may
+  change *by the passage of time alone* (``None``: only a run event can change it). The
+  engine sleeps until the earliest of these instead of polling;
+* ``task_refs()``: the other tasks whose runs it reads, so the engine re-evaluates it
+  only when one of those tasks starts or finishes (a task's own runs always count).
+
+``str(cond)`` is the canonical string form; parsing it gives an equal condition.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+from tui_sched.conditions.context import Context
+
+
+def earliest(*times: float | None) -> float | None:
+    """The smallest of the given instants, ignoring ``None``."""
+    present = [t for t in times if t is not None]
+    return min(present) if present else None
+
+
+class Condition(ABC):
+    """Base of every condition node."""
+
+    __slots__ = ()
+
+    #: Binding strength in the string form; atoms bind tightest.
+    precedence: ClassVar[int] = 100
+
+    @abstractmethod
+    def evaluate(self, ctx: Context) -> bool:
+        """Whether the condition holds at ``ctx.now``."""
+
+    def next_change(self, ctx: Context) -> float | None:
+        """Earliest instant after ``ctx.now`` at which the truth may change by time alone."""
+        return None
+
+    def task_refs(self) -> frozenset[str]:
+        """Names of other tasks whose runs this condition reads."""
+        refs: frozenset[str] = frozenset()
+        for child in self.children():
+            refs |= child.task_refs()
+        return refs
+
+    def children(self) -> tuple[Condition, ...]:
+        """Sub-conditions (for the explanation tree)."""
+        return ()
+
+    def __and__(self, other: Condition) -> Condition:
+        return All.of(self, other)
+
+    def __or__(self, other: Condition) -> Condition:
+        return Any_.of(self, other)
+
+    def __invert__(self) -> Condition:
+        return Not(self)
+
+    def __bool__(self) -> bool:
+        # A condition object in an `if` is almost always a bug (`a and b` instead of `a & b`).
+        raise TypeError("use & | ~ to combine conditions, not and/or/not")
+
+    @abstractmethod
+    def __str__(self) -> str:
+        """The canonical string form."""
+
+
+def _wrap(child: Condition, parent_precedence: int) -> str:
+    text = str(child)
+    return f"({text})" if child.precedence <= parent_precedence else text
+
+
+@dataclass(frozen=True, slots=True)
+class AlwaysTrue(Condition):
+    """``true``: always holds."""
+
+    def evaluate(self, ctx: Context) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return "true"
+
+
+@dataclass(frozen=True, slots=True)
+class AlwaysFalse(Condition):
+    """``false``: never holds."""
+
+    def evaluate(self, ctx: Context) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return "false"
+
+
+@dataclass(frozen=True, slots=True)
+class All(Condition):
+    """``a & b & ...``: all hold."""
+
+    items: tuple[Condition, ...]
+    precedence: ClassVar[int] = 20
+
+    @classmethod
+    def of(cls, *conds: Condition) -> Condition:
+        """Flatten nested ``All`` nodes so ``a & b & c`` is one node."""
+        items: list[Condition] = []
+        for c in conds:
+            items.extend(c.items if isinstance(c, All) else (c,))
+        return cls(tuple(items))
+
+    def evaluate(self, ctx: Context) -> bool:
+        return all(c.evaluate(ctx) for c in self.items)
+
+    def next_change(self, ctx: Context) -> float | None:
+        return earliest(*(c.next_change(ctx) for c in self.items))
+
+    def children(self) -> tuple[Condition, ...]:
+        return self.items
+
+    def __str__(self) -> str:
+        return " & ".join(_wrap(c, self.precedence) for c in self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class Any_(Condition):
+    """``a | b | ...``: at least one holds."""
+
+    items: tuple[Condition, ...]
+    precedence: ClassVar[int] = 10
+
+    @classmethod
+    def of(cls, *conds: Condition) -> Condition:
+        """Flatten nested ``Any_`` nodes so ``a | b | c`` is one node."""
+        items: list[Condition] = []
+        for c in conds:
+            items.extend(c.items if isinstance(c, Any_) else (c,))
+        return cls(tuple(items))
+
+    def evaluate(self, ctx: Context) -> bool:
+        return any(c.evaluate(ctx) for c in self.items)
+
+    def next_change(self, ctx: Context) -> float | None:
+        return earliest(*(c.next_change(ctx) for c in self.items))
+
+    def children(self) -> tuple[Condition, ...]:
+        return self.items
+
+    def __str__(self) -> str:
+        return " | ".join(_wrap(c, self.precedence) for c in self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Condition):
+    """``~a``: ``a`` does not hold."""
+
+    item: Condition
+    precedence: ClassVar[int] = 30
+
+    def evaluate(self, ctx: Context) -> bool:
+        return not self.item.evaluate(ctx)
+
+    def next_change(self, ctx: Context) -> float | None:
+        return self.item.next_change(ctx)
+
+    def children(self) -> tuple[Condition, ...]:
+        return (self.item,)
+
+    def __str__(self) -> str:
+        return "~" + _wrap(self.item, self.precedence - 1)

@@ -1,0 +1,124 @@
+"""Configuration, validated with pydantic: flags, then ``TUI_SCHED_*`` variables, then
+``[tool.tui-sched]`` in ``pyproject.toml`` or ``tui-sched.toml`` beside the tasks folder."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tui_sched.errors import ConfigError
+from tui_sched.timespan import parse_span
+
+
+class SchedulerConfig(BaseModel):
+    """Settings of one scheduler session."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: str | None = None
+    """IANA zone conditions are evaluated in (default: the system's)."""
+    shutdown_timeout: float = 30.0
+    """Seconds running tasks get to finish at shutdown before they are terminated."""
+    termination_grace: float = 2.0
+    """Seconds a terminated run gets to stop before it is killed or abandoned."""
+    poll_interval: float = 1.0
+    """How often conditions that cannot predict their next change are re-checked."""
+    default_execution: Literal["main", "async", "thread", "process"] = "thread"
+    """Execution of plain functions that do not say (coroutines default to async)."""
+    process_workers: int | None = Field(default=None, ge=1)
+    """Size of the warm process pool (default: the number of CPUs, at least 2)."""
+    env: str | None = None
+    """The environment name read by ``env 'prod'`` conditions."""
+    keep_runs: int | None = Field(default=10_000, ge=1)
+    """Runs kept per task in the history (``None``: all)."""
+    keep_days: float | None = Field(default=365.0, gt=0)
+    """Days of history kept (``None``: forever)."""
+    output_tail: int = Field(default=4096, ge=0)
+    """Characters of each run's output kept in its history row."""
+
+    @field_validator("shutdown_timeout", "termination_grace", "poll_interval", mode="before")
+    @classmethod
+    def _span(cls, value: Any) -> float:
+        try:
+            return parse_span(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class AppConfig(BaseModel):
+    """Everything configurable from files, environment and flags."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tasks_dir: str = "tasks"
+    """The folder of task modules."""
+    state_dir: str | None = None
+    """Where history and the lock live (default: ``.tui-sched`` beside the tasks folder)."""
+    insecure_permissions: bool = False
+    """Load task modules even if others can write them (not recommended)."""
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+
+
+_ENV_PREFIX = "TUI_SCHED_"
+
+
+def _from_env() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    sched_fields = set(SchedulerConfig.model_fields)
+    for key, value in os.environ.items():
+        if not key.startswith(_ENV_PREFIX) or key == "TUI_SCHED_WORKER":
+            continue
+        name = key[len(_ENV_PREFIX):].lower()
+        if name in sched_fields:
+            out.setdefault("scheduler", {})[name] = value
+        elif name in AppConfig.model_fields:
+            out[name] = value
+    return out
+
+
+def _from_files(folder: Path) -> tuple[dict[str, Any], str | None]:
+    for candidate in (folder / "tui-sched.toml", folder / "pyproject.toml"):
+        if not candidate.is_file():
+            continue
+        try:
+            data = tomllib.loads(candidate.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{candidate}: {exc}") from None
+        if candidate.name == "pyproject.toml":
+            data = data.get("tool", {}).get("tui-sched")
+            if data is None:
+                continue
+        return data, str(candidate)
+    return {}, None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_config(tasks_dir: str | None, flags: dict[str, Any] | None = None) -> AppConfig:
+    """Merge the configuration sources (flags win) and validate.
+
+    Raises:
+        ConfigError: Naming the key and where it came from.
+    """
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    folder = Path(tasks_dir or flags.get("tasks_dir") or "tasks").resolve().parent
+    file_data, source = _from_files(folder)
+    merged = _merge(_merge(file_data, _from_env()), flags)
+    if tasks_dir is not None:
+        merged["tasks_dir"] = tasks_dir
+    try:
+        return AppConfig(**merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        where = source or "environment/flags"
+        raise ConfigError(f"invalid configuration {key!r} ({where}): {err['msg']}") from None

@@ -1,0 +1,68 @@
+"""Resolve argument markers for a run, explicitly, from the running session."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from tui_sched.engine.session import Session
+from tui_sched.tasks import args as a
+from tui_sched.tasks.signature import markers_of
+from tui_sched.tasks.targets import FuncTarget
+from tui_sched.tasks.task import Task
+
+
+class ArgumentResolver:
+    """Turns a task's parameters and marker defaults into keyword arguments."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def resolve(self, value: Any, task: Task, flag: threading.Event) -> Any:
+        """The value a marker stands for (other values pass through)."""
+        if not isinstance(value, a.Marker):
+            return value
+        if isinstance(value, a.Session):
+            return self.session
+        if isinstance(value, a.Task):
+            return task if value.name is None else self.session[value.name]
+        if isinstance(value, a.Return):
+            return self.session.returns.get(value.name, value.default)
+        if isinstance(value, a.Arg):
+            params = self.session.parameters
+            if value.key in params:
+                return params[value.key]
+            if value.has_default:
+                return value.default
+            raise KeyError(f"session parameter {value.key!r} is not set "
+                           f"(set it with app.params({value.key}=...))")
+        if isinstance(value, a.EnvArg):
+            return value.resolve()
+        if isinstance(value, a.FuncArg):
+            return value.func()
+        if isinstance(value, a.TerminationFlag):
+            return flag
+        raise TypeError(f"unknown argument marker {value!r}")
+
+    def binder(self, task: Task, flag: threading.Event) -> Callable[[Callable[..., Any]], dict[str, Any]]:
+        """A function that builds the kwargs for the resolved callable, at call time."""
+
+        def bind(func: Callable[..., Any]) -> dict[str, Any]:
+            kwargs = {k: self.resolve(v, task, flag) for k, v in task.options.parameters.items()}
+            for name, marker in markers_of(func):
+                if name not in kwargs:
+                    kwargs[name] = self.resolve(marker, task, flag)
+            return kwargs
+
+        return bind
+
+    def process_kwargs(self, task: Task) -> dict[str, Any]:
+        """Kwargs resolved here, sent to a worker process (they must pickle)."""
+        flag = threading.Event()
+        kwargs = {k: self.resolve(v, task, flag) for k, v in task.options.parameters.items()}
+        if isinstance(task.target, FuncTarget):
+            for name, marker in markers_of(task.target.func):
+                if name not in kwargs:
+                    kwargs[name] = self.resolve(marker, task, flag)
+        return kwargs

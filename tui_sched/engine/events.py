@@ -1,0 +1,84 @@
+"""Events the engine publishes: frozen, past tense."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui_sched.store.base import RunRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every engine event. ``at`` is epoch seconds."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerStarted(Event):
+    """The engine started scheduling."""
+
+    tasks: int
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerStopping(Event):
+    """Shutdown or restart began; no new runs start."""
+
+    restart: bool
+    running: int
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerStopped(Event):
+    """The engine stopped; ``restart`` says whether it will start again."""
+
+    restart: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted(Event):
+    """A run started. ``due`` is when its condition was due to turn true, if known."""
+
+    run: RunRecord
+    due: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished(Event):
+    """A run ended (``run.outcome`` says how)."""
+
+    run: RunRecord
+
+
+@dataclass(frozen=True, slots=True)
+class RunsRecovered(Event):
+    """Runs left open by a scheduler that died were closed as ``crash``."""
+
+    runs: tuple[RunRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskChanged(Event):
+    """A task was added, changed, removed, disabled or enabled."""
+
+    task: str
+    change: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine(Event):
+    """One line of a run's output."""
+
+    task: str
+    run_id: int
+    stream: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineError(Event):
+    """Something went wrong in the engine itself (it carries on)."""
+
+    message: str
+    traceback: str | None = None

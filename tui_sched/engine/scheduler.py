@@ -1,0 +1,522 @@
+"""The scheduling loop.
+
+The engine runs on its own asyncio loop (normally on its own thread). It never polls
+every condition: a task is evaluated only when it is *dirty* — at start-up, when a run of
+it or of a task its condition reads starts or finishes, when the session changes it, or
+when the wake-up time its condition predicted (``next_change``) arrives. Between those
+moments it sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from datetime import tzinfo
+from typing import Any, TypeVar
+
+from tui_sched.conditions.context import Context
+from tui_sched.config import SchedulerConfig
+from tui_sched.engine.arguments import ArgumentResolver
+from tui_sched.engine.bus import EventBus
+from tui_sched.engine.clock import Clock, SystemClock
+from tui_sched.engine.events import (
+    EngineError,
+    LogLine,
+    RunFinished,
+    RunsRecovered,
+    RunStarted,
+    SchedulerStarted,
+    SchedulerStopped,
+    SchedulerStopping,
+    TaskChanged,
+)
+from tui_sched.engine.session import Session
+from tui_sched.engine.status import StatusIndex
+from tui_sched.engine.timezone import resolve_timezone
+from tui_sched.executors import Executor, Job, JobResult, default_executors
+from tui_sched.executors.output import OutputCapture, OutputSink
+from tui_sched.store.base import Outcome, RunEnd, RunRecord, RunStore, TaskInfo, Trigger
+from tui_sched.tasks.task import Task
+
+T = TypeVar("T")
+
+#: A condition that predicts a change at (or before) now is re-checked this much later,
+#: so float rounding at a boundary can never make the loop spin.
+_MIN_STEP = 0.001
+_PRUNE_EVERY = 3600.0
+
+
+@dataclass(eq=False)
+class _Active:
+    """A run in progress."""
+
+    record: RunRecord
+    job: Job
+    task: Task
+    future: asyncio.Task[None] | None = None
+
+
+class Engine:
+    """Runs a session's tasks when their conditions hold, recording every run.
+
+    Args:
+        session: The tasks.
+        store: Where runs are recorded (the engine is its only writer).
+        clock: Time source (inject ``FakeClock`` in tests).
+        config: Scheduler settings.
+        bus: Where events go (a new bus if omitted).
+        executors: Executor per execution mode (``default_executors()`` if omitted).
+        tz: Time zone for conditions (else from ``config.timezone`` or the system).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        store: RunStore,
+        *,
+        clock: Clock | None = None,
+        config: SchedulerConfig | None = None,
+        bus: EventBus | None = None,
+        executors: dict[str, Executor] | None = None,
+        tz: tzinfo | None = None,
+    ) -> None:
+        self.session = session
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.config = config or SchedulerConfig()
+        self.bus = bus or EventBus()
+        self.tz = tz or resolve_timezone(self.config.timezone)
+        self.status = StatusIndex()
+        self._executors = executors or default_executors(self.config.process_workers)
+        self._args = ArgumentResolver(session)
+        # Written from any thread under _lock; drained by the engine thread.
+        self._lock = threading.Lock()
+        self._pending: set[str] = set()
+        self._pending_all = False
+        self._pending_flags: list[tuple[str, bool]] = []
+        self._pending_removed: list[Task] = []
+        self._pending_calls: list[tuple[Callable[[], Any], Future[Any]]] = []
+        self._wake_requested = False
+        self._stop_request: tuple[bool, bool] | None = None
+        self._state = "stopped"
+        # Engine-thread state.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._running: dict[int, _Active] = {}
+        self._heap: list[tuple[float, str]] = []
+        self._wake_at: dict[str, float] = {}
+        self._retry_at: dict[str, tuple[float, int]] = {}
+        self._dependents: dict[str, set[str]] = {}
+        self._end_deadline: float | None = None
+        self._next_prune = 0.0
+        self.cycles = 0
+        self.started_at: float | None = None
+        self.restart_requested = False
+        self.ready = threading.Event()
+        """Set once the engine has recovered state and begun scheduling."""
+        self.done = threading.Event()
+        """Set when the engine has stopped."""
+
+    # == thread-safe API (EngineLink) ==================================================
+    @property
+    def state(self) -> str:
+        """``stopped``, ``starting``, ``running``, ``stopping`` or ``restarting``."""
+        return self._state
+
+    def notify(self, task: str | None = None) -> None:
+        """Re-evaluate ``task`` (or every task) at the next tick."""
+        with self._lock:
+            if task is None:
+                self._pending_all = True
+            else:
+                self._pending.add(task)
+        self._wake_threadsafe()
+
+    def flag_changed(self, task: Task, flag: str, value: bool) -> None:
+        """A task's ``disabled`` or ``force_run`` flag changed."""
+        with self._lock:
+            if flag == "disabled":
+                self._pending_flags.append((task.name, value))
+            self._pending.add(task.name)
+        self._wake_threadsafe()
+
+    def task_removed(self, task: Task) -> None:
+        """A task left the session; a run in progress finishes and is recorded."""
+        with self._lock:
+            self._pending_removed.append(task)
+        self._wake_threadsafe()
+
+    def request_stop(self, restart: bool = False, force: bool = False) -> None:
+        """Begin shutdown (or restart). ``force`` terminates running runs at once; a
+        second request while stopping escalates to ``force``."""
+        with self._lock:
+            if self._stop_request is not None:
+                restart = self._stop_request[0] or restart
+                force = True if not restart else force or self._stop_request[1]
+            self._stop_request = (restart, force)
+        self._wake_threadsafe()
+
+    def terminate(self, task: str, reason: str = "terminated by the operator") -> None:
+        """Terminate every run of ``task`` in progress."""
+        self.call(lambda: [a.job.terminate(reason) for a in self._running.values()
+                           if a.record.task == task])
+
+    def call(self, fn: Callable[[], T]) -> Future[T]:
+        """Run ``fn`` on the engine thread (e.g. a history query); returns a future."""
+        fut: Future[T] = Future()
+        with self._lock:
+            self._pending_calls.append((fn, fut))  # type: ignore[arg-type]
+        self._wake_threadsafe()
+        return fut
+
+    def running_runs(self) -> list[RunRecord]:
+        """Runs in progress (a snapshot)."""
+        return [a.record for a in list(self._running.values())]
+
+    def _wake_threadsafe(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None:
+            return
+        with self._lock:
+            if self._wake_requested:
+                return
+            self._wake_requested = True
+        try:
+            loop.call_soon_threadsafe(wake.set)
+        except RuntimeError:  # loop closed: the engine has stopped
+            pass
+
+    # == running =======================================================================
+    def run(self) -> bool:
+        """Schedule until shutdown or restart (blocking). Returns ``True`` for restart."""
+        asyncio.run(self.serve())
+        return self.restart_requested
+
+    async def serve(self) -> None:
+        """The engine's main coroutine."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self.clock.attach(self._loop, self._wake)
+        self._state = "starting"
+        OutputCapture.install()
+        self.session._bind_engine(self)
+        try:
+            self._startup()
+            self._state = "running"
+            self.ready.set()
+            while self._stop_request is None:
+                with self._lock:
+                    self._wake_requested = False
+                self._wake.clear()
+                self._tick()
+                # Let runs that were just launched (and main tasks) take their step.
+                await asyncio.sleep(0)
+                if self._stop_request is not None:
+                    break
+                await self.clock.wait(self._deadline(), self._wake)
+            await self._shutdown()
+        finally:
+            self.session._bind_engine(None)
+            OutputCapture.uninstall()
+            self._state = "stopped"
+            self.ready.set()
+            self.done.set()
+            with self._lock:
+                calls, self._pending_calls = self._pending_calls, []
+            for _, fut in calls:
+                fut.cancel()
+
+    def _startup(self) -> None:
+        now = self.clock.time()
+        self.started_at = now
+        recovered = self.store.close_open_runs(
+            now, Outcome.CRASH, "the scheduler stopped while this run was in progress")
+        self.status.load(self.store.summaries())
+        flags = self.store.get_flags()
+        for task in self.session.tasks:
+            if task.name in flags:
+                # The operator's last word wins over the module's declaration.
+                object.__setattr__(task, "_disabled", flags[task.name])
+        self._rebuild_dependents()
+        self._save_task_infos()
+        self._prune(now)
+        with self._lock:
+            self._pending_all = True
+        if recovered:
+            self.bus.publish(RunsRecovered(now, tuple(recovered)))
+        self.bus.publish(SchedulerStarted(now, len(self.session)))
+
+    # == one tick ======================================================================
+    def _tick(self) -> None:
+        now = self.clock.time()
+        with self._lock:
+            dirty, self._pending = self._pending, set()
+            everything, self._pending_all = self._pending_all, False
+            flags, self._pending_flags = self._pending_flags, []
+            removed, self._pending_removed = self._pending_removed, []
+            calls, self._pending_calls = self._pending_calls, []
+        for fn, fut in calls:
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(fn())
+                except BaseException as exc:
+                    fut.set_exception(exc)
+        if removed or flags:
+            self._apply_changes(removed, flags, now)
+        due: dict[str, float] = {}
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            at, name = heapq.heappop(heap)
+            if self._wake_at.get(name) == at:
+                del self._wake_at[name]
+                dirty.add(name)
+                due[name] = at
+        if everything:
+            dirty = {t.name for t in self.session.tasks}
+        if dirty:
+            self._evaluate(dirty, due, now)
+        if self._running:
+            self._check_end_conditions(now)
+        if now >= self._next_prune:
+            self._prune(now)
+        self.store.flush()
+        self.cycles += 1
+
+    def _context(self, now: float) -> Context:
+        return Context(now, self.tz, None, self.status, self.started_at, self.cycles,
+                       self.session.parameters, self.config.env,
+                       self.session.custom_conditions, self.config.poll_interval)
+
+    def _evaluate(self, names: set[str], due: dict[str, float], now: float) -> None:
+        lookup = self.session._lookup
+        tasks = [t for t in map(lookup, names) if t is not None]
+        if len(tasks) > 1:
+            tasks.sort(key=lambda t: -t.options.priority)
+        ctx = self._context(now)
+        for task in tasks:
+            name = task.name
+            if task.force_run:
+                if self._can_start(task):
+                    object.__setattr__(task, "_force_run", False)
+                    self._launch(task, Trigger.FORCED, None)
+                continue  # still forced: considered again when its run finishes
+            retry = self._retry_at.get(name)
+            if retry is not None and retry[0] <= now:
+                if self._can_start(task):
+                    del self._retry_at[name]
+                    self._launch(task, Trigger.RETRY, retry[0], attempt=retry[1])
+                continue
+            cond = task.start_cond
+            if task.disabled or cond is None or not self._can_start(task):
+                continue  # re-considered when enabled, changed or its run finishes
+            ctx.task = name
+            try:
+                if cond.evaluate(ctx):
+                    self._launch(task, Trigger.SCHEDULED, due.get(name))
+                    continue
+                wake = cond.next_change(ctx)
+            except Exception as exc:
+                self._report(f"task {name!r}: evaluating its condition failed: {exc}")
+                wake = now + self.config.poll_interval
+            if wake is not None:
+                self._schedule(name, max(wake, now + _MIN_STEP))
+        # A retry waiting for its time needs a wake-up too.
+        for name, (at, _) in self._retry_at.items():
+            if at > now and self._wake_at.get(name, float("inf")) > at:
+                self._schedule(name, at)
+
+    def _can_start(self, task: Task) -> bool:
+        if self._stop_request is not None:
+            return False
+        return task.options.multilaunch or not self.status.status(task.name).running
+
+    def _schedule(self, name: str, at: float) -> None:
+        current = self._wake_at.get(name)
+        if current is not None and current <= at and current > self.clock.time():
+            return
+        self._wake_at[name] = at
+        heapq.heappush(self._heap, (at, name))
+
+    def _deadline(self) -> float | None:
+        candidates = [self._next_prune]
+        if self._heap:
+            candidates.append(self._heap[0][0])
+        if self._end_deadline is not None:
+            candidates.append(self._end_deadline)
+        return min(candidates)
+
+    def _mark_dirty(self, name: str) -> None:
+        """A run of ``name`` started or ended: re-evaluate it and its dependents."""
+        with self._lock:
+            self._pending.add(name)
+            deps = self._dependents.get(name)
+            if deps:
+                self._pending.update(deps)
+        if self._wake is not None:
+            self._wake.set()
+
+    # == runs ==========================================================================
+    def _launch(self, task: Task, trigger: Trigger, due: float | None, attempt: int = 1) -> None:
+        assert self._loop is not None
+        now = self.clock.time()
+        record = RunRecord(self.store.next_run_id(), task.name, trigger, now, attempt=attempt)
+        self.store.start_run(record)
+        self.status.started(task.name, now)
+        self._wake_at.pop(task.name, None)
+        bus, name, run_id = self.bus, task.name, record.id
+
+        def on_line(stream: str, text: str) -> None:
+            bus.publish(LogLine(time.time(), name, run_id, stream, text))
+
+        job = Job(run_id, name, task.target, {}, task.options.timeout,
+                  OutputSink(on_line, self.config.output_tail),
+                  grace=self.config.termination_grace)
+        job.bind_loop()
+        active = _Active(record, job, task)
+        self._running[run_id] = active
+        bus.publish(RunStarted(now, record, due))
+        self._mark_dirty(name)
+        executor = self._executors[task.executor_key]
+        active.future = self._loop.create_task(self._execute(active, executor))
+
+    async def _execute(self, active: _Active, executor: Executor) -> None:
+        job, task = active.job, active.task
+        try:
+            if task.execution == "process":
+                job.kwargs = self._args.process_kwargs(task)
+            else:
+                job.bind = self._args.binder(task, job.flag)
+            result = await executor.execute(job)
+        except asyncio.CancelledError:
+            result = JobResult.terminated(job.stop_reason or "cancelled")
+        except Exception as exc:  # argument resolution or an executor bug: still data
+            result = JobResult.failed(exc)
+        self._finish(active, result)
+
+    def _finish(self, active: _Active, result: JobResult) -> None:
+        end = self.clock.time()
+        job, rec = active.job, active.record
+        job.sink.close()
+        summary = None
+        if result.value is not None:
+            try:
+                summary = repr(result.value)[:200]
+            except Exception:
+                summary = f"<{type(result.value).__name__}>"
+        run_end = RunEnd(end, result.outcome, result.error, result.traceback, summary,
+                         job.sink.tail() or None)
+        self.store.finish_run(rec.id, run_end)
+        self.status.finished(rec.task, rec.start, end, result.outcome)
+        if result.outcome is Outcome.SUCCESS:
+            self.session.returns[rec.task] = result.value
+        self._running.pop(rec.id, None)
+        closed = replace(rec, end=end, outcome=result.outcome, error=result.error,
+                         traceback=result.traceback, return_summary=summary,
+                         output_tail=run_end.output_tail)
+        self.bus.publish(RunFinished(end, closed))
+        task = active.task
+        if (result.outcome is Outcome.FAIL and rec.attempt <= task.options.retries
+                and self._stop_request is None and self.session._lookup(task.name) is task):
+            self._retry_at[task.name] = (end + task.options.retry_delay, rec.attempt + 1)
+        self._mark_dirty(rec.task)
+
+    def _check_end_conditions(self, now: float) -> None:
+        ctx = self._context(now)
+        deadline: float | None = None
+        for active in list(self._running.values()):
+            cond = active.task.options.end_cond
+            if cond is None or active.job.stop_reason is not None:
+                continue
+            ctx.task = active.record.task
+            try:
+                if cond.evaluate(ctx):
+                    active.job.terminate(f"end condition {cond} became true")
+                    continue
+                nc = cond.next_change(ctx)
+            except Exception as exc:
+                self._report(f"task {active.record.task!r}: evaluating end_cond failed: {exc}")
+                nc = now + self.config.poll_interval
+            if nc is not None:
+                deadline = nc if deadline is None else min(deadline, nc)
+        self._end_deadline = None if deadline is None else max(deadline, now + _MIN_STEP)
+
+    # == session changes ===============================================================
+    def _apply_changes(self, removed: list[Task], flags: list[tuple[str, bool]], now: float) -> None:
+        for task in removed:
+            self._wake_at.pop(task.name, None)
+            self._retry_at.pop(task.name, None)
+            self.bus.publish(TaskChanged(now, task.name, "removed"))
+        for name, value in flags:
+            self.store.set_flag(name, value)
+            self.bus.publish(TaskChanged(now, name, "disabled" if value else "enabled"))
+        self._rebuild_dependents()
+        self._save_task_infos()
+
+    def _rebuild_dependents(self) -> None:
+        deps: dict[str, set[str]] = {}
+        for task in self.session.tasks:
+            for cond in (task.start_cond, task.options.end_cond):
+                if cond is None:
+                    continue
+                for ref in cond.task_refs():
+                    deps.setdefault(ref, set()).add(task.name)
+        with self._lock:
+            self._dependents = deps
+
+    def _save_task_infos(self) -> None:
+        self.store.save_tasks([
+            TaskInfo(t.name, t.condition_text, t.execution if t.kind != "command" else "command",
+                     t.disabled, t.origin)
+            for t in self.session.tasks
+        ])
+
+    def _prune(self, now: float) -> None:
+        cfg = self.config
+        older = None if cfg.keep_days is None else now - cfg.keep_days * 86400
+        try:
+            self.store.prune(cfg.keep_runs, older)
+        except Exception as exc:
+            self._report(f"pruning the history failed: {exc}")
+        self._next_prune = now + _PRUNE_EVERY
+
+    def _report(self, message: str) -> None:
+        self.bus.publish(EngineError(self.clock.time(), message, traceback.format_exc()))
+
+    # == shutdown ======================================================================
+    async def _shutdown(self) -> None:
+        assert self._wake is not None and self._stop_request is not None
+        restart, force = self._stop_request
+        self.restart_requested = restart
+        self._state = "restarting" if restart else "stopping"
+        self.bus.publish(SchedulerStopping(self.clock.time(), restart, len(self._running)))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.shutdown_timeout
+        while self._running and not force and loop.time() < deadline:
+            self._wake.clear()
+            waiter = asyncio.ensure_future(self._wake.wait())
+            futures = {a.future for a in self._running.values() if a.future is not None}
+            await asyncio.wait({waiter, *futures}, timeout=deadline - loop.time(),
+                               return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            with self._lock:
+                self._wake_requested = False
+                force = self._stop_request[1]
+            self.store.flush()
+        for active in list(self._running.values()):
+            active.job.terminate("terminated at shutdown")
+        pending = [a.future for a in self._running.values() if a.future is not None]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        for executor in self._executors.values():
+            try:
+                await executor.aclose()
+            except Exception as exc:
+                self._report(f"closing an executor failed: {exc}")
+        self.store.flush()
+        self.bus.publish(SchedulerStopped(self.clock.time(), restart))

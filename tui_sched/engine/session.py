@@ -1,0 +1,227 @@
+"""The session: the task registry and the operations metatasks, the UI and signal
+handlers call (``session.shutdown()``, ``session["x"].force_run = True`` ...).
+
+Every method is safe to call from any thread. The session does not schedule anything
+itself; when it is bound to a running engine it tells the engine what changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from tui_sched.conditions.base import Condition
+from tui_sched.errors import DuplicateTaskError, TaskNotFound, UnknownTaskReference
+from tui_sched.tasks.factory import build_task
+from tui_sched.tasks.task import TASK_NAME_ATTR, Task
+
+
+class EngineLink(Protocol):
+    """What the session tells a running engine (implemented by ``Engine``)."""
+
+    def notify(self, task: str | None = None) -> None: ...
+
+    def request_stop(self, restart: bool = False, force: bool = False) -> None: ...
+
+    def task_removed(self, task: Task) -> None: ...
+
+    def flag_changed(self, task: Task, flag: str, value: bool) -> None: ...
+
+    @property
+    def state(self) -> str: ...
+
+
+class Session:
+    """A set of uniquely named tasks plus session parameters and custom conditions."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._tasks: dict[str, Task] = {}
+        self._params: dict[str, Any] = {}
+        self._custom: dict[str, Callable[..., bool]] = {}
+        self._custom_syntax: dict[str, str] = {}
+        self._engine: EngineLink | None = None
+        self.returns: dict[str, Any] = {}
+        """Return value of the last successful run of each task (for ``Return``)."""
+
+    # -- lookup ------------------------------------------------------------------------
+    def __getitem__(self, key: str | Callable[..., Any] | Task) -> Task:
+        """The task named ``key``, or created from the function ``key``.
+
+        Raises:
+            TaskNotFound: With near names as suggestions.
+        """
+        name = self._name_of(key)
+        with self._lock:
+            try:
+                return self._tasks[name]
+            except KeyError:
+                raise TaskNotFound(name, self._tasks) from None
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            name = self._name_of(key)  # type: ignore[arg-type]
+        except TypeError:
+            return False
+        with self._lock:
+            return name in self._tasks
+
+    def get(self, key: str | Callable[..., Any], default: Task | None = None) -> Task | None:
+        """The task, or ``default``."""
+        try:
+            return self[key]
+        except TaskNotFound:
+            return default
+
+    def _lookup(self, name: str) -> Task | None:
+        # Lock-free on purpose: the engine calls this for every task it evaluates, and a
+        # dict read is atomic; writers still take the lock.
+        return self._tasks.get(name)
+
+    @property
+    def tasks(self) -> list[Task]:
+        """All tasks (a snapshot list; safe to iterate while tasks change)."""
+        with self._lock:
+            return list(self._tasks.values())
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(self.tasks)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._tasks)
+
+    @staticmethod
+    def _name_of(key: str | Callable[..., Any] | Task) -> str:
+        if isinstance(key, str):
+            return key
+        if isinstance(key, Task):
+            return key.name
+        name = getattr(key, TASK_NAME_ATTR, None)
+        if isinstance(name, str):
+            return name
+        if callable(key):
+            return str(getattr(key, "__name__", repr(key)))
+        raise TypeError(f"look tasks up by name or function, not {key!r}")
+
+    # -- creating, changing, deleting --------------------------------------------------
+    def create_task(self, start_cond: Any = None, *, origin: str | None = None, **kwargs: Any) -> Task:
+        """Create a task and add it (same arguments as ``app.task``).
+
+        Raises:
+            TaskDefinitionError: Invalid options, naming the task and option.
+            DuplicateTaskError: The name is taken.
+        """
+        task = build_task(start_cond, parse=self._parse_condition, origin=origin, **kwargs)
+        self.add_task(task)
+        return task
+
+    def add_task(self, task: Task) -> None:
+        """Add a built task (the loader uses this to merge modules into one session)."""
+        with self._lock:
+            existing = self._tasks.get(task.name)
+            if existing is not None and existing is not task:
+                raise DuplicateTaskError(task.name, existing.origin)
+            self._tasks[task.name] = task
+            task._bind(self)
+            engine = self._engine
+        if engine is not None:
+            engine.notify(task.name)
+
+    def remove_task(self, task: str | Task) -> None:
+        """Delete a task. A run in progress finishes and is recorded; nothing crashes."""
+        name = task.name if isinstance(task, Task) else task
+        with self._lock:
+            removed = self._tasks.pop(name, None)
+            if removed is None:
+                raise TaskNotFound(name, self._tasks)
+            removed._bind(None)
+            engine = self._engine
+        if engine is not None:
+            engine.task_removed(removed)
+
+    def run_task(self, task: str | Task | Callable[..., Any]) -> None:
+        """Run the task once at the next tick regardless of its condition (= forcing)."""
+        self[task].force_run = True
+
+    def check_references(self) -> list[UnknownTaskReference]:
+        """Every condition reference to a task that does not exist."""
+        with self._lock:
+            names = set(self._tasks)
+            problems = []
+            for task in self._tasks.values():
+                for cond in (task.start_cond, task.options.end_cond):
+                    if cond is None:
+                        continue
+                    for ref in sorted(cond.task_refs() - names):
+                        problems.append(UnknownTaskReference(task.name, ref, names))
+        return problems
+
+    # -- parameters and custom conditions ----------------------------------------------
+    def params(self, **values: Any) -> None:
+        """Set session parameters (read by ``Arg("key")`` and ``param`` conditions)."""
+        with self._lock:
+            self._params.update(values)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """A copy of the session parameters."""
+        with self._lock:
+            return dict(self._params)
+
+    def register_condition(self, syntax: str, func: Callable[..., bool]) -> None:
+        """Make ``syntax`` usable in condition strings (``@app.cond("is foo")``)."""
+        with self._lock:
+            self._custom[syntax] = func
+
+    @property
+    def custom_conditions(self) -> dict[str, Callable[..., bool]]:
+        """Registered custom conditions by syntax."""
+        with self._lock:
+            return dict(self._custom)
+
+    def _parse_condition(self, value: Any) -> Condition | None:
+        if value is None or isinstance(value, Condition):
+            return value
+        if isinstance(value, str):
+            from tui_sched.conditions import parse_condition
+
+            return parse_condition(value, custom=self.custom_conditions or None)
+        raise TypeError(f"a condition must be a string or a condition object, not {value!r}")
+
+    # -- control -----------------------------------------------------------------------
+    def shutdown(self, force: bool = False) -> None:
+        """Stop scheduling, let running tasks finish (bounded by the shutdown timeout),
+        then stop. ``force=True`` terminates running tasks at once."""
+        engine = self._engine
+        if engine is not None:
+            engine.request_stop(restart=False, force=force)
+
+    def restart(self) -> None:
+        """Stop as ``shutdown()`` does, then start again in this process: task modules
+        are reloaded and the store reopened."""
+        engine = self._engine
+        if engine is not None:
+            engine.request_stop(restart=True)
+
+    @property
+    def state(self) -> str:
+        """``stopped``, ``starting``, ``running``, ``stopping`` or ``restarting``."""
+        engine = self._engine
+        return "stopped" if engine is None else engine.state
+
+    # -- task callbacks (TaskOwner) ----------------------------------------------------
+    def _task_changed(self, task: Task, what: str) -> None:
+        engine = self._engine
+        if engine is not None:
+            engine.notify(task.name)
+
+    def _task_flag_changed(self, task: Task, flag: str, value: bool) -> None:
+        engine = self._engine
+        if engine is not None:
+            engine.flag_changed(task, flag, value)
+
+    def _bind_engine(self, engine: EngineLink | None) -> None:
+        with self._lock:
+            self._engine = engine

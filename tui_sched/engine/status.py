@@ -1,0 +1,50 @@
+"""The in-memory status index status conditions read (never a history scan)."""
+
+from __future__ import annotations
+
+from tui_sched.conditions.context import TaskStatus
+from tui_sched.store.base import Outcome, TaskSummary
+
+
+class StatusIndex:
+    """Per-task run facts, updated by the engine on every start and finish."""
+
+    def __init__(self) -> None:
+        self._by_task: dict[str, TaskStatus] = {}
+
+    def status(self, task: str) -> TaskStatus:
+        """The status of ``task`` (created empty on first use)."""
+        st = self._by_task.get(task)
+        if st is None:
+            st = self._by_task[task] = TaskStatus()
+        return st
+
+    def load(self, summaries: list[TaskSummary]) -> None:
+        """Rebuild from the store at start-up (so ``daily`` does not rerun after a restart)."""
+        for s in summaries:
+            st = self.status(s.task)
+            st.last_start = s.last_start
+            st.last_end = dict(s.last_end)
+
+    def started(self, task: str, at: float) -> None:
+        """Record a run start."""
+        st = self.status(task)
+        st.last_start = at if st.last_start is None else max(st.last_start, at)
+        st.running.append(at)
+
+    def finished(self, task: str, start: float, end: float, outcome: Outcome) -> None:
+        """Record a run end (``start`` identifies which running run ended)."""
+        st = self.status(task)
+        try:
+            st.running.remove(start)
+        except ValueError:
+            pass
+        prev = st.last_end.get(outcome)
+        st.last_end[outcome] = end if prev is None else max(prev, end)
+        st.recent.append((start, end, outcome))
+
+    def recorded(self, task: str, at: float, outcome: Outcome) -> None:
+        """Record a run that never ran (``missed``/``skipped``)."""
+        st = self.status(task)
+        prev = st.last_end.get(outcome)
+        st.last_end[outcome] = at if prev is None else max(prev, at)

@@ -1,0 +1,143 @@
+"""The executor interface: one small class per execution mode behind one ABC."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import traceback
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui_sched.executors.output import OutputSink
+from tui_sched.store.base import Outcome
+from tui_sched.tasks.targets import Target
+
+
+@dataclass(eq=False)
+class Job:
+    """One run handed to an executor.
+
+    Attributes:
+        run_id: The run's id in the store.
+        task: Task name.
+        target: What to run.
+        kwargs: Resolved keyword arguments.
+        timeout: Seconds before the run is terminated (``None``: never).
+        flag: The ``TerminationFlag`` the task may poll; set on termination.
+        sink: Where output goes.
+        grace: Seconds a terminated run gets to stop cooperatively before it is killed
+            (processes) or abandoned (threads).
+    """
+
+    run_id: int
+    task: str
+    target: Target
+    kwargs: dict[str, Any]
+    timeout: float | None
+    sink: OutputSink
+    flag: threading.Event = field(default_factory=threading.Event)
+    grace: float = 2.0
+    stop_reason: str | None = None
+    bind: Callable[[Callable[..., Any]], dict[str, Any]] | None = None
+    """Resolves a function's arguments at call time (in-process runs); ``kwargs`` if unset."""
+    _stop: asyncio.Event | None = None
+
+    def bind_loop(self) -> None:
+        """Create the stop event on the running loop (called by the engine)."""
+        self._stop = asyncio.Event()
+
+    def terminate(self, reason: str) -> None:
+        """Ask the run to stop (engine thread only). Sets the termination flag."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self.flag.set()
+        if self._stop is not None:
+            self._stop.set()
+
+    async def stopped(self) -> None:
+        """Return when termination is requested."""
+        assert self._stop is not None
+        await self._stop.wait()
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """How a job ended."""
+
+    outcome: Outcome
+    value: Any = None
+    error: str | None = None
+    traceback: str | None = None
+
+    @classmethod
+    def failed(cls, exc: BaseException) -> JobResult:
+        """A ``fail`` result from an exception, with its traceback."""
+        tb = "".join(traceback.format_exception(exc))
+        return cls(Outcome.FAIL, None, f"{type(exc).__name__}: {exc}", tb)
+
+    @classmethod
+    def terminated(cls, reason: str) -> JobResult:
+        """A ``terminate`` result."""
+        return cls(Outcome.TERMINATE, None, reason)
+
+
+class Inaction(Exception):  # noqa: N818 - a signal, not an error
+    """Raise from a task to record the run as ``inaction`` (it decided not to act)."""
+
+
+def call_target(job: Job) -> Any:
+    """Run a Python target in the current thread (function, lazy function or code)."""
+    from tui_sched.tasks.targets import CodeTarget
+
+    if isinstance(job.target, CodeTarget):
+        return job.target.run()
+    func: Callable[..., Any] = job.target.resolve()  # type: ignore[union-attr]
+    kwargs = job.bind(func) if job.bind is not None else job.kwargs
+    return func(**kwargs)
+
+
+def result_of_call(fn: Callable[[], Any]) -> JobResult:
+    """Call ``fn`` and turn what happens into a result (never raises)."""
+    try:
+        return JobResult(Outcome.SUCCESS, fn())
+    except Inaction:
+        return JobResult(Outcome.INACTION)
+    except BaseException as exc:  # a task failure is data, whatever it raised
+        if isinstance(exc, KeyboardInterrupt | GeneratorExit):
+            raise
+        return JobResult.failed(exc)
+
+
+async def race(job: Job, work: asyncio.Future[Any]) -> str:
+    """Wait for ``work``, a timeout or a termination request; say which came first.
+
+    Returns:
+        ``"done"``, ``"timeout"`` or ``"stopped"``.
+    """
+    stop = asyncio.ensure_future(job.stopped())
+    try:
+        done, _ = await asyncio.wait({work, stop}, timeout=job.timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if work in done:
+        return "done"
+    return "stopped" if stop in done else "timeout"
+
+
+def timeout_reason(job: Job) -> str:
+    """The error text of a run that hit its timeout."""
+    return f"timed out after {job.timeout:g} s"
+
+
+class Executor(ABC):
+    """Runs jobs of one execution mode."""
+
+    @abstractmethod
+    async def execute(self, job: Job) -> JobResult:
+        """Run ``job`` to completion, timeout or termination; never raise for task errors."""
+
+    async def aclose(self) -> None:  # noqa: B027 - most executors hold nothing
+        """Release workers (called when the engine stops)."""

@@ -1,0 +1,84 @@
+"""``main`` and ``async`` executors: runs on the scheduler's own event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from typing import Any
+
+from tui_sched.executors.base import (
+    Executor,
+    Job,
+    JobResult,
+    call_target,
+    race,
+    result_of_call,
+    timeout_reason,
+)
+from tui_sched.executors.output import current_sink
+from tui_sched.store.base import Outcome
+
+
+class MainExecutor(Executor):
+    """Runs the task inline on the scheduler loop, blocking scheduling while it runs.
+
+    A plain function cannot be interrupted from the outside, so the timeout is checked
+    when the run returns: a run that overran is recorded as ``terminate``.
+    """
+
+    async def execute(self, job: Job) -> JobResult:
+        token = current_sink.set(job.sink)
+        started = time.monotonic()
+        try:
+            result = result_of_call(lambda: call_target(job))
+            if result.outcome is Outcome.SUCCESS and inspect.isawaitable(result.value):
+                # An async function under execution="main": await it here.
+                return await AsyncExecutor.await_with_limits(job, result.value)
+        finally:
+            current_sink.reset(token)
+        if job.timeout is not None and time.monotonic() - started > job.timeout:
+            return JobResult.terminated(
+                f"{timeout_reason(job)} (main tasks cannot be interrupted; it ran to the end)"
+            )
+        return result
+
+
+class AsyncExecutor(Executor):
+    """Runs a coroutine as an asyncio task on the scheduler loop; cancelled on timeout."""
+
+    async def execute(self, job: Job) -> JobResult:
+        token = current_sink.set(job.sink)
+        try:
+            result = result_of_call(lambda: call_target(job))
+        finally:
+            current_sink.reset(token)
+        if result.outcome is not Outcome.SUCCESS or not inspect.isawaitable(result.value):
+            return result
+        return await self.await_with_limits(job, result.value)
+
+    @staticmethod
+    async def await_with_limits(job: Job, awaitable: Any) -> JobResult:
+        """Await a task's coroutine under the job's timeout and termination."""
+
+        async def wrapped() -> Any:
+            current_sink.set(job.sink)  # this asyncio task has its own context copy
+            return await awaitable
+
+        work = asyncio.ensure_future(wrapped())
+        how = await race(job, work)
+        if how == "done":
+            exc = work.exception()
+            if exc is None:
+                return JobResult(Outcome.SUCCESS, work.result())
+            from tui_sched.executors.base import Inaction
+
+            if isinstance(exc, Inaction):
+                return JobResult(Outcome.INACTION)
+            return JobResult.failed(exc)
+        work.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(work), job.grace)
+        except BaseException:  # cancelled, timed out or raised while cancelling
+            pass
+        return JobResult.terminated(timeout_reason(job) if how == "timeout" else job.stop_reason or "terminated")

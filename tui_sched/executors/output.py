@@ -1,0 +1,151 @@
+"""Capture what runs print: per-run sinks and a stdout/stderr router.
+
+In-process runs (main, async, thread) print through ``sys.stdout``; while the engine runs,
+``sys.stdout``/``sys.stderr`` are routers that send each write to the sink of the run in
+the current context (a context variable, so threads and asyncio tasks never mix their
+output) and everything else to the real stream.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import TextIO
+
+LineHandler = Callable[[str, str], None]
+"""Called with ``(stream, line)`` for each complete output line."""
+
+
+class OutputSink:
+    """Collects one run's output: keeps a bounded tail and forwards whole lines.
+
+    Args:
+        on_line: Receives ``(stream, line)``; ``None`` to only keep the tail.
+        tail_chars: How much of the end of the output to keep for the run record.
+        forward_limit: Characters forwarded as lines before the rest is only counted
+            (a task that prints megabytes must not flood the log pane).
+    """
+
+    def __init__(self, on_line: LineHandler | None, tail_chars: int = 4096,
+                 forward_limit: int = 1_000_000) -> None:
+        self._on_line = on_line
+        self._tail: deque[str] = deque()
+        self._tail_len = 0
+        self._tail_chars = tail_chars
+        self._partial: dict[str, str] = {}
+        self._forwarded = 0
+        self._forward_limit = forward_limit
+        self._truncated = False
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def write(self, stream: str, text: str) -> None:
+        """Add output text from ``stream`` (``stdout`` or ``stderr``)."""
+        if not text or self.closed:
+            return
+        lines: list[str] = []
+        with self._lock:
+            self._tail.append(text)
+            self._tail_len += len(text)
+            while self._tail_len - len(self._tail[0]) >= self._tail_chars and len(self._tail) > 1:
+                self._tail_len -= len(self._tail.popleft())
+            if self._on_line is None:
+                return
+            buf = self._partial.get(stream, "") + text
+            *complete, rest = buf.split("\n")
+            self._partial[stream] = rest[-65536:]
+            for line in complete:
+                if self._forwarded >= self._forward_limit:
+                    if not self._truncated:
+                        self._truncated = True
+                        lines.append("[output truncated in the log; the run goes on]")
+                    break
+                self._forwarded += len(line) + 1
+                lines.append(line)
+        for line in lines:
+            self._on_line(stream, line)
+
+    def close(self) -> None:
+        """Forward any unterminated last line; ignore later writes (abandoned threads)."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            rest = [(s, p) for s, p in self._partial.items() if p]
+            self._partial.clear()
+        if self._on_line is not None:
+            for stream, line in rest:
+                self._on_line(stream, line)
+
+    def tail(self) -> str:
+        """The last ``tail_chars`` characters of output."""
+        with self._lock:
+            text = "".join(self._tail)
+        return text[-self._tail_chars:]
+
+
+current_sink: contextvars.ContextVar[OutputSink | None] = contextvars.ContextVar(
+    "tui_sched_output_sink", default=None
+)
+
+
+class _Router:
+    """A text stream that writes to the current run's sink, else to the real stream."""
+
+    def __init__(self, stream: str, real: TextIO) -> None:
+        self._stream = stream
+        self.real = real
+
+    def write(self, text: str) -> int:
+        sink = current_sink.get()
+        if sink is None:
+            return self.real.write(text)
+        sink.write(self._stream, text)
+        return len(text)
+
+    def flush(self) -> None:
+        if current_sink.get() is None:
+            self.real.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.real.fileno()
+
+    def __getattr__(self, item: str) -> object:
+        return getattr(self.real, item)
+
+
+class OutputCapture:
+    """Install the routers on ``sys.stdout``/``sys.stderr`` (reference counted)."""
+
+    _lock = threading.Lock()
+    _users = 0
+    _saved: tuple[TextIO, TextIO] | None = None
+
+    @classmethod
+    def install(cls) -> None:
+        with cls._lock:
+            cls._users += 1
+            if cls._users == 1:
+                cls._saved = (sys.stdout, sys.stderr)
+                sys.stdout = _Router("stdout", sys.stdout)  # type: ignore[assignment]
+                sys.stderr = _Router("stderr", sys.stderr)  # type: ignore[assignment]
+
+    @classmethod
+    def uninstall(cls) -> None:
+        with cls._lock:
+            cls._users = max(0, cls._users - 1)
+            if cls._users == 0 and cls._saved is not None:
+                sys.stdout, sys.stderr = cls._saved
+                cls._saved = None
+
+    @staticmethod
+    def real_stdout() -> TextIO:
+        """The stream under the router (for the scheduler's own log lines)."""
+        out = sys.stdout
+        return out.real if isinstance(out, _Router) else out

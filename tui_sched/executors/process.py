@@ -1,0 +1,207 @@
+"""``process`` executor: a warm pool of worker processes.
+
+Each worker runs one job at a time in its own process group. A timed-out or terminated
+run kills only its worker (the whole group: SIGTERM, then SIGKILL after the grace), which
+is then replaced. A worker that dies mid-run (``os._exit``, segfault) makes that run a
+``crash``; the scheduler carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from tui_sched.executors.base import Executor, Job, JobResult, race, timeout_reason
+from tui_sched.executors.worker import read_frame, write_frame
+from tui_sched.store.base import Outcome
+from tui_sched.tasks.targets import CodeTarget, FuncTarget, LazyFuncTarget
+
+# Not `-m`: the package would already have imported the worker module (runpy warns).
+_BOOT = "import sys; from tui_sched.executors.worker import main; main(int(sys.argv[1]), int(sys.argv[2]))"
+
+_Pending = tuple[Job, asyncio.Future[JobResult], asyncio.AbstractEventLoop]
+
+
+def describe_exit(code: int | None) -> str:
+    """``exited with code 3`` / ``killed by SIGSEGV``."""
+    if code is None:
+        return "died"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+class _Worker:
+    """One worker process and the two threads that read from it."""
+
+    def __init__(self) -> None:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOT, str(to_child_r), str(from_child_w)],
+            pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._to_child = os.fdopen(to_child_w, "wb")
+        self._from_child = os.fdopen(from_child_r, "rb")
+        self._lock = threading.Lock()
+        self.pending: _Pending | None = None
+        self.dead = False
+        threading.Thread(target=self._read_frames, daemon=True, name="tui-sched-worker-rx").start()
+        threading.Thread(target=self._read_raw, daemon=True, name="tui-sched-worker-out").start()
+
+    def send(self, job: Job, fut: asyncio.Future[JobResult], ref: tuple[Any, ...]) -> None:
+        with self._lock:
+            self.pending = (job, fut, asyncio.get_running_loop())
+        write_frame(self._to_child, ("run", job.run_id, ref, job.kwargs))
+
+    def _settle(self, result: JobResult) -> None:
+        with self._lock:
+            pending, self.pending = self.pending, None
+        if pending is None:
+            return
+        _, fut, loop = pending
+        try:
+            loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(result))
+        except RuntimeError:
+            pass
+
+    def _read_frames(self) -> None:
+        try:
+            while True:
+                msg = read_frame(self._from_child)
+                pending = self.pending
+                if msg[0] == "out":
+                    if pending is not None and pending[0].run_id == msg[1]:
+                        pending[0].sink.write(msg[2], msg[3])
+                elif msg[0] == "done":
+                    _, _, outcome, value, error, tb = msg
+                    self._settle(JobResult(Outcome(outcome), value, error, tb))
+        except (EOFError, OSError, pickle.UnpicklingError):
+            pass
+        self.dead = True
+        code = self.proc.wait()
+        self._settle(JobResult(Outcome.CRASH, None, f"the worker process {describe_exit(code)}"))
+
+    def _read_raw(self) -> None:
+        # Output written below Python (C code, child processes) arrives here.
+        assert self.proc.stdout is not None
+        for chunk in iter(lambda: self.proc.stdout.read1(65536), b""):  # type: ignore[union-attr]
+            pending = self.pending
+            if pending is not None:
+                pending[0].sink.write("stdout", chunk.decode(errors="replace"))
+
+    def kill(self, grace: float) -> None:
+        """Terminate the worker's process group (blocking up to ``grace`` seconds)."""
+        self.dead = True
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.proc.wait(wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        try:  # grandchildren that outlived the leader
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close(self) -> None:
+        """Ask an idle worker to exit (closing its input ends its loop)."""
+        self.dead = True
+        try:
+            self._to_child.close()
+        except OSError:
+            pass
+
+
+def reference(job: Job) -> tuple[Any, ...]:
+    """How a worker finds the target: by file and name, never by pickling the function."""
+    target = job.target
+    if isinstance(target, FuncTarget):
+        return ("func", target.file, target.qualname)
+    if isinstance(target, LazyFuncTarget):
+        return ("func", target.path, target.func_name)
+    if isinstance(target, CodeTarget):
+        return ("code", target.code)
+    raise TypeError(f"a process worker cannot run {target!r}")
+
+
+class ProcessExecutor(Executor):
+    """Runs jobs on up to ``size`` warm worker processes.
+
+    Args:
+        size: Maximum number of workers (and so of concurrent process runs).
+    """
+
+    def __init__(self, size: int | None = None) -> None:
+        self.size = size or max(2, os.cpu_count() or 2)
+        self._idle: list[_Worker] = []
+        self._all: set[_Worker] = set()
+        self._slots: asyncio.Semaphore | None = None
+
+    async def execute(self, job: Job) -> JobResult:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.size)
+        async with self._slots:
+            return await self._run_on_worker(job)
+
+    async def _run_on_worker(self, job: Job) -> JobResult:
+        loop = asyncio.get_running_loop()
+        worker = None
+        while self._idle:
+            candidate = self._idle.pop()
+            if not candidate.dead:
+                worker = candidate
+                break
+            self._all.discard(candidate)
+        if worker is None:
+            worker = await loop.run_in_executor(None, _Worker)
+            self._all.add(worker)
+        fut: asyncio.Future[JobResult] = loop.create_future()
+        try:
+            worker.send(job, fut, reference(job))
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            self._idle.append(worker)
+            return JobResult(Outcome.FAIL, None, f"the arguments could not be sent to the process: {exc}")
+        except OSError:
+            self._all.discard(worker)
+            return JobResult(Outcome.CRASH, None, "the worker process was gone")
+        how = await race(job, fut)
+        if how == "done":
+            result = fut.result()
+            if worker.dead:
+                self._all.discard(worker)
+            else:
+                self._idle.append(worker)
+            return result
+        await loop.run_in_executor(None, worker.kill, job.grace)
+        self._all.discard(worker)
+        return JobResult.terminated(timeout_reason(job) if how == "timeout" else job.stop_reason or "terminated")
+
+    async def aclose(self) -> None:
+        for worker in list(self._all):
+            worker.close()
+        loop = asyncio.get_running_loop()
+        for worker in list(self._all):
+            try:
+                await loop.run_in_executor(None, worker.proc.wait, 2.0)
+            except subprocess.TimeoutExpired:
+                await loop.run_in_executor(None, worker.kill, 0.5)
+        self._all.clear()
+        self._idle.clear()
