@@ -116,6 +116,8 @@ class Engine:
         self._end_deadline: float | None = None
         self._next_prune = 0.0
         self.cycles = 0
+        self.evaluations = 0
+        """How many start conditions have been evaluated (idle cost is visible in tests)."""
         self.started_at: float | None = None
         self.restart_requested = False
         self.ready = threading.Event()
@@ -261,12 +263,6 @@ class Engine:
             flags, self._pending_flags = self._pending_flags, []
             removed, self._pending_removed = self._pending_removed, []
             calls, self._pending_calls = self._pending_calls, []
-        for fn, fut in calls:
-            if fut.set_running_or_notify_cancel():
-                try:
-                    fut.set_result(fn())
-                except BaseException as exc:
-                    fut.set_exception(exc)
         if removed or flags:
             self._apply_changes(removed, flags, now)
         due: dict[str, float] = {}
@@ -287,6 +283,13 @@ class Engine:
             self._prune(now)
         self.store.flush()
         self.cycles += 1
+        # Calls run last, so a caller that waits on one knows this tick has been evaluated.
+        for fn, fut in calls:
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(fn())
+                except BaseException as exc:
+                    fut.set_exception(exc)
 
     def _context(self, now: float) -> Context:
         return Context(now, self.tz, None, self.status, self.started_at, self.cycles,
@@ -316,6 +319,7 @@ class Engine:
             if task.disabled or cond is None or not self._can_start(task):
                 continue  # re-considered when enabled, changed or its run finishes
             ctx.task = name
+            self.evaluations += 1
             try:
                 if cond.evaluate(ctx):
                     self._launch(task, Trigger.SCHEDULED, due.get(name))

@@ -1,0 +1,43 @@
+# The single entry point: CI (.ci/run), developers and the README all use these targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+TASKS  ?= tasks
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run run-headless test test-fast lint bench clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create the virtualenv and install tui-sched with its dev tools
+
+run: $(STAMP) ## Start tui-sched on the example tasks/
+	$(BIN)/tui-sched $(TASKS)
+
+run-headless: $(STAMP) ## Run the example tasks/ headless (log lines to stdout)
+	$(BIN)/tui-sched run $(TASKS)
+
+test: $(STAMP) ## Install and run every test
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP) ## Skip the slow real-time tests
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check tui_sched tests
+	$(BIN)/mypy
+
+bench: $(STAMP) ## Benchmarks (prints figures; writes bench/results/*.json)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/run.py
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

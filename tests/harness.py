@@ -1,0 +1,110 @@
+"""Test harness: an engine on its own thread with a fake clock, and ways to wait on it.
+
+Tests wait on events (with a timeout) or on ``sync()``, never on sleeps.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from tui_sched.config import SchedulerConfig
+from tui_sched.engine.bus import EventBus
+from tui_sched.engine.clock import Clock, FakeClock
+from tui_sched.engine.events import Event, RunFinished, RunStarted
+from tui_sched.engine.scheduler import Engine
+from tui_sched.engine.session import Session
+from tui_sched.store.base import RunRecord, RunStore
+from tui_sched.store.memory import MemoryRunStore
+
+START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)  # a Monday
+
+
+class EngineRunner:
+    """Runs an ``Engine`` on a thread and records every event it publishes."""
+
+    def __init__(
+        self,
+        session: Session,
+        store: RunStore | None = None,
+        clock: Clock | None = None,
+        tz: tzinfo = UTC,
+        **config: Any,
+    ) -> None:
+        self.session = session
+        self.store = store if store is not None else MemoryRunStore()
+        self.clock = clock if clock is not None else FakeClock(START)
+        self.bus = EventBus()
+        self.events: list[Event] = []
+        self._cond = threading.Condition()
+        self.bus.subscribe(self._record)
+        config.setdefault("shutdown_timeout", 5.0)
+        config.setdefault("termination_grace", 1.0)
+        self.engine = Engine(session, self.store, clock=self.clock, bus=self.bus,
+                             config=SchedulerConfig(**config), tz=tz)
+        self.restart: bool | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self.restart = self.engine.run()
+
+    def _record(self, event: Event) -> None:
+        with self._cond:
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def __enter__(self) -> EngineRunner:
+        self.thread.start()
+        assert self.engine.ready.wait(10), "engine did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self, force: bool = False) -> None:
+        """Shut down and wait for the engine thread."""
+        self.engine.request_stop(force=force)
+        self.thread.join(20)
+        assert not self.thread.is_alive(), "engine did not stop"
+
+    @property
+    def fake(self) -> FakeClock:
+        assert isinstance(self.clock, FakeClock)
+        return self.clock
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake clock and wait until the engine has evaluated the new time."""
+        self.fake.advance(seconds)
+        self.sync()
+
+    def sync(self) -> None:
+        """Wait until the engine has run a full tick that started after this call."""
+        for _ in range(2):
+            self.engine.call(lambda: None).result(10)
+
+    def wait_for(self, pred: Callable[[Event], bool], count: int = 1, timeout: float = 10.0) -> list[Event]:
+        """Wait until ``count`` recorded events satisfy ``pred``; return them."""
+        with self._cond:
+            ok = self._cond.wait_for(lambda: len([e for e in self.events if pred(e)]) >= count,
+                                     timeout)
+            matched = [e for e in self.events if pred(e)]
+        assert ok, f"timed out waiting for {count} event(s); got {len(matched)}: {self.events[-5:]}"
+        return matched
+
+    def finished(self, task: str, count: int = 1, timeout: float = 10.0) -> list[RunRecord]:
+        """Wait for ``count`` finished runs of ``task``; return their records."""
+        events = self.wait_for(lambda e: isinstance(e, RunFinished) and e.run.task == task,
+                               count, timeout)
+        return [e.run for e in events if isinstance(e, RunFinished)]
+
+    def starts(self, task: str) -> list[RunRecord]:
+        """Runs of ``task`` started so far."""
+        with self._cond:
+            return [e.run for e in self.events if isinstance(e, RunStarted) and e.run.task == task]
+
+    def finishes(self, task: str) -> list[RunRecord]:
+        """Runs of ``task`` finished so far."""
+        with self._cond:
+            return [e.run for e in self.events if isinstance(e, RunFinished) and e.run.task == task]
