@@ -16,7 +16,14 @@ from datetime import timedelta
 from tui_sched.conditions.base import All, AlwaysFalse, AlwaysTrue, Any_, Condition
 from tui_sched.conditions.cron import Cron, CronTime
 from tui_sched.conditions.periods import Based, Every, Period, TimeOf
-from tui_sched.conditions.status import After
+from tui_sched.conditions.scheduler import (
+    Env,
+    ParamExists,
+    ParamIs,
+    SchedulerAge,
+    SchedulerCycles,
+)
+from tui_sched.conditions.status import After, HasStatus, Retry, Running
 from tui_sched.conditions.windows import Window
 from tui_sched.timespan import parse_span
 
@@ -116,3 +123,65 @@ def after_any_fail(*tasks: str) -> Condition:
 def after_any_finish(*tasks: str) -> Condition:
     """One of ``tasks`` finished after this task last started."""
     return Any_.of(*(After(t, "finished") for t in tasks))
+
+
+# -- status ------------------------------------------------------------------------
+#: ``has succeeded``; ``succeeded("x")`` for another task; ``.today``, ``.this_week``...,
+#: ``.in_past("1 hour")``, then ``.between(...)`` etc.; ``failed.today >= 3`` counts.
+succeeded = HasStatus("succeeded")
+failed = HasStatus("failed")
+finished = HasStatus("finished")
+terminated = HasStatus("terminated")
+inacted = HasStatus("inacted")
+crashed = HasStatus("crashed")
+started = HasStatus("started")
+
+#: ``running`` (this task); ``running("x")``, ``running.more_than("10 minutes")``,
+#: ``running >= 2`` (the number of runs in progress).
+running = Running()
+
+
+def retry(n: int) -> Retry:
+    """The latest run failed and at most ``n`` runs in a row failed: ``daily | retry(3)``."""
+    return Retry(n)
+
+
+# -- session facts -------------------------------------------------------------------
+def scheduler_running(more_than: str | float | None = None,
+                      less_than: str | float | None = None) -> Condition:
+    """The scheduler has run at least ``more_than`` and/or at most ``less_than``."""
+    parts: list[Condition] = []
+    if more_than is not None:
+        parts.append(SchedulerAge(parse_span(more_than), over=True))
+    if less_than is not None:
+        parts.append(SchedulerAge(parse_span(less_than), over=False))
+    if not parts:
+        raise TypeError("give more_than and/or less_than")
+    return parts[0] if len(parts) == 1 else All.of(*parts)
+
+
+def scheduler_cycles(more_than: int | None = None, less_than: int | None = None) -> Condition:
+    """``scheduler has more than|less than <n> cycles``."""
+    parts: list[Condition] = []
+    if more_than is not None:
+        parts.append(SchedulerCycles("more", more_than))
+    if less_than is not None:
+        parts.append(SchedulerCycles("less", less_than))
+    if not parts:
+        raise TypeError("give more_than and/or less_than")
+    return parts[0] if len(parts) == 1 else All.of(*parts)
+
+
+def env(name: str) -> Env:
+    """``env '<name>'``: the session's environment is ``name``."""
+    return Env(name)
+
+
+def param_exists(key: str) -> ParamExists:
+    """``param '<key>' exists``."""
+    return ParamExists(key)
+
+
+def param_is(key: str, value: object) -> ParamIs:
+    """``param '<key>' is '<value>'`` (compared as given, or as text)."""
+    return ParamIs(key, str(value))

@@ -16,13 +16,32 @@ it. A phrase the built-in language does not know is tried against the custom con
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from tui_sched.conditions.base import All, AlwaysFalse, AlwaysTrue, Any_, Condition, Not
 from tui_sched.conditions.cron import Cron, CronTime
 from tui_sched.conditions.lexer import Tok, Token, tokenize
 from tui_sched.conditions.periods import WORD_UNITS, Every, Period, TimeOf
-from tui_sched.conditions.status import DEPEND_VERBS, After, Verb
+from tui_sched.conditions.scheduler import (
+    Env,
+    ParamExists,
+    ParamIs,
+    SchedulerAge,
+    SchedulerCycles,
+)
+from tui_sched.conditions.status import (
+    DEPEND_VERBS,
+    STATUS_VERBS,
+    After,
+    Compare,
+    Countable,
+    HasStatus,
+    Retry,
+    Running,
+    StatusVerb,
+    Verb,
+)
 from tui_sched.conditions.windows import VALUE_HINT, WEEKDAYS, Kind, Unit, Window, parse_value
 from tui_sched.errors import ConditionSyntaxError, ConfigError, suggest
 from tui_sched.timespan import parse_span
@@ -138,6 +157,8 @@ class _Parser:
         start = self.i
         try:
             cond = self.builtin_phrase()
+            if self.peek().kind is Tok.CMP:
+                cond = self.comparison(cond)
             if self.peek().kind not in _TERMINATORS:
                 raise self.error(self.peek(), "'&', '|', ')' or the end of the condition")
             return cond
@@ -159,6 +180,13 @@ class _Parser:
                              "'after task ...'", START_WORDS)
         self.advance()
         return handler(self, tok)
+
+    def comparison(self, cond: Condition) -> Condition:
+        op = self.advance()
+        if not isinstance(cond, Countable):
+            raise ConditionSyntaxError(self.text, op.pos, "'&', '|' or the end (only counts "
+                                       "such as 'has failed today' compare with a number)")
+        return Compare(cond, op.text, _count(self, "a whole number"))  # type: ignore[arg-type]
 
     def custom_phrase(self) -> Condition | None:
         """Hook for custom conditions (see ``custom.py``); none matched: ``None``."""
@@ -249,10 +277,115 @@ def _time_of(p: _Parser, tok: Token) -> Condition:
 
 
 def _after(p: _Parser, tok: Token) -> Condition:
+    any_ = p.accept("any") is not None
+    word = p.expect("task", "tasks").word if not any_ else p.expect("tasks", "task").word
+    names = [p.task_name()]
+    if word == "tasks" or any_:
+        while p.peek().kind is Tok.COMMA:
+            p.advance()
+            names.append(p.task_name())
+    verb_tok = p.accept(*DEPEND_VERBS)
+    verb: Verb = verb_tok.word if verb_tok else "succeeded"  # type: ignore[assignment]
+    nodes = [After(n, verb) for n in names]
+    if len(nodes) == 1:
+        return nodes[0]
+    return Any_.of(*nodes) if any_ else All.of(*nodes)
+
+
+def _status_rest(p: _Parser, task: str | None) -> Condition:
+    verb: StatusVerb = p.expect(*STATUS_VERBS).word  # type: ignore[assignment]
+    if p.accept("today"):
+        return HasStatus(verb, task, p.window("day"))
+    if p.accept("this"):
+        unit: Unit = p.expect("minute", "hour", "day", "week", "month").word  # type: ignore[assignment]
+        return HasStatus(verb, task, p.window(unit))
+    if p.accept("in"):
+        p.expect("past")
+        return HasStatus(verb, task, past=p.span())
+    if p.accept("past"):
+        return HasStatus(verb, task, past=p.span())
+    return HasStatus(verb, task)
+
+
+def _running_rest(p: _Parser, task: str | None) -> Condition:
+    node = Running(task)
+    if p.accept("more"):
+        p.expect("than")
+        node = replace(node, min_age=p.span())
+    if p.accept("less"):
+        p.expect("than")
+        node = replace(node, max_age=p.span())
+    return node
+
+
+def _has(p: _Parser, tok: Token) -> Condition:
+    return _status_rest(p, None)
+
+
+def _task(p: _Parser, tok: Token) -> Condition:
+    name = p.task_name()
+    if p.expect("has", "is").word == "has":
+        return _status_rest(p, name)
+    p.expect("running")
+    return _running_rest(p, name)
+
+
+def _while(p: _Parser, tok: Token) -> Condition:
     p.expect("task")
     name = p.task_name()
-    verb = p.accept(*DEPEND_VERBS)
-    return After(name, verb.word if verb else "succeeded")  # type: ignore[arg-type]
+    p.expect("is")
+    p.expect("running")
+    return _running_rest(p, name)
+
+
+def _running(p: _Parser, tok: Token) -> Condition:
+    return _running_rest(p, None)
+
+
+def _retry(p: _Parser, tok: Token) -> Condition:
+    p.expect_kind(Tok.LPAREN, "'(' as in retry(3)")
+    n = p.expect_kind(Tok.NUMBER, "a number of retries")
+    p.expect_kind(Tok.RPAREN)
+    if not n.text.isdigit():
+        raise p.error(n, "a whole number of retries")
+    return Retry(int(n.text))
+
+
+def _count(p: _Parser, what: str) -> int:
+    tok = p.expect_kind(Tok.NUMBER, what)
+    if not tok.text.isdigit():
+        raise p.error(tok, what)
+    return int(tok.text)
+
+
+def _scheduler(p: _Parser, tok: Token) -> Condition:
+    if p.expect("has", "started").word == "started":
+        span = p.span()
+        p.expect("ago")
+        return SchedulerAge(span, over=False)
+    word = p.expect("run", "more", "less").word
+    if word == "run":
+        p.expect("over")
+        return SchedulerAge(p.span(), over=True)
+    p.expect("than")
+    n = _count(p, "a number of cycles")
+    p.expect("cycles", "cycle")
+    return SchedulerCycles("more" if word == "more" else "less", n)
+
+
+def _env(p: _Parser, tok: Token) -> Condition:
+    return Env(p.expect_kind(Tok.STRING, "an environment name in quotes, e.g. 'prod'").text)
+
+
+def _param(p: _Parser, tok: Token) -> Condition:
+    key = p.expect_kind(Tok.STRING, "a parameter name in quotes").text
+    if p.expect("exists", "is").word == "exists":
+        return ParamExists(key)
+    value = p.peek()
+    if value.kind not in (Tok.STRING, Tok.NUMBER, Tok.WORD):
+        raise p.error(value, "a value in quotes")
+    p.advance()
+    return ParamIs(key, value.text)
 
 
 def _cron(p: _Parser, tok: Token) -> Condition:
@@ -273,6 +406,14 @@ _PHRASES: dict[str, Callable[[_Parser, Token], Condition]] = {
     "time": _time_of,
     "after": _after,
     "cron": _cron,
+    "task": _task,
+    "has": _has,
+    "while": _while,
+    "running": _running,
+    "retry": _retry,
+    "scheduler": _scheduler,
+    "env": _env,
+    "param": _param,
     "crontime": _cron,
     **{word: _period for word in WORD_UNITS},
 }
