@@ -91,7 +91,8 @@ def test_nodes_are_hashable_values() -> None:
         ("daily)", 5, "'&', '|'", None),
         ("daily hourly", 6, "'&', '|'", None),
         ("after task 'x", 11, "closing '", None),
-        ("daily # x", 6, "a word", None),
+        ("daily # x", 6, "'&', '|'", None),
+        ("# x", 0, "a condition", None),
     ],
 )
 def test_syntax_errors_point_at_the_problem(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from tui_sched.conditions.base import All, AlwaysFalse, AlwaysTrue, Any_, Condition, Not
 from tui_sched.conditions.context import Context, TaskStatus
+from tui_sched.conditions.custom import CustomConditions, FuncCond
+from tui_sched.conditions.explain import Explanation, explain
 from tui_sched.conditions.parser import parse_condition
 
 __all__ = [
@@ -17,7 +19,11 @@ __all__ = [
     "Any_",
     "Condition",
     "Context",
+    "CustomConditions",
+    "Explanation",
+    "FuncCond",
     "Not",
     "TaskStatus",
+    "explain",
     "parse_condition",
 ]

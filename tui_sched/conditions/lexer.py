@@ -30,6 +30,7 @@ class Tok(Enum):
     RPAREN = "')'"
     COMMA = "','"
     CMP = "a comparison"
+    OTHER = "a character"
     EOF = "the end"
 
 
@@ -67,6 +68,9 @@ _PATTERNS = [
     (Tok.LPAREN, r"\("),
     (Tok.RPAREN, r"\)"),
     (Tok.COMMA, r","),
+    # Anything else is kept (custom condition phrases may contain it, e.g. ``x.csv``);
+    # the parser rejects it where the built-in language is expected.
+    (Tok.OTHER, r"."),
 ]
 _MASTER = re.compile("|".join(f"(?P<{k.name}>{p})" for k, p in _PATTERNS))
 _SPACE = re.compile(r"\s*")
@@ -78,7 +82,7 @@ def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens, ending with an ``EOF`` token.
 
     Raises:
-        ConditionSyntaxError: On a character that starts no token, or an unclosed quote.
+        ConditionSyntaxError: On an unclosed quote.
     """
     tokens: list[Token] = []
     pos = _SPACE.match(text, 0).end()  # type: ignore[union-attr]
@@ -92,8 +96,7 @@ def tokenize(text: str) -> list[Token]:
             pos = close + 1
         else:
             m = _MASTER.match(text, pos)
-            if m is None or m.lastgroup is None:
-                raise ConditionSyntaxError(text, pos, "a word, a quoted name, '(', '~'")
+            assert m is not None and m.lastgroup is not None  # OTHER matches any character
             kind = Tok[m.lastgroup]
             tokens.append(Token(kind, m.group(), pos, m.end()))
             pos = m.end()

@@ -21,6 +21,7 @@ from typing import Any
 
 from tui_sched.conditions.base import All, AlwaysFalse, AlwaysTrue, Any_, Condition, Not
 from tui_sched.conditions.cron import Cron, CronTime
+from tui_sched.conditions.custom import FuncCond, match_phrase
 from tui_sched.conditions.lexer import Tok, Token, tokenize
 from tui_sched.conditions.periods import WORD_UNITS, Every, Period, TimeOf
 from tui_sched.conditions.scheduler import (
@@ -189,8 +190,48 @@ class _Parser:
         return Compare(cond, op.text, _count(self, "a whole number"))  # type: ignore[arg-type]
 
     def custom_phrase(self) -> Condition | None:
-        """Hook for custom conditions (see ``custom.py``); none matched: ``None``."""
-        return None
+        """A custom condition for the phrase starting here, or ``None``."""
+        if not self.custom:
+            return None
+        first = self.peek()
+        if first.kind is Tok.WORD and self.peek(1).kind is Tok.LPAREN \
+                and self.peek(1).pos == first.end and first.text in self.custom:
+            return self.call(first)
+        end = self.i
+        depth = 0
+        while True:
+            tok = self.tokens[end]
+            if tok.kind is Tok.EOF or (depth == 0 and tok.kind in (Tok.AND, Tok.OR, Tok.RPAREN)):
+                break
+            depth += {Tok.LPAREN: 1, Tok.RPAREN: -1}.get(tok.kind, 0)
+            end += 1
+        if end == self.i:
+            return None
+        raw = " ".join(self.text[first.pos:self.tokens[end - 1].end].split())
+        cond = match_phrase(self.custom, raw)
+        if cond is not None:
+            self.i = end
+        return cond
+
+    def call(self, name: Token) -> Condition:
+        """``name(arg, ...)`` with quoted or numeric arguments."""
+        self.advance()
+        self.advance()
+        args: list[str | int | float] = []
+        while self.peek().kind is not Tok.RPAREN:
+            tok = self.advance()
+            if tok.kind is Tok.STRING:
+                args.append(tok.text)
+            elif tok.kind is Tok.NUMBER:
+                args.append(float(tok.text) if "." in tok.text else int(tok.text))
+            else:
+                raise self.error(tok, "an argument: a quoted string or a number")
+            if self.peek().kind is Tok.COMMA:
+                self.advance()
+            elif self.peek().kind is not Tok.RPAREN:
+                raise self.error(self.peek(), "',' or ')'")
+        self.advance()
+        return FuncCond(name.text, tuple(args))
 
     # -- pieces ----------------------------------------------------------------------
     def span(self, what: str = "a time span such as '10 minutes'") -> float:

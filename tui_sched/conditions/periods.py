@@ -8,6 +8,7 @@ from typing import ClassVar, Literal, Self
 
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
+from tui_sched.conditions.text import norm_span
 from tui_sched.conditions.windows import Kind, Unit, Window
 from tui_sched.store.base import Outcome
 from tui_sched.timespan import format_span
@@ -117,6 +118,9 @@ class Every(Condition):
     span: float
     based: Based = "run"
     precedence: ClassVar[int] = 100
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "span", norm_span(self.span))
 
     def _reference(self, ctx: Context) -> float | None:
         status = ctx.self_status()

@@ -11,7 +11,7 @@ from typing import Literal
 
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
-from tui_sched.conditions.text import quote
+from tui_sched.conditions.text import norm_span, quote
 from tui_sched.timespan import format_span
 
 
@@ -22,6 +22,9 @@ class SchedulerAge(Condition):
 
     span: float
     over: bool
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "span", norm_span(self.span))
 
     def evaluate(self, ctx: Context) -> bool:
         age = ctx.now - ctx.scheduler_started

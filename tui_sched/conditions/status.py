@@ -13,7 +13,7 @@ from typing import Literal
 
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context, TaskStatus
-from tui_sched.conditions.text import quote
+from tui_sched.conditions.text import norm_span, quote
 from tui_sched.conditions.windows import Kind, Unit, Window
 from tui_sched.store.base import Outcome
 from tui_sched.timespan import format_span, parse_span
@@ -167,6 +167,8 @@ class HasStatus(Countable):
             raise ValueError("give a window or a past span, not both")
         if self.task is not None:
             quote(self.task)
+        if self.past is not None:
+            object.__setattr__(self, "past", norm_span(self.past))
 
     # -- object spelling -------------------------------------------------------------
     def __call__(self, task: str) -> HasStatus:
@@ -306,6 +308,14 @@ class Running(Countable):
     task: str | None = None
     min_age: float | None = None
     max_age: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("min_age", "max_age"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, norm_span(value))
+        if self.task is not None:
+            quote(self.task)
 
     def __call__(self, task: str) -> Running:
         """The same condition about another task: ``running("fetch")``."""
