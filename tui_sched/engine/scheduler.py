@@ -502,15 +502,18 @@ class Engine:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.shutdown_timeout
         while self._running and not force and loop.time() < deadline:
+            with self._lock:
+                self._wake_requested = False
             self._wake.clear()
+            with self._lock:
+                force = self._stop_request[1]
+            if force:
+                break
             waiter = asyncio.ensure_future(self._wake.wait())
             futures = {a.future for a in self._running.values() if a.future is not None}
             await asyncio.wait({waiter, *futures}, timeout=deadline - loop.time(),
                                return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
-            with self._lock:
-                self._wake_requested = False
-                force = self._stop_request[1]
             self.store.flush()
         for active in list(self._running.values()):
             active.job.terminate("terminated at shutdown")
