@@ -100,7 +100,7 @@ def cmd_check(cfg: AppConfig) -> int:
     tasks = report.session.tasks
     print(f"{len(report.modules)} module(s), {len(tasks)} task(s), {len(report.errors)} error(s)")
     for task in tasks:
-        print(f"  {task.name}: {task.condition_text or '(forced only)'} [{task.execution}]")
+        print(f"  {task.name}: {task.condition_text or '(forced only)'} [{task.executor_key}]")
     return 1 if report.errors else 0
 
 
@@ -140,14 +140,16 @@ def cmd_run(cfg: AppConfig) -> int:
 
 def cmd_ui(cfg: AppConfig) -> int:
     """The terminal UI (headless until the TUI lands)."""
-    try:
-        from tui_sched.tui.app import run_tui
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("tui_sched.tui.app") is None:
         return cmd_run(cfg)
+    from tui_sched.tui.app import run_tui  # type: ignore[import-not-found,unused-ignore]
+
     lock = InstanceLock(_state_dir(cfg))
     lock.acquire()
     try:
-        return run_tui(build_folder(cfg), cfg)
+        return int(run_tui(build_folder(cfg), cfg))
     finally:
         lock.release()
 

@@ -166,8 +166,12 @@ class Engine:
 
     def terminate(self, task: str, reason: str = "terminated by the operator") -> None:
         """Terminate every run of ``task`` in progress."""
-        self.call(lambda: [a.job.terminate(reason) for a in self._running.values()
-                           if a.record.task == task])
+        def stop_runs() -> None:
+            for active in self._running.values():
+                if active.record.task == task:
+                    active.job.terminate(reason)
+
+        self.call(stop_runs)
 
     def call(self, fn: Callable[[], T]) -> Future[T]:
         """Run ``fn`` on the engine thread (e.g. a history query); returns a future."""

@@ -98,7 +98,7 @@ class Session:
             return key
         if isinstance(key, Task):
             return key.name
-        name = getattr(key, TASK_NAME_ATTR, None)
+        name: Any = getattr(key, TASK_NAME_ATTR, None)
         if isinstance(name, str):
             return name
         if callable(key):

@@ -83,7 +83,7 @@ class JobResult:
         return cls(Outcome.TERMINATE, None, reason)
 
 
-class Inaction(Exception):  # noqa: N818 - a signal, not an error
+class Inaction(Exception):
     """Raise from a task to record the run as ``inaction`` (it decided not to act)."""
 
 
@@ -130,6 +130,11 @@ async def race(job: Job, work: asyncio.Future[Any]) -> str:
 def timeout_reason(job: Job) -> str:
     """The error text of a run that hit its timeout."""
     return f"timed out after {job.timeout:g} s"
+
+
+def stopped_result(job: Job, how: str) -> JobResult:
+    """The ``terminate`` result of a run that ``race`` stopped (timeout or request)."""
+    return JobResult.terminated(timeout_reason(job) if how == "timeout" else job.stop_reason or "terminated")
 
 
 class Executor(ABC):

@@ -7,7 +7,7 @@ import os
 import signal
 from collections import deque
 
-from tui_sched.executors.base import Executor, Job, JobResult, race, timeout_reason
+from tui_sched.executors.base import Executor, Job, JobResult, race, stopped_result
 from tui_sched.executors.process import describe_exit
 from tui_sched.store.base import Outcome
 from tui_sched.tasks.targets import CommandTarget
@@ -69,7 +69,7 @@ class CommandExecutor(Executor):
                 await pumps
             except BaseException:
                 pass
-            return JobResult.terminated(timeout_reason(job) if how == "timeout" else job.stop_reason or "terminated")
+            return stopped_result(job, how)
         try:
             await asyncio.wait_for(pumps, 5.0)
         except TimeoutError:  # a grandchild holds the pipes open; don't wait for it

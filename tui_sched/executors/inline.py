@@ -14,6 +14,7 @@ from tui_sched.executors.base import (
     call_target,
     race,
     result_of_call,
+    stopped_result,
     timeout_reason,
 )
 from tui_sched.executors.output import current_sink
@@ -81,4 +82,4 @@ class AsyncExecutor(Executor):
             await asyncio.wait_for(asyncio.shield(work), job.grace)
         except BaseException:  # cancelled, timed out or raised while cancelling
             pass
-        return JobResult.terminated(timeout_reason(job) if how == "timeout" else job.stop_reason or "terminated")
+        return stopped_result(job, how)

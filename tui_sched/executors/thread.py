@@ -8,9 +8,11 @@ so a hung task costs one thread, never the scheduler.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import queue
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from tui_sched.executors.base import (
     Executor,
@@ -87,15 +89,33 @@ class ThreadExecutor(Executor):
     async def execute(self, job: Job) -> JobResult:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[JobResult] = loop.create_future()
+        cancel: list[Callable[[], None]] = []  # cancels a coroutine running in the thread
 
         def settle(result: JobResult) -> None:
             if not done.done():
                 done.set_result(result)
 
+        def run_in_thread() -> Any:
+            value = call_target(job)
+            if not inspect.isawaitable(value):
+                return value
+
+            # A coroutine function under execution="thread": run it on a private loop
+            # in this thread, cancellable when the run is terminated.
+            async def await_it() -> Any:
+                task = asyncio.ensure_future(value)
+                own_loop = asyncio.get_running_loop()
+                cancel.append(lambda: own_loop.call_soon_threadsafe(task.cancel))
+                if job.flag.is_set():
+                    task.cancel()
+                return await task
+
+            return asyncio.run(await_it())
+
         def work() -> None:
             token = current_sink.set(job.sink)
             try:
-                result = result_of_call(lambda: call_target(job))
+                result = result_of_call(run_in_thread)
             finally:
                 current_sink.reset(token)
             try:
@@ -108,6 +128,11 @@ class ThreadExecutor(Executor):
         if how == "done":
             return done.result()
         job.flag.set()
+        for fn in cancel:
+            try:
+                fn()
+            except RuntimeError:  # its loop already finished
+                pass
         try:
             # A cooperative task sees the flag and returns within the grace period.
             await asyncio.wait_for(asyncio.shield(done), job.grace)

@@ -145,7 +145,7 @@ def load_folder(folder: str | os.PathLike[str], *, insecure: bool = False) -> Lo
             report.errors.append(ModuleLoadError(str(path), problem))
             continue
         add_module(path, session, report)
-    for problem in session.check_references():
-        origin = session[problem.task].origin or str(root)
-        report.errors.append(ModuleLoadError(origin, str(problem)))
+    for unknown in session.check_references():
+        origin = session[unknown.task].origin or str(root)
+        report.errors.append(ModuleLoadError(origin, str(unknown)))
     return report

@@ -44,6 +44,15 @@ class Task:
     __slots__ = ("_disabled", "_force_run", "_owner", "name", "options", "origin",
                  "start_cond", "target")
 
+    name: str
+    target: Target
+    start_cond: Condition | None
+    options: TaskOptions
+    origin: str | None
+    _disabled: bool
+    _force_run: bool
+    _owner: TaskOwner | None
+
     def __init__(
         self,
         name: str,
@@ -97,7 +106,7 @@ class Task:
     def execution(self) -> str:
         """The execution mode in effect."""
         if self.options.execution is not None:
-            return self.options.execution
+            return str(self.options.execution)
         if isinstance(self.target, FuncTarget) and self.target.is_coroutine:
             return "async"
         return "thread"
