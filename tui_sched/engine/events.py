@@ -82,3 +82,23 @@ class EngineError(Event):
 
     message: str
     traceback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleLoaded(Event):
+    """A task module was (re)loaded and its tasks swapped in."""
+
+    path: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleFailed(Event):
+    """A task module failed to load; the last good version of it keeps running."""
+
+    path: str
+    error: str
+    line: int | None
+    traceback: str

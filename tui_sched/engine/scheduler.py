@@ -181,6 +181,20 @@ class Engine:
         self._wake_threadsafe()
         return fut
 
+    def context(self) -> Context:
+        """A condition context for now (engine thread; use via ``call``), e.g. for
+        ``tui_sched.conditions.explain``."""
+        return self._context(self.clock.time())
+
+    def next_wake(self, task: str) -> float | None:
+        """When ``task``'s condition is next due to be re-checked (``None``: on an event)."""
+        return self._wake_at.get(task)
+
+    def history(self, task: str | None = None, limit: int = 100,
+                before_id: int | None = None) -> Future[list[RunRecord]]:
+        """Run history from the store, read on the engine thread (single writer)."""
+        return self.call(lambda: self.store.history(task, limit, before_id))
+
     def running_runs(self) -> list[RunRecord]:
         """Runs in progress (a snapshot)."""
         return [a.record for a in list(self._running.values())]
