@@ -1,0 +1,492 @@
+"""``SqliteRunStore``: run history in one SQLite file (WAL), with writes batched per tick."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tui_sched.errors import StoreError
+from tui_sched.store.base import (
+    Outcome,
+    RunEnd,
+    RunRecord,
+    RunStore,
+    TaskInfo,
+    TaskSummary,
+    Trigger,
+)
+
+# Migration N (0-based) takes the file from schema version N to N+1; ``PRAGMA
+# user_version`` records how far a file got. Append to this tuple, never edit an entry.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        # AUTOINCREMENT so that an id freed by ``prune`` is never handed out again after a
+        # reopen (a UI paging with ``before_id`` relies on ids never coming back).
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            task TEXT NOT NULL,
+            trigger TEXT NOT NULL,
+            start REAL NOT NULL,
+            "end" REAL,
+            outcome TEXT,
+            error TEXT,
+            traceback TEXT,
+            return_summary TEXT,
+            output_tail TEXT,
+            attempt INTEGER NOT NULL DEFAULT 1
+        )""",
+        # history(task) newest first, prune by count, and the skip-scan over task names.
+        "CREATE INDEX runs_task_id ON runs (task, id)",
+        # close_open_runs at start-up; stays tiny because finished runs leave it.
+        'CREATE INDEX runs_open ON runs (id) WHERE "end" IS NULL',
+        # summaries() last_end per outcome and prune by age: one seek per (task, outcome).
+        'CREATE INDEX runs_task_outcome_end ON runs (task, outcome, "end")',
+        # summaries() last_start: one seek per task.
+        "CREATE INDEX runs_task_start ON runs (task, start)",
+        "CREATE TABLE flags (task TEXT PRIMARY KEY, disabled INTEGER NOT NULL)",
+        """CREATE TABLE tasks (
+            name TEXT PRIMARY KEY,
+            condition TEXT NOT NULL,
+            execution TEXT NOT NULL,
+            disabled INTEGER NOT NULL,
+            module TEXT
+        )""",
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+"""The schema version this code writes and reads."""
+
+_BUSY_TIMEOUT_S = 5.0
+_WAL_AUTOCHECKPOINT_PAGES = 10_000
+_WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+
+_COLUMNS = 'id, task, trigger, start, "end", outcome, error, traceback, return_summary, output_tail, attempt'
+_INSERT_RUN = f"INSERT INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_FINISH_RUN = (
+    'UPDATE runs SET "end" = ?, outcome = ?, error = ?, traceback = ?, return_summary = ?, '
+    'output_tail = ? WHERE id = ? AND "end" IS NULL'
+)
+# Distinct task names by skip-scan: one index seek per task rather than a pass over every
+# run, which is what keeps summaries() and prune() fast on a million rows.
+_TASK_NAMES = """WITH RECURSIVE names(name) AS (
+    SELECT MIN(task) FROM runs
+    UNION ALL
+    SELECT (SELECT MIN(r.task) FROM runs AS r WHERE r.task > names.name)
+    FROM names WHERE names.name IS NOT NULL
+)"""
+_TASK_NAME_LIST = f"{_TASK_NAMES} SELECT name FROM names WHERE name IS NOT NULL"
+_SUMMARY_TOTALS = f"""{_TASK_NAMES}
+SELECT name,
+       (SELECT MAX(r.start) FROM runs AS r WHERE r.task = names.name),
+       (SELECT COUNT(*) FROM runs AS r WHERE r.task = names.name)
+FROM names WHERE name IS NOT NULL"""
+_OUTCOMES = tuple(o.value for o in Outcome)
+_OUTCOME_ROWS = ", ".join(["(?)"] * len(_OUTCOMES))
+_SUMMARY_ENDS = f"""{_TASK_NAMES}, outcomes(outcome) AS (VALUES {_OUTCOME_ROWS})
+SELECT names.name, outcomes.outcome,
+       (SELECT MAX(r."end") FROM runs AS r
+        WHERE r.task = names.name AND r.outcome = outcomes.outcome)
+FROM names, outcomes WHERE names.name IS NOT NULL"""
+_PRUNE_BY_COUNT = """DELETE FROM runs WHERE task = ?1 AND "end" IS NOT NULL
+    AND id <= (SELECT id FROM runs WHERE task = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)"""
+# ``outcome IS ?`` also matches NULL, so a finished row without an outcome is pruned too.
+_PRUNE_BY_AGE = 'DELETE FROM runs WHERE task = ? AND outcome IS ? AND "end" < ?'
+
+
+class SqliteRunStore(RunStore):
+    """A ``RunStore`` in one SQLite file, safe to read from other processes while open.
+
+    Writes (``start_run``, ``finish_run``, ``set_flag``) go into an open transaction that
+    ``flush`` commits, so a burst of runs costs one commit; reads on this store see them
+    before that. ``close_open_runs``, ``save_tasks`` and ``prune`` commit at once, and
+    with them anything still buffered. The file is in WAL mode with
+    ``synchronous=NORMAL``: a commit survives a crash of the process, and only a power
+    loss may take the last commits with it.
+
+    One writer by contract (the engine thread), but the connection is shared with a lock,
+    so another thread may read or write occasionally. Failures raise ``StoreError``
+    naming the file.
+
+    Attributes:
+        path: The database file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
+        """Open (creating it and its folder if needed) or upgrade the history at ``path``.
+
+        Args:
+            path: The database file.
+            readonly: Open an existing file without writing to it (see ``open_readonly``).
+
+        Raises:
+            StoreError: The file cannot be created, opened or read, is not a tui-sched
+                history, or was written by a newer tui-sched.
+        """
+        self.path = Path(path)
+        self._readonly = readonly
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self._conn = self._connect()
+            self._migrate(self._conn)
+            self._next_id = self._stored_id_high_water(self._conn) + 1
+        except BaseException as exc:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise self._error("open it", exc) from exc
+            raise
+
+    @classmethod
+    def open_readonly(cls, path: str | os.PathLike[str]) -> SqliteRunStore:
+        """Open an existing history for reading only, e.g. for ``tui-sched history``
+        while a scheduler holds the file open. It sees what that scheduler has flushed.
+
+        Raises:
+            StoreError: The file does not exist or cannot be read.
+        """
+        return cls(path, readonly=True)
+
+    # -- writes (buffered until flush) ----------------------------------------------------
+
+    def next_run_id(self) -> int:
+        """Reserve and return a new run id, greater than any id given out or stored."""
+        with self._lock:
+            run_id = self._next_id
+            self._next_id += 1
+            return run_id
+
+    def start_run(self, record: RunRecord) -> None:
+        """Store a new run (buffered); it is open while ``record.end`` is ``None``.
+
+        Raises:
+            StoreError: A run with this id is already stored, or the write failed.
+        """
+        row = (
+            record.id,
+            record.task,
+            record.trigger.value,
+            record.start,
+            record.end,
+            None if record.outcome is None else record.outcome.value,
+            record.error,
+            record.traceback,
+            record.return_summary,
+            record.output_tail,
+            record.attempt,
+        )
+        # The two hot paths skip the context managers: they are most of a tick's cost.
+        with self._lock:
+            conn = self._transaction("record a run start")
+            try:
+                conn.execute(_INSERT_RUN, row)
+            except sqlite3.Error as exc:
+                raise self._error(f"record the start of run {record.id}", exc) from exc
+            if record.id >= self._next_id:
+                self._next_id = record.id + 1
+
+    def finish_run(self, run_id: int, end: RunEnd) -> None:
+        """Close an open run (buffered).
+
+        Raises:
+            StoreError: No open run has this id (unknown, or already finished), or the
+                write failed.
+        """
+        row = (
+            end.end,
+            end.outcome.value,
+            end.error,
+            end.traceback,
+            end.return_summary,
+            end.output_tail,
+            run_id,
+        )
+        with self._lock:
+            conn = self._transaction("record a run end")
+            try:
+                finished = conn.execute(_FINISH_RUN, row).rowcount
+            except sqlite3.Error as exc:
+                raise self._error(f"record the end of run {run_id}", exc) from exc
+        if finished != 1:
+            raise StoreError(f"run history {self.path}: no open run with id {run_id}")
+
+    def set_flag(self, task: str, disabled: bool) -> None:
+        """Persist a task's ``disabled`` flag (buffered)."""
+        with self._write(f"save the disabled flag of task {task!r}") as conn:
+            conn.execute(
+                "INSERT INTO flags (task, disabled) VALUES (?, ?) "
+                "ON CONFLICT (task) DO UPDATE SET disabled = excluded.disabled",
+                (task, int(disabled)),
+            )
+
+    def flush(self) -> None:
+        """Commit buffered writes."""
+        with self._use("commit buffered runs") as conn:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+
+    # -- writes committed at once -----------------------------------------------------------
+
+    def close_open_runs(self, at: float, outcome: Outcome, error: str) -> list[RunRecord]:
+        """Close every open run at ``at`` with ``outcome`` and ``error``, commit, and
+        return them closed, oldest id first."""
+        with self._write("close runs left open") as conn:
+            rows = conn.execute(f'SELECT {_COLUMNS} FROM runs WHERE "end" IS NULL ORDER BY id').fetchall()
+            conn.execute(
+                'UPDATE runs SET "end" = ?, outcome = ?, error = ? WHERE "end" IS NULL',
+                (at, outcome.value, error),
+            )
+            conn.execute("COMMIT")
+        return [dataclasses.replace(_record(row), end=at, outcome=outcome, error=error) for row in rows]
+
+    def save_tasks(self, tasks: list[TaskInfo]) -> None:
+        """Replace the stored task list and commit.
+
+        Raises:
+            StoreError: Two entries share a name (nothing is changed), or the write failed.
+        """
+        duplicates = sorted(n for n, c in Counter(t.name for t in tasks).items() if c > 1)
+        if duplicates:
+            raise StoreError(f"run history {self.path}: duplicate task names {duplicates}")
+        with self._write("save the task list") as conn:
+            conn.execute("DELETE FROM tasks")
+            conn.executemany(
+                "INSERT INTO tasks (name, condition, execution, disabled, module) VALUES (?, ?, ?, ?, ?)",
+                [(t.name, t.condition, t.execution, int(t.disabled), t.module) for t in tasks],
+            )
+            conn.execute("COMMIT")
+
+    def prune(self, keep_per_task: int | None, older_than: float | None) -> int:
+        """Delete finished runs beyond the newest ``keep_per_task`` runs of each task (open
+        runs count towards the newest but are never deleted) and finished runs that ended
+        before ``older_than``; commit. Returns how many runs were deleted.
+
+        Raises:
+            ValueError: ``keep_per_task`` is negative.
+            StoreError: The write failed.
+        """
+        if keep_per_task is not None and keep_per_task < 0:
+            raise ValueError(f"keep_per_task must be 0 or more, not {keep_per_task}")
+        deleted = 0
+        with self._write("prune old runs") as conn:
+            names = [row[0] for row in conn.execute(_TASK_NAME_LIST)]
+            for name in names:
+                if keep_per_task is not None:
+                    deleted += conn.execute(_PRUNE_BY_COUNT, (name, keep_per_task)).rowcount
+                if older_than is not None:
+                    for outcome in (*_OUTCOMES, None):
+                        deleted += conn.execute(_PRUNE_BY_AGE, (name, outcome, older_than)).rowcount
+            conn.execute("COMMIT")
+        return deleted
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def history(
+        self, task: str | None = None, limit: int = 100, before_id: int | None = None
+    ) -> list[RunRecord]:
+        """Runs, newest (highest id) first, optionally of one task and below ``before_id``."""
+        if limit <= 0:
+            return []
+        where: list[str] = []
+        params: list[object] = []
+        if task is not None:
+            where.append("task = ?")
+            params.append(task)
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        sql = f"SELECT {_COLUMNS} FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._use("read run history") as conn:
+            rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
+        return [_record(row) for row in rows]
+
+    def summaries(self) -> list[TaskSummary]:
+        """One summary per task that has runs, sorted by task name."""
+        with self._use("summarise run history") as conn:
+            totals = conn.execute(_SUMMARY_TOTALS).fetchall()
+            ends = conn.execute(_SUMMARY_ENDS, _OUTCOMES).fetchall()
+        last_end: dict[str, dict[Outcome, float]] = {name: {} for name, _, _ in totals}
+        for name, outcome, end in ends:
+            if end is not None:
+                last_end[name][Outcome(outcome)] = end
+        return [
+            TaskSummary(task=name, last_start=start, last_end=last_end[name], run_count=count)
+            for name, start, count in totals
+        ]
+
+    def get_flags(self) -> dict[str, bool]:
+        """Persisted ``disabled`` flags by task name."""
+        with self._use("read task flags") as conn:
+            rows = conn.execute("SELECT task, disabled FROM flags").fetchall()
+        return {task: bool(disabled) for task, disabled in rows}
+
+    def tasks(self) -> list[TaskInfo]:
+        """The stored task list, in the order it was saved."""
+        with self._use("read the task list") as conn:
+            rows = conn.execute(
+                "SELECT name, condition, execution, disabled, module FROM tasks ORDER BY rowid"
+            ).fetchall()
+        return [TaskInfo(n, c, e, bool(d), m) for n, c, e, d, m in rows]
+
+    def close(self) -> None:
+        """Commit buffered writes and close the file. Calling it again does nothing.
+
+        Raises:
+            StoreError: The final commit failed (the file is closed anyway).
+        """
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is None:
+                return
+            try:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._error("commit buffered runs", exc) from exc
+            finally:
+                conn.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._readonly:
+            if not self.path.is_file():
+                raise StoreError(f"run history {self.path}: no such file")
+            return _open_connection(self.path.resolve().as_uri() + "?mode=ro", uri=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = _open_connection(str(self.path), uri=False)
+        try:
+            # WAL lets other processes read committed history while this one writes;
+            # NORMAL drops the fsync per commit, which WAL makes safe against app crashes.
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            # Each commit dirties about one index page per task and index; checkpointing
+            # every 10,000 pages (~40 MB) instead of 1,000 copies each page once for many
+            # commits and fsyncs ten times less: about +30% runs/s. The size limit
+            # truncates the WAL file back after a checkpoint so it does not stay large.
+            conn.execute(f"PRAGMA wal_autocheckpoint = {_WAL_AUTOCHECKPOINT_PAGES}")
+            conn.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT_BYTES}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = _user_version(conn)
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"run history {self.path} has schema version {version}, newer than this "
+                f"tui-sched understands ({SCHEMA_VERSION}); upgrade tui-sched or use "
+                "another --state folder"
+            )
+        if self._readonly:
+            raise StoreError(
+                f"run history {self.path} has schema version {version}, not "
+                f"{SCHEMA_VERSION}; start the scheduler once to create or upgrade it"
+            )
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Read again under the write lock: another process may have migrated meanwhile.
+            for statements in _MIGRATIONS[_user_version(conn) :]:
+                for statement in statements:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.rollback()
+            raise
+
+    @staticmethod
+    def _stored_id_high_water(conn: sqlite3.Connection) -> int:
+        (max_id,) = conn.execute("SELECT MAX(id) FROM runs").fetchone()
+        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'runs'").fetchone()
+        return max(max_id or 0, seq[0] if seq else 0)
+
+    def _connection(self, action: str) -> sqlite3.Connection:
+        """The connection, if the store is open. Call with the lock held."""
+        if self._conn is None:
+            raise StoreError(f"run history {self.path}: cannot {action}: store is closed")
+        return self._conn
+
+    def _transaction(self, action: str) -> sqlite3.Connection:
+        """The connection inside the write transaction, begun if needed. Call with the
+        lock held."""
+        conn = self._connection(action)
+        if self._readonly:
+            raise StoreError(f"run history {self.path}: cannot {action}: opened read-only")
+        if not conn.in_transaction:
+            try:
+                # IMMEDIATE takes the write lock now; a deferred upgrade could fail with
+                # SQLITE_BUSY_SNAPSHOT, which the busy timeout does not retry.
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._error(action, exc) from exc
+        return conn
+
+    @contextmanager
+    def _use(self, action: str) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and turn sqlite errors into ``StoreError``s naming ``action``."""
+        with self._lock:
+            try:
+                yield self._connection(action)
+            except sqlite3.Error as exc:
+                raise self._error(action, exc) from exc
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[sqlite3.Connection]:
+        """Like ``_use``, inside the write transaction."""
+        with self._lock:
+            try:
+                yield self._transaction(action)
+            except sqlite3.Error as exc:
+                raise self._error(action, exc) from exc
+
+    def _error(self, action: str, exc: Exception) -> StoreError:
+        return StoreError(f"run history {self.path}: cannot {action}: {exc}")
+
+
+def _open_connection(database: str, *, uri: bool) -> sqlite3.Connection:
+    # check_same_thread=False: the engine may open the store on one thread and use it on
+    # its own; SqliteRunStore._lock serialises every use of the connection instead.
+    # isolation_level=None: transactions are begun and committed explicitly, by the store.
+    return sqlite3.connect(
+        database,
+        timeout=_BUSY_TIMEOUT_S,
+        isolation_level=None,
+        check_same_thread=False,
+        uri=uri,
+    )
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    return int(version)
+
+
+def _record(row: tuple[Any, ...]) -> RunRecord:
+    (run_id, task, trigger, start, end, outcome, error, tb, summary, tail, attempt) = row
+    return RunRecord(
+        id=run_id,
+        task=task,
+        trigger=Trigger(trigger),
+        start=start,
+        end=end,
+        outcome=None if outcome is None else Outcome(outcome),
+        error=error,
+        traceback=tb,
+        return_summary=summary,
+        output_tail=tail,
+        attempt=attempt,
+    )
