@@ -40,6 +40,10 @@ class LinePrinter:
             return f"{e.task} | {e.text}"
         if isinstance(e, ev.RunStarted):
             return f"{e.run.task}: started ({e.run.trigger}, run {e.run.id})"
+        if isinstance(e, ev.RunRecorded):
+            return f"{e.run.task}: {e.run.outcome}: {e.run.error or ''}".rstrip(": ")
+        if isinstance(e, ev.RunTerminating):
+            return f"{e.run.task}: terminating ({e.reason})"
         if isinstance(e, ev.RunFinished):
             r = e.run
             line = f"{r.task}: {r.outcome} in {r.duration or 0:.3f} s"

@@ -45,8 +45,24 @@ class RunStarted(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class RunTerminating(Event):
+    """A run is being terminated (timeout, ``end_cond``, shutdown, operator)."""
+
+    run: RunRecord
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class RunFinished(Event):
     """A run ended (``run.outcome`` says how)."""
+
+    run: RunRecord
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecorded(Event):
+    """A run that never started was recorded: ``missed`` (downtime) or ``skipped``
+    (its previous run was still going)."""
 
     run: RunRecord
 

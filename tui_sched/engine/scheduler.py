@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import random
 import threading
 import time
 import traceback
@@ -30,7 +31,9 @@ from tui_sched.engine.events import (
     LogLine,
     RunFinished,
     RunsRecovered,
+    RunRecorded,
     RunStarted,
+    RunTerminating,
     SchedulerStarted,
     SchedulerStopped,
     SchedulerStopping,
@@ -60,6 +63,7 @@ class _Active:
     job: Job
     task: Task
     future: asyncio.Task[None] | None = None
+    skip_recorded: bool = False
 
 
 class Engine:
@@ -112,6 +116,8 @@ class Engine:
         self._heap: list[tuple[float, str]] = []
         self._wake_at: dict[str, float] = {}
         self._retry_at: dict[str, tuple[float, int]] = {}
+        self._jitter_at: dict[str, tuple[float, float]] = {}
+        self._rng = random.Random()
         self._dependents: dict[str, set[str]] = {}
         self._end_deadline: float | None = None
         self._next_prune = 0.0
@@ -334,13 +340,29 @@ class Engine:
                     self._launch(task, Trigger.RETRY, retry[0], attempt=retry[1])
                 continue
             cond = task.start_cond
-            if task.disabled or cond is None or not self._can_start(task):
-                continue  # re-considered when enabled, changed or its run finishes
+            if task.disabled or cond is None or self._stop_request is not None:
+                continue  # re-considered when enabled or changed
+            jittered = self._jitter_at.get(name)
+            if jittered is not None:
+                if jittered[0] > now:
+                    continue  # its wake-up is scheduled
+                del self._jitter_at[name]
+                if self._can_start(task):
+                    self._launch(task, Trigger.SCHEDULED, jittered[1])
+                continue
             ctx.task = name
             self.evaluations += 1
             try:
                 if cond.evaluate(ctx):
-                    self._launch(task, Trigger.SCHEDULED, due.get(name))
+                    if not self._can_start(task):
+                        if name in due:  # a new start fell due while a run goes on
+                            self._skip_overlap(task, now)
+                    elif task.options.jitter > 0:
+                        at = now + self._random() * task.options.jitter
+                        self._jitter_at[name] = (at, due.get(name, now))
+                        self._schedule(name, at)
+                    else:
+                        self._launch(task, Trigger.SCHEDULED, due.get(name))
                     continue
                 wake = cond.next_change(ctx)
             except Exception as exc:
@@ -352,6 +374,24 @@ class Engine:
         for name, (at, _) in self._retry_at.items():
             if at > now and self._wake_at.get(name, float("inf")) > at:
                 self._schedule(name, at)
+
+    def _skip_overlap(self, task: Task, now: float) -> None:
+        """Record (once per run in progress) that a due start was skipped: the task is
+        still running and does not allow overlapping runs."""
+        running = [a for a in self._running.values() if a.task is task]
+        if not running or running[-1].skip_recorded:
+            return
+        running[-1].skip_recorded = True
+        record = RunRecord(self.store.next_run_id(), task.name, Trigger.SCHEDULED, now, now,
+                           Outcome.SKIPPED,
+                           f"skipped: run {running[-1].record.id} is still in progress "
+                           "(set multilaunch=True to allow overlapping runs)")
+        self.store.start_run(record)
+        self.status.recorded(task.name, now, Outcome.SKIPPED)
+        self.bus.publish(RunRecorded(now, record))
+
+    def _random(self) -> float:
+        return self._rng.random()
 
     def _can_start(self, task: Task) -> bool:
         if self._stop_request is not None:
@@ -400,6 +440,8 @@ class Engine:
                   OutputSink(on_line, self.config.output_tail),
                   grace=self.config.termination_grace)
         job.bind_loop()
+        job.on_terminate = lambda reason: bus.publish(
+            RunTerminating(self.clock.time(), record, reason))
         active = _Active(record, job, task)
         self._running[run_id] = active
         bus.publish(RunStarted(now, record, due))
@@ -445,7 +487,8 @@ class Engine:
         task = active.task
         if (result.outcome is Outcome.FAIL and rec.attempt <= task.options.retries
                 and self._stop_request is None and self.session._lookup(task.name) is task):
-            self._retry_at[task.name] = (end + task.options.retry_delay, rec.attempt + 1)
+            wait = task.options.retry_wait(rec.attempt, self._random())
+            self._retry_at[task.name] = (end + wait, rec.attempt + 1)
         self._mark_dirty(rec.task)
 
     def _check_end_conditions(self, now: float) -> None:
@@ -473,6 +516,7 @@ class Engine:
         for task in removed:
             self._wake_at.pop(task.name, None)
             self._retry_at.pop(task.name, None)
+            self._jitter_at.pop(task.name, None)
             self.bus.publish(TaskChanged(now, task.name, "removed"))
         for name, value in flags:
             self.store.set_flag(name, value)

@@ -40,6 +40,8 @@ class Job:
     flag: threading.Event = field(default_factory=threading.Event)
     grace: float = 2.0
     stop_reason: str | None = None
+    on_terminate: Callable[[str], None] | None = None
+    """Told once when termination begins (the engine publishes ``RunTerminating``)."""
     bind: Callable[[Callable[..., Any]], dict[str, Any]] | None = None
     """Resolves a function's arguments at call time (in-process runs); ``kwargs`` if unset."""
     _stop: asyncio.Event | None = None
@@ -50,9 +52,12 @@ class Job:
 
     def terminate(self, reason: str) -> None:
         """Ask the run to stop (engine thread only). Sets the termination flag."""
-        if self.stop_reason is None:
+        first = self.stop_reason is None
+        if first:
             self.stop_reason = reason
         self.flag.set()
+        if first and self.on_terminate is not None:
+            self.on_terminate(reason)
         if self._stop is not None:
             self._stop.set()
 
@@ -122,9 +127,14 @@ async def race(job: Job, work: asyncio.Future[Any]) -> str:
                                      return_when=asyncio.FIRST_COMPLETED)
     finally:
         stop.cancel()
+    if stop in done or job.stop_reason is not None:
+        # Termination was requested: even a run that then returned (a cooperative
+        # thread seeing its flag) ends as terminated.
+        return "stopped"
     if work in done:
         return "done"
-    return "stopped" if stop in done else "timeout"
+    job.terminate(timeout_reason(job))
+    return "timeout"
 
 
 def timeout_reason(job: Job) -> str:

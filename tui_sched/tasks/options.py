@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from tui_sched.errors import ConfigError, TaskDefinitionError
 from tui_sched.timespan import parse_span
@@ -45,7 +45,20 @@ class TaskOptions(BaseModel):
     retries: int = Field(default=0, ge=0)
     """How many times a failed run is retried."""
     retry_delay: float = 0.0
-    """Seconds between a failure and its retry."""
+    """Seconds between a failure and its first retry."""
+    backoff: float = Field(default=1.0, ge=1.0)
+    """Each further retry waits ``backoff`` times longer than the one before."""
+    max_delay: float | None = None
+    """Upper bound of the retry delay."""
+    retry_jitter: float = 0.0
+    """Up to this many random seconds added to each retry delay."""
+    jitter: float = 0.0
+    """Up to this many random seconds of delay before a scheduled start (spreads load)."""
+    misfire: Literal["once", "skip"] | None = None
+    """After downtime: ``once`` runs one catch-up run for missed periods, ``skip`` only
+    records them. Default: ``once`` for calendar and cron conditions, else ``skip``."""
+    misfire_grace: float = 60.0
+    """A start this late after its period or cron slot began is not a misfire."""
 
     @field_validator("timeout", mode="before")
     @classmethod
@@ -55,10 +68,27 @@ class TaskOptions(BaseModel):
             raise ValueError("timeout must be positive (omit it for no timeout)")
         return seconds
 
-    @field_validator("retry_delay", mode="before")
+    @field_validator("retry_delay", "retry_jitter", "jitter", "misfire_grace", mode="before")
     @classmethod
-    def _retry_delay(cls, value: Any) -> float:
-        return _span_or_none(value, "retry_delay") or 0.0
+    def _span(cls, value: Any, info: ValidationInfo) -> float:
+        return _span_or_none(value, info.field_name or "span") or 0.0
+
+    @field_validator("max_delay", mode="before")
+    @classmethod
+    def _max_delay(cls, value: Any) -> float | None:
+        return _span_or_none(value, "max_delay")
+
+    def retry_wait(self, attempt: int, rand: float) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` after attempt ``attempt`` failed.
+
+        Args:
+            attempt: The attempt that failed (1 for the first run).
+            rand: A random number in [0, 1) for the jitter.
+        """
+        wait = self.retry_delay * self.backoff ** (attempt - 1)
+        if self.max_delay is not None:
+            wait = min(wait, self.max_delay)
+        return wait + rand * self.retry_jitter
 
 
 OPTION_NAMES = frozenset(TaskOptions.model_fields)
