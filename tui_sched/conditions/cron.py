@@ -18,6 +18,7 @@ from croniter import croniter
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
 from tui_sched.conditions.localtime import to_epoch
+from tui_sched.store.base import Outcome
 
 MACROS = {
     "@yearly": "0 0 1 1 *",
@@ -103,7 +104,12 @@ class Cron(Condition):
         fire = prev_fire(self.expr, ctx.now, ctx.tz)
         if fire is None:
             return False
-        last = ctx.self_status().last_start
+        status = ctx.self_status()
+        last = status.last_start
+        # A slot recorded as missed (misfire="skip") is used up too.
+        missed = status.last(Outcome.MISSED)
+        if missed is not None and (last is None or missed > last):
+            last = missed
         return fire >= ctx.scheduler_started if last is None else last < fire
 
     def next_change(self, ctx: Context) -> float | None:

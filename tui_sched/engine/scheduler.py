@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from tui_sched.conditions.context import Context
 from tui_sched.config import SchedulerConfig
+from tui_sched.engine import misfire
 from tui_sched.engine.arguments import ArgumentResolver
 from tui_sched.engine.bus import EventBus
 from tui_sched.engine.clock import Clock, SystemClock
@@ -53,6 +54,9 @@ T = TypeVar("T")
 #: so float rounding at a boundary can never make the loop spin.
 _MIN_STEP = 0.001
 _PRUNE_EVERY = 3600.0
+_ALIVE_KEY = "last_alive"
+#: The heartbeat's resolution: a crash loses at most this much of "when were we down".
+_ALIVE_EVERY = 10.0
 
 
 @dataclass(eq=False)
@@ -117,6 +121,8 @@ class Engine:
         self._wake_at: dict[str, float] = {}
         self._retry_at: dict[str, tuple[float, int]] = {}
         self._jitter_at: dict[str, tuple[float, float]] = {}
+        self._catch_up: set[str] = set()
+        self._alive_written = 0.0
         self._rng = random.Random()
         self._dependents: dict[str, set[str]] = {}
         self._end_deadline: float | None = None
@@ -271,12 +277,57 @@ class Engine:
                 object.__setattr__(task, "_disabled", flags[task.name])
         self._rebuild_dependents()
         self._save_task_infos()
+        self._detect_misfires(now)
         self._prune(now)
         with self._lock:
             self._pending_all = True
         if recovered:
             self.bus.publish(RunsRecovered(now, tuple(recovered)))
         self.bus.publish(SchedulerStarted(now, len(self.session)))
+
+    def _detect_misfires(self, now: float) -> None:
+        """Record the slots missed while the scheduler was down; queue catch-up runs."""
+        alive = self.store.get_meta(_ALIVE_KEY)
+        self._alive_written = now
+        self.store.set_meta(_ALIVE_KEY, repr(now))
+        if alive is None:
+            return
+        down_since = float(alive)
+        for task in self.session.tasks:
+            node = misfire.periodic_node(task.start_cond)
+            status = self.status.status(task.name)
+            if node is None or status.last_start is None or task.disabled:
+                continue  # a task that never ran has nothing to catch up (as systemd)
+            since = max(down_since, status.last_start)
+            slots = misfire.missed_slots(node, since, now, self.tz, task.options.misfire_grace,
+                                         status)
+            if not slots:
+                continue
+            self._record_missed(task, slots, down_since, now)
+            policy = task.options.misfire or misfire.default_policy(task.start_cond)
+            if policy == "once":
+                self._catch_up.add(task.name)
+
+    def _record_missed(self, task: Task, slots: list[misfire.Slot], down_since: float,
+                       now: float) -> None:
+        stamp = self._stamp
+        shown = slots[-misfire.MAX_MISSED_ROWS:]
+        for i, slot in enumerate(shown):
+            error = (f"missed: the slot {stamp(slot.start)} - {stamp(slot.end)} passed while "
+                     f"the scheduler was down ({stamp(down_since)} - {stamp(now)})")
+            if i == 0 and len(slots) > len(shown):
+                error += f"; {len(slots) - len(shown)} earlier slot(s) were missed too"
+            record = RunRecord(self.store.next_run_id(), task.name, Trigger.SCHEDULED,
+                               slot.start, now, Outcome.MISSED, error)
+            self.store.start_run(record)
+            self.bus.publish(RunRecorded(now, record))
+        # At detection time, so a skipped cron slot counts as used up (see Cron).
+        self.status.recorded(task.name, now, Outcome.MISSED)
+
+    def _stamp(self, at: float) -> str:
+        from datetime import datetime
+
+        return datetime.fromtimestamp(at, self.tz).strftime("%Y-%m-%d %H:%M")
 
     # == one tick ======================================================================
     def _tick(self) -> None:
@@ -305,6 +356,10 @@ class Engine:
             self._check_end_conditions(now)
         if now >= self._next_prune:
             self._prune(now)
+        if now - self._alive_written >= _ALIVE_EVERY:
+            # How long we were down is measured from this, after a crash.
+            self._alive_written = now
+            self.store.set_meta(_ALIVE_KEY, repr(now))
         self.store.flush()
         self.cycles += 1
         # Calls run last, so a caller that waits on one knows this tick has been evaluated.
@@ -333,6 +388,18 @@ class Engine:
                     object.__setattr__(task, "_force_run", False)
                     self._launch(task, Trigger.FORCED, None)
                 continue  # still forced: considered again when its run finishes
+            if name in self._catch_up:
+                if self._can_start(task):
+                    self._catch_up.discard(name)
+                    ctx.task = name
+                    self.evaluations += 1
+                    try:
+                        due_now = task.start_cond is not None and task.start_cond.evaluate(ctx)
+                    except Exception:
+                        due_now = False
+                    trigger = Trigger.SCHEDULED if due_now else Trigger.CATCH_UP
+                    self._launch(task, trigger, due.get(name))
+                continue
             retry = self._retry_at.get(name)
             if retry is not None and retry[0] <= now:
                 if self._can_start(task):
@@ -587,5 +654,6 @@ class Engine:
                 await executor.aclose()
             except Exception as exc:
                 self._report(f"closing an executor failed: {exc}")
+        self.store.set_meta(_ALIVE_KEY, repr(self.clock.time()))
         self.store.flush()
         self.bus.publish(SchedulerStopped(self.clock.time(), restart))

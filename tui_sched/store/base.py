@@ -163,5 +163,13 @@ class RunStore(ABC):
         finished runs that ended before ``older_than``. Returns how many were deleted."""
 
     @abstractmethod
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a small fact about the scheduler (e.g. ``last_alive``); buffered."""
+
+    @abstractmethod
+    def get_meta(self, key: str) -> str | None:
+        """A stored fact, or ``None``."""
+
+    @abstractmethod
     def close(self) -> None:
         """Flush and release the backend."""

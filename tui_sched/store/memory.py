@@ -28,6 +28,7 @@ class MemoryRunStore(RunStore):
     """
 
     def __init__(self) -> None:
+        self._meta: dict[str, str] = {}
         self._lock = threading.Lock()
         self._runs: dict[int, RunRecord] = {}
         self._open: set[int] = set()
@@ -75,6 +76,14 @@ class MemoryRunStore(RunStore):
                 return_summary=end.return_summary,
                 output_tail=end.output_tail,
             )
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a scheduler fact."""
+        self._meta[key] = value
+
+    def get_meta(self, key: str) -> str | None:
+        """A scheduler fact, or ``None``."""
+        return self._meta.get(key)
 
     def flush(self) -> None:
         """Nothing to do: every write is already applied."""

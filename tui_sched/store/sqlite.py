@@ -59,6 +59,10 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             module TEXT
         )""",
     ),
+    (
+        # Small facts about the scheduler itself (e.g. when it was last alive).
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 """The schema version this code writes and reads."""
@@ -226,6 +230,21 @@ class SqliteRunStore(RunStore):
                 "ON CONFLICT (task) DO UPDATE SET disabled = excluded.disabled",
                 (task, int(disabled)),
             )
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a scheduler fact (buffered)."""
+        with self._write(f"save {key!r}") as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def get_meta(self, key: str) -> str | None:
+        """A scheduler fact, or ``None``."""
+        with self._use(f"read {key!r}") as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
 
     def flush(self) -> None:
         """Commit buffered writes."""

@@ -1,0 +1,84 @@
+"""Misfires: periods and cron slots that passed while the scheduler was down.
+
+Like systemd's ``Persistent=true``: a calendar or cron task that would have run while the
+scheduler was down runs once when it comes back (``misfire="once"``, the default for
+them), or the missed slots are only recorded (``misfire="skip"``, the default for
+everything else). Every missed slot becomes a ``missed`` row in the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from tui_sched.conditions.base import All, Condition
+from tui_sched.conditions.cron import Cron, next_fire
+from tui_sched.conditions.periods import PERIOD_OUTCOMES, Period
+from tui_sched.conditions.context import TaskStatus
+
+#: More missed slots than this per task are summarised in the last row.
+MAX_MISSED_ROWS = 100
+
+
+def periodic_node(cond: Condition | None) -> Period | Cron | None:
+    """The calendar or cron node that decides when ``cond`` is due, if it has exactly one
+    (top level, or one item of a top-level ``&``)."""
+    if isinstance(cond, Period | Cron):
+        return cond
+    if isinstance(cond, All):
+        found = [c for c in cond.items if isinstance(c, Period | Cron)]
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+def default_policy(cond: Condition | None) -> str:
+    """``once`` for calendar and cron conditions, ``skip`` otherwise."""
+    return "once" if periodic_node(cond) is not None else "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A period or cron slot ``[start, end)`` (epoch seconds)."""
+
+    start: float
+    end: float
+
+
+def _ran_in(status: TaskStatus, slot: Slot) -> bool:
+    if status.last_start is not None and slot.start <= status.last_start < slot.end:
+        return True
+    return any(slot.start <= end < slot.end for _, end, outcome in status.recent
+               if outcome in PERIOD_OUTCOMES)
+
+
+def missed_slots(node: Period | Cron, since: float, until: float, tz: tzinfo,
+                 grace: float, status: TaskStatus, limit: int = 10_000) -> list[Slot]:
+    """Slots that began after ``since`` and can no longer be run on time at ``until``.
+
+    A period window is missed when it closed before ``until`` without a run ending in it.
+    A cron slot is missed when its fire time is more than ``grace`` before ``until``
+    (a later fire is simply due now).
+    """
+    slots: list[Slot] = []
+    if isinstance(node, Cron):
+        fire = next_fire(node.expr, since, tz)
+        while fire is not None and fire <= until - grace and len(slots) < limit:
+            nxt = next_fire(node.expr, fire, tz)
+            slot = Slot(fire, nxt if nxt is not None else until)
+            if not _ran_in(status, slot):
+                slots.append(slot)
+            fire = nxt
+        return slots
+    window = node.window
+    cur = window.current(since, tz)
+    start = cur[0] if cur is not None else window.next_start(since, tz)
+    while start is not None and len(slots) < limit:
+        occ = window.current(start, tz)
+        if occ is None or occ[1] > until:
+            break
+        slot = Slot(*occ)
+        if not _ran_in(status, slot):
+            slots.append(slot)
+        start = window.next_start(occ[0], tz)
+    return slots
