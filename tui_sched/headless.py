@@ -103,14 +103,18 @@ def serve(host: EngineHost) -> int:
 
 
 def open_store(state_dir: Path | None) -> RunStore:
-    """SQLite history in ``state_dir``, or in memory when it is ``None``."""
+    """SQLite history in ``state_dir`` (in memory when it is ``None``), wrapped so that a
+    failing file never stops the scheduler. Problems opening it are reported through the
+    engine once it starts."""
+    from tui_sched.store.memory import MemoryRunStore
+    from tui_sched.store.resilient import ResilientStore, open_history
+
     if state_dir is None:
-        from tui_sched.store.memory import MemoryRunStore
-
         return MemoryRunStore()
-    from tui_sched.store.sqlite import SqliteRunStore
-
-    return SqliteRunStore(state_dir / HISTORY_FILE)
+    notes: list[str] = []
+    store = ResilientStore(open_history(state_dir / HISTORY_FILE, notes.append))
+    store.pending_notes = notes
+    return store
 
 
 def run_app(app: App) -> None:

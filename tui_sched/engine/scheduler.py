@@ -31,8 +31,8 @@ from tui_sched.engine.events import (
     EngineError,
     LogLine,
     RunFinished,
-    RunsRecovered,
     RunRecorded,
+    RunsRecovered,
     RunStarted,
     RunTerminating,
     SchedulerStarted,
@@ -46,6 +46,7 @@ from tui_sched.engine.timezone import resolve_timezone
 from tui_sched.executors import Executor, Job, JobResult, default_executors
 from tui_sched.executors.output import OutputCapture, OutputSink
 from tui_sched.store.base import Outcome, RunEnd, RunRecord, RunStore, TaskInfo, Trigger
+from tui_sched.store.resilient import ResilientStore
 from tui_sched.tasks.task import Task
 
 T = TypeVar("T")
@@ -267,6 +268,11 @@ class Engine:
     def _startup(self) -> None:
         now = self.clock.time()
         self.started_at = now
+        if isinstance(self.store, ResilientStore):
+            self.store.report = self._report_problem
+            for note in self.store.pending_notes:
+                self._report_problem(note)
+            self.store.pending_notes.clear()
         recovered = self.store.close_open_runs(
             now, Outcome.CRASH, "the scheduler stopped while this run was in progress")
         self.status.load(self.store.summaries())
@@ -617,6 +623,9 @@ class Engine:
         except Exception as exc:
             self._report(f"pruning the history failed: {exc}")
         self._next_prune = now + _PRUNE_EVERY
+
+    def _report_problem(self, message: str) -> None:
+        self.bus.publish(EngineError(self.clock.time(), message))
 
     def _report(self, message: str) -> None:
         self.bus.publish(EngineError(self.clock.time(), message, traceback.format_exc()))

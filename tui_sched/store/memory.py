@@ -77,6 +77,11 @@ class MemoryRunStore(RunStore):
                 output_tail=end.output_tail,
             )
 
+    def seed_ids(self, last_id: int) -> None:
+        """Hand out ids above ``last_id`` (when taking over from another store)."""
+        with self._lock:
+            self._next_id = max(self._next_id, last_id + 1)
+
     def set_meta(self, key: str, value: str) -> None:
         """Store a scheduler fact."""
         self._meta[key] = value
