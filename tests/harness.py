@@ -86,10 +86,18 @@ class EngineRunner:
 
     def wait_for(self, pred: Callable[[Event], bool], count: int = 1, timeout: float = 10.0) -> list[Event]:
         """Wait until ``count`` recorded events satisfy ``pred``; return them."""
+        matched: list[Event] = []
+        scanned = 0
+
+        def enough() -> bool:
+            nonlocal scanned
+            new = self.events[scanned:]
+            scanned += len(new)
+            matched.extend(e for e in new if pred(e))
+            return len(matched) >= count
+
         with self._cond:
-            ok = self._cond.wait_for(lambda: len([e for e in self.events if pred(e)]) >= count,
-                                     timeout)
-            matched = [e for e in self.events if pred(e)]
+            ok = self._cond.wait_for(enough, timeout)
         assert ok, f"timed out waiting for {count} event(s); got {len(matched)}: {self.events[-5:]}"
         return matched
 

@@ -131,6 +131,23 @@ def test_sigterm_is_graceful_and_history_json_is_stable(tmp_path: Path) -> None:
     }
 
 
+def test_sighup_is_graceful_and_leaves_a_consistent_store(tmp_path: Path) -> None:
+    make_tasks(tmp_path, "process")
+    proc = Headless("tasks", cwd=tmp_path)
+    try:
+        proc.expect("long: started")
+        proc.signal(signal.SIGHUP)  # the SSH session went away
+        proc.expect("shutting down; waiting for 1 running run(s)")
+        proc.signal(signal.SIGHUP)
+        assert proc.wait() == 0
+    finally:
+        proc.kill()
+    db = sqlite3.connect(tmp_path / ".tui-sched" / "history.sqlite3")
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    rows = db.execute("SELECT task, outcome FROM runs ORDER BY id").fetchall()
+    assert rows == [("report", "success"), ("long", "terminate")]
+
+
 def test_list_and_history_read_while_the_scheduler_runs(tmp_path: Path) -> None:
     make_tasks(tmp_path)
     proc = Headless("tasks", cwd=tmp_path)

@@ -55,6 +55,8 @@ T = TypeVar("T")
 #: so float rounding at a boundary can never make the loop spin.
 _MIN_STEP = 0.001
 _PRUNE_EVERY = 3600.0
+#: Also prune after this many runs, so a busy scheduler stays bounded between hours.
+_PRUNE_AFTER_RUNS = 50_000
 _ALIVE_KEY = "last_alive"
 #: The heartbeat's resolution: a crash loses at most this much of "when were we down".
 _ALIVE_EVERY = 10.0
@@ -128,6 +130,7 @@ class Engine:
         self._dependents: dict[str, set[str]] = {}
         self._end_deadline: float | None = None
         self._next_prune = 0.0
+        self._finished_since_prune = 0
         self.cycles = 0
         self.evaluations = 0
         """How many start conditions have been evaluated (idle cost is visible in tests)."""
@@ -360,7 +363,7 @@ class Engine:
             self._evaluate(dirty, due, now)
         if self._running:
             self._check_end_conditions(now)
-        if now >= self._next_prune:
+        if now >= self._next_prune or self._finished_since_prune >= _PRUNE_AFTER_RUNS:
             self._prune(now)
         if now - self._alive_written >= _ALIVE_EVERY:
             # How long we were down is measured from this, after a crash.
@@ -549,6 +552,7 @@ class Engine:
         run_end = RunEnd(end, result.outcome, result.error, result.traceback, summary,
                          job.sink.tail() or None)
         self.store.finish_run(rec.id, run_end)
+        self._finished_since_prune += 1
         self.status.finished(rec.task, rec.start, end, result.outcome)
         if result.outcome is Outcome.SUCCESS:
             self.session.returns[rec.task] = result.value
@@ -623,6 +627,7 @@ class Engine:
         except Exception as exc:
             self._report(f"pruning the history failed: {exc}")
         self._next_prune = now + _PRUNE_EVERY
+        self._finished_since_prune = 0
 
     def _report_problem(self, message: str) -> None:
         self.bus.publish(EngineError(self.clock.time(), message))
