@@ -139,12 +139,8 @@ def cmd_run(cfg: AppConfig) -> int:
 
 
 def cmd_ui(cfg: AppConfig) -> int:
-    """The terminal UI (headless until the TUI lands)."""
-    import importlib.util
-
-    if importlib.util.find_spec("tui_sched.tui.app") is None:
-        return cmd_run(cfg)
-    from tui_sched.tui.app import run_tui  # type: ignore[import-not-found,unused-ignore]
+    """The terminal UI with the engine embedded (Textual is imported only here)."""
+    from tui_sched.tui.app import run_tui
 
     lock = InstanceLock(_state_dir(cfg))
     lock.acquire()

@@ -1,0 +1,108 @@
+"""The Textual application and ``run_tui``, the entry point ``tui-sched`` calls."""
+
+from __future__ import annotations
+
+import inspect
+import signal
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from tui_sched.config import AppConfig
+from tui_sched.engine.bus import EventBus
+from tui_sched.engine.host import Builder, EngineHost
+from tui_sched.statedir import HISTORY_FILE, default_state_dir
+from tui_sched.tui.screens.main import MainScreen
+
+
+class SchedulerApp(App[int]):
+    """tui-sched's terminal UI around a running ``EngineHost``.
+
+    | Key | Action |
+    | :- | :- |
+    | `q`, `ctrl+c` | Shut down (confirm); again while stopping: terminate runs. |
+    | `ctrl+p` | Command palette (every action). |
+
+    Args:
+        host: The engine host (started when the UI is up, so task output is captured
+            inside Textual's own stdout capture, never written over the screen).
+        tasks_dir: Shown in the header.
+        store_path: Shown in the header.
+        keymap: Binding id -> keys, e.g. ``{"force_run": "F"}``.
+    """
+
+    TITLE = "tui-sched"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "shutdown", "Quit", id="shutdown", tooltip="Shut down the scheduler"),
+        Binding("ctrl+c", "shutdown", "Quit", show=False, priority=True, id="shutdown_ctrl_c"),
+    ]
+
+    def __init__(self, host: EngineHost, *, tasks_dir: str = "tasks", store_path: str = "",
+                 keymap: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.host = host
+        self.main = MainScreen(host, tasks_dir, store_path)
+        self._user_keymap = keymap or {}
+
+    def on_mount(self) -> None:
+        if self._user_keymap:
+            self.set_keymap(self._user_keymap)
+        self.push_screen(self.main)
+
+    def action_shutdown(self) -> None:
+        """Shut down (confirm first); pressed again while stopping: terminate runs."""
+        settled = self.main.control.shutdown_requested or self.main.stopped
+        if not isinstance(self.screen, MainScreen) and not settled:
+            self.pop_screen()  # back to the task table, then ask
+        self.main.request_shutdown()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, MainScreen):
+            for title, help_, action in screen.key_commands():
+                yield SystemCommand(title, help_, partial(screen.run_action, action))
+        yield SystemCommand("Shut down", "Shut down the scheduler (confirm)", self.action_shutdown)
+
+
+def _with_bus(build: Any, bus: EventBus) -> Builder:
+    """Load errors go to the bus (shown in the UI), never to stderr under the screen."""
+    try:
+        accepts_bus = "bus" in inspect.signature(build).parameters
+    except (TypeError, ValueError):
+        accepts_bus = False
+    return partial(build, bus=bus) if accepts_bus else build  # type: ignore[no-any-return]
+
+
+def run_tui(build: Builder, cfg: AppConfig) -> int:
+    """Run the engine on its thread with the UI in front; returns the exit code.
+
+    Builds the ``EngineHost``, runs the app (which starts the host once it is up), then
+    shuts the host down and joins it. ``SIGTERM``/``SIGHUP`` shut down gracefully.
+    """
+    bus = EventBus()
+    host = EngineHost(_with_bus(build, bus), config=cfg.scheduler, bus=bus)
+    state = Path(cfg.state_dir) if cfg.state_dir else default_state_dir(cfg.tasks_dir)
+    app = SchedulerApp(host, tasks_dir=cfg.tasks_dir, store_path=str(state / HISTORY_FILE),
+                       keymap=getattr(cfg, "keymap", None))
+    count = 0
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal count
+        count += 1
+        host.shutdown(force=count > 1)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    code = app.run()
+    host.shutdown()
+    if not host.join(cfg.scheduler.shutdown_timeout + 10):
+        host.shutdown(force=True)
+        host.join(10)
+    if host.error is not None:
+        return 1
+    return code if isinstance(code, int) else (app.return_code or 0)

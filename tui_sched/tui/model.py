@@ -1,0 +1,316 @@
+"""What the UI shows, as plain frozen values built on the engine thread (no Textual here).
+
+``build_snapshot`` runs inside the engine (through ``Engine.call``) so it reads the status
+index and wake-up times consistently; the widgets only ever see the ``Snapshot`` values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tui_sched.conditions.explain import Explanation, explain
+from tui_sched.store.base import Outcome
+
+if TYPE_CHECKING:
+    from tui_sched.engine.scheduler import Engine
+
+#: Outcomes kept per task for the strip of recent runs.
+STRIP_LEN = 10
+
+RunTuple = tuple[float, float, Outcome]
+"""``(start, end, outcome)`` of a finished run."""
+
+
+class Status(StrEnum):
+    """The one-word state of a task shown in the table (always with its symbol)."""
+
+    IDLE = "idle"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TERMINATED = "terminated"
+    CRASHED = "crashed"
+    DISABLED = "disabled"
+    MISSED = "missed"
+
+    @property
+    def symbol(self) -> str:
+        """A one-cell symbol, so the status never depends on colour."""
+        return _STATUS_SYMBOLS[self]
+
+
+_STATUS_SYMBOLS = {
+    Status.IDLE: "·", Status.QUEUED: "»", Status.RUNNING: "▶", Status.SUCCEEDED: "✓",
+    Status.FAILED: "✗", Status.TERMINATED: "■", Status.CRASHED: "!", Status.DISABLED: "⊘",
+    Status.MISSED: "↷",
+}
+
+_OUTCOME_STATUS = {
+    Outcome.SUCCESS: Status.SUCCEEDED, Outcome.FAIL: Status.FAILED,
+    Outcome.TERMINATE: Status.TERMINATED, Outcome.CRASH: Status.CRASHED,
+    Outcome.MISSED: Status.MISSED, Outcome.INACTION: Status.IDLE, Outcome.SKIPPED: Status.IDLE,
+}
+
+OUTCOME_SYMBOLS = {
+    Outcome.SUCCESS: "✓", Outcome.FAIL: "✗", Outcome.TERMINATE: "■", Outcome.CRASH: "!",
+    Outcome.INACTION: "-", Outcome.MISSED: "↷", Outcome.SKIPPED: "~",
+}
+
+
+def outcome_status(outcome: Outcome | None) -> Status:
+    """The status a finished run leaves its task in."""
+    return Status.IDLE if outcome is None else _OUTCOME_STATUS[outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    """One task as the table shows it. Times are epoch seconds."""
+
+    name: str
+    execution: str
+    condition: str
+    disabled: bool
+    queued: bool
+    running_since: float | None
+    last_start: float | None
+    last_end: float | None
+    last_outcome: Outcome | None
+    strip: tuple[Outcome, ...]
+    next_wake: float | None
+    waits_for: tuple[str, ...]
+
+    @property
+    def status(self) -> Status:
+        """Running beats queued beats disabled beats the last outcome."""
+        if self.running_since is not None:
+            return Status.RUNNING
+        if self.queued:
+            return Status.QUEUED
+        if self.disabled:
+            return Status.DISABLED
+        return outcome_status(self.last_outcome)
+
+    @property
+    def last_duration(self) -> float | None:
+        """Duration of the last finished run, if known."""
+        if self.last_start is None or self.last_end is None or self.last_end < self.last_start:
+            return None
+        return self.last_end - self.last_start
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The header line: the scheduler as a whole."""
+
+    state: str
+    started_at: float | None
+    tasks: int
+    disabled: int
+    running: int
+    failures_hour: int
+    restarts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything the main screen shows at one instant."""
+
+    at: float
+    tz: tzinfo
+    facts: Facts
+    rows: tuple[TaskRow, ...]
+    selected: str | None
+    explanation: Explanation | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDetail:
+    """What the detail screen shows of a task besides its history."""
+
+    name: str
+    options: tuple[tuple[str, str], ...]
+    explanation: Explanation | None
+    tz: tzinfo
+    at: float
+
+
+def _last_run(recent: list[RunTuple], seed: list[RunTuple], last_start: float | None,
+              last_end: dict[Outcome, float]) -> tuple[float | None, float | None, Outcome | None]:
+    if recent:
+        return recent[-1]
+    if seed:
+        return seed[-1]
+    if not last_end:
+        return None, None, None
+    outcome, end = max(last_end.items(), key=lambda kv: kv[1])
+    return last_start, end, outcome
+
+
+def build_snapshot(engine: Engine, selected: str | None,
+                   seed: dict[str, list[RunTuple]], restarts: int = 0) -> Snapshot:
+    """The main screen's data (engine thread only: call it through ``engine.call``).
+
+    Args:
+        engine: The running engine.
+        selected: The task whose condition is explained, if any.
+        seed: Runs from before this engine started, per task, oldest first (from
+            ``seed_runs``), so the strip survives a restart.
+        restarts: How many times the host restarted the engine.
+    """
+    now = engine.clock.time()
+    hour_ago = now - 3600
+    rows: list[TaskRow] = []
+    disabled = running = failures = 0
+    explanation: Explanation | None = None
+    for task in engine.session.tasks:
+        st = engine.status.status(task.name)
+        recent = list(st.recent)
+        for _, end, outcome in reversed(recent):
+            if end < hour_ago:
+                break
+            failures += outcome in (Outcome.FAIL, Outcome.CRASH)
+        old = seed.get(task.name, [])
+        last = _last_run(recent, old, st.last_start, st.last_end)
+        strip = tuple(o for _, _, o in (old + recent)[-STRIP_LEN:])
+        cond = task.start_cond
+        rows.append(TaskRow(
+            name=task.name,
+            execution="command" if task.kind == "command" else task.execution,
+            condition=task.condition_text,
+            disabled=task.disabled,
+            queued=task.force_run,
+            running_since=min(st.running) if st.running else None,
+            last_start=last[0], last_end=last[1], last_outcome=last[2], strip=strip,
+            next_wake=engine.next_wake(task.name),
+            waits_for=tuple(sorted(cond.task_refs())) if cond is not None else (),
+        ))
+        disabled += task.disabled
+        running += len(st.running)
+        if task.name == selected and cond is not None:
+            ctx = engine.context()
+            ctx.task = task.name
+            explanation = explain(cond, ctx)
+    facts = Facts(engine.state, engine.started_at, len(rows), disabled, running, failures, restarts)
+    return Snapshot(now, engine.tz, facts, tuple(rows), selected, explanation)
+
+
+def seed_runs(engine: Engine, limit: int = 5000) -> dict[str, list[RunTuple]]:
+    """Finished runs from before ``engine`` started, per task, oldest first (engine thread).
+
+    One history query per engine start, so the outcome strips are not empty after a restart.
+    """
+    started = engine.started_at if engine.started_at is not None else engine.clock.time()
+    out: dict[str, list[RunTuple]] = {}
+    for rec in engine.store.history(None, limit):
+        if rec.end is None or rec.outcome is None or rec.end >= started:
+            continue
+        runs = out.setdefault(rec.task, [])
+        if len(runs) < STRIP_LEN:
+            runs.append((rec.start, rec.end, rec.outcome))
+    for runs in out.values():
+        runs.reverse()
+    return out
+
+
+def build_detail(engine: Engine, name: str) -> TaskDetail | None:
+    """The detail screen's options and condition tree (engine thread only)."""
+    task = engine.session.get(name)
+    if task is None:
+        return None
+    opts: list[tuple[str, str]] = [
+        ("condition", task.condition_text or "(forced runs only)"),
+        ("kind", task.kind), ("execution", task.execution), ("disabled", str(task.disabled)),
+        ("module", task.origin or "-"),
+    ]
+    for key in sorted(type(task.options).model_fields):
+        value = getattr(task.options, key)
+        if key == "execution" or value is None or value == {}:
+            continue
+        opts.append((key, str(value)))
+    explanation = None
+    if task.start_cond is not None:
+        ctx = engine.context()
+        ctx.task = name
+        explanation = explain(task.start_cond, ctx)
+    return TaskDetail(name, tuple(opts), explanation, engine.tz, engine.clock.time())
+
+
+# -- formatting (pure) -------------------------------------------------------------------
+def fmt_clock(ts: float | None, now: float, tz: tzinfo) -> str:
+    """``HH:MM:SS`` today, else ``Mar 02 09:00``; ``-`` for none."""
+    if ts is None:
+        return "-"
+    when = datetime.fromtimestamp(ts, tz)
+    if when.date() == datetime.fromtimestamp(now, tz).date():
+        return when.strftime("%H:%M:%S")
+    return when.strftime("%b %d %H:%M")
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """Compact duration: ``0.21s``, ``12s``, ``3m05s``, ``2h04m``, ``3d02h``."""
+    if seconds is None:
+        return "-"
+    if seconds < 10:
+        return f"{seconds:.2f}s"
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def next_text(row: TaskRow, now: float, tz: tzinfo) -> str:
+    """The "next" column: when the condition is re-checked, or what it waits for."""
+    if row.running_since is not None:
+        return f"running {fmt_duration(now - row.running_since)}"
+    if row.queued:
+        return "next tick"
+    if row.disabled:
+        return "disabled"
+    if not row.condition:
+        return "forced only"
+    if row.next_wake is not None:
+        return f"at {fmt_clock(row.next_wake, now, tz)}"
+    if row.waits_for:
+        return "after " + ", ".join(row.waits_for)
+    return "on event"
+
+
+def status_text(row: TaskRow, now: float) -> str:
+    """Symbol and word (and elapsed time while running)."""
+    status = row.status
+    text = f"{status.symbol} {status.value}"
+    if row.running_since is not None:
+        text += f" {fmt_duration(now - row.running_since)}"
+    return text
+
+
+def last_text(row: TaskRow, now: float, tz: tzinfo) -> str:
+    """When the last run ended, how, and how long it took."""
+    if row.last_outcome is None:
+        return "never"
+    symbol = OUTCOME_SYMBOLS[row.last_outcome]
+    return f"{fmt_clock(row.last_end, now, tz)} {symbol} {fmt_duration(row.last_duration)}"
+
+
+def strip_text(row: TaskRow) -> str:
+    """The recent outcomes as symbols, oldest first."""
+    return "".join(OUTCOME_SYMBOLS[o] for o in row.strip)
+
+
+def matches(row: TaskRow, query: str) -> bool:
+    """Whether every word of ``query`` occurs in the name, status or condition."""
+    hay = f"{row.name}\n{row.status.value}\n{row.condition}".lower()
+    return all(word in hay for word in query.lower().split())
+
+
+def state_label(state: str) -> str:
+    """The engine state as the header says it."""
+    return {"stopping": "shutting down", "restarting": "restarting"}.get(state, state)

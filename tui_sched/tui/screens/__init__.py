@@ -1,0 +1,1 @@
+"""Screens: the main screen, task detail, confirmations, help and load errors."""

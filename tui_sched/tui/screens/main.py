@@ -1,0 +1,357 @@
+"""The main screen: header line, task table, log pane and condition pane.
+
+Engine events arrive as bridge messages; keys become ``Control`` commands (the same
+session operations a metatask uses). Nothing here waits on the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Input
+
+from tui_sched.engine import events as ev
+from tui_sched.engine.host import EngineHost
+from tui_sched.errors import TaskNotFound
+from tui_sched.tui.bridge import Bridge
+from tui_sched.tui.control import Control, EngineGone
+from tui_sched.tui.logfmt import entry_for
+from tui_sched.tui.messages import EventBatch, HostStopped, SnapshotReady
+from tui_sched.tui.model import Snapshot, Status
+from tui_sched.tui.screens.confirm import ConfirmScreen
+from tui_sched.tui.screens.detail import DetailScreen
+from tui_sched.tui.screens.help import HelpScreen
+from tui_sched.tui.screens.problems import Problem, ProblemsScreen
+from tui_sched.tui.widgets.condition_pane import ConditionPane
+from tui_sched.tui.widgets.header import StatusLine
+from tui_sched.tui.widgets.log_pane import LogPane
+from tui_sched.tui.widgets.task_table import TaskTable
+
+#: Engine errors kept for the problems screen.
+MAX_ERRORS = 50
+
+
+class MainScreen(Screen[None]):
+    """The operator's view.
+
+    | Key | Action |
+    | :- | :- |
+    | `f` | Force-run the selected task. |
+    | `d` | Disable / enable the selected task (persisted). |
+    | `t` | Terminate the selected task's run (confirm). |
+    | `R` | Restart the scheduler: reload modules, reopen the store (confirm). |
+    | `enter` | The selected task's detail. |
+    | `/` | Filter the table by name, status or condition (`escape` clears). |
+    | `s` | Cycle the sort order. |
+    | `l` | Follow / pause the log. |
+    | `L` | Log: only the selected task / everything. |
+    | `e` | Load errors and engine errors. |
+    | `tab` | Next pane. |
+    | `?` | Help. |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "force_run", "Run now", id="force_run", tooltip="Force-run the selected task"),
+        Binding("d", "toggle_disabled", "Disable", id="toggle_disabled",
+                tooltip="Disable or enable the selected task (persisted)"),
+        Binding("t", "terminate", "Terminate", id="terminate",
+                tooltip="Terminate the selected task's run"),
+        Binding("R", "restart", "Restart", id="restart",
+                tooltip="Restart the scheduler and reload every module"),
+        Binding("slash", "filter", "Filter", id="filter",
+                tooltip="Filter tasks by name, status or condition"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
+        Binding("l", "follow_log", "Follow", id="follow_log", tooltip="Follow or pause the log"),
+        Binding("L", "log_only", "Log: task", id="log_only", show=False,
+                tooltip="Show only the selected task's log lines, or everything"),
+        Binding("e", "problems", "Errors", id="problems", show=False,
+                tooltip="Modules that failed to load, engine errors"),
+        Binding("tab", "cycle_panes", "Pane", id="cycle_panes", show=False,
+                tooltip="Focus the next pane"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="All keys"),
+    ]
+
+    DEFAULT_CSS = """
+    MainScreen TaskTable {
+        height: 1fr; border: round $foreground 30%; border-title-color: $text-muted;
+    }
+    MainScreen TaskTable:focus { border: round $accent; }
+    MainScreen #filter { display: none; height: 3; }
+    MainScreen #filter.-shown { display: block; }
+    MainScreen #bottom { height: 1fr; }
+    MainScreen LogPane { width: 3fr; }
+    MainScreen ConditionPane { width: 2fr; min-width: 26; }
+    """
+
+    def __init__(self, host: EngineHost, tasks_dir: str, store_path: str) -> None:
+        super().__init__()
+        self.host = host
+        self.control = Control(host)
+        self.bridge = Bridge(host, self)
+        self.tasks_dir = tasks_dir
+        self.store_path = store_path
+        self.snapshot: Snapshot | None = None
+        self.failures: dict[str, Problem] = {}
+        self.errors: list[Problem] = []
+        self.unread_errors = 0
+        self.stopped_error: str | None = None
+        self.stopped = False
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(self.tasks_dir, self.store_path, id="status")
+        yield TaskTable(id="tasks")
+        yield Input(placeholder="filter: name, status or condition words (enter: keep, escape: clear)",
+                    id="filter")
+        with Horizontal(id="bottom"):
+            yield LogPane(id="log")
+            yield ConditionPane(id="condition")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.bridge.start()
+        if not self.host.alive and self.host.engine is None:
+            self.host.start()
+
+    def on_unmount(self) -> None:
+        self.bridge.stop()
+
+    # -- parts -------------------------------------------------------------------------
+    @property
+    def table(self) -> TaskTable:
+        """The task table."""
+        return self.query_one(TaskTable)
+
+    @property
+    def log_pane(self) -> LogPane:
+        """The log pane."""
+        return self.query_one(LogPane)
+
+    @property
+    def selected(self) -> str | None:
+        """The task under the table's cursor."""
+        return self.table.selected
+
+    def _refresh_problems(self) -> None:
+        self.query_one(StatusLine).problems = len(self.failures) + self.unread_errors
+
+    def _with_task(self, fn: Callable[[str], None]) -> None:
+        name = self.selected
+        if name is None:
+            self.notify("No task selected", severity="warning")
+            return
+        try:
+            fn(name)
+        except EngineGone as exc:
+            self.notify(str(exc), severity="warning")
+        except TaskNotFound:
+            self.notify(f"{name!r} no longer exists", severity="warning")
+
+    def key_commands(self) -> Iterator[tuple[str, str, str]]:
+        """``(title, help, action)`` for the command palette: every key of this screen."""
+        for binding in (*self.BINDINGS, *TaskTable.BINDINGS):
+            assert isinstance(binding, Binding)
+            if binding.id != "clear_filter":
+                yield binding.description, binding.tooltip, binding.action
+
+    # -- bridge messages ---------------------------------------------------------------
+    def on_event_batch(self, message: EventBatch) -> None:
+        entries = []
+        status = self.query_one(StatusLine)
+        new_errors = 0
+        for e in message.events:
+            entry = entry_for(e)
+            if entry is not None:
+                entries.append(entry)
+            if isinstance(e, ev.ModuleFailed):
+                where = e.path + (f":{e.line}" if e.line else "")
+                self.failures[e.path] = Problem(f"{where}: {e.error}", e.traceback or e.error, e.path)
+                self.notify(f"{where} failed to load: {e.error.splitlines()[0] if e.error else ''}"
+                            " (e: details)", title="Reload failed", severity="error", timeout=10)
+            elif isinstance(e, ev.ModuleLoaded):
+                self.failures.pop(e.path, None)
+                self.notify(entry.text if entry else e.path, title="Reloaded")
+            elif isinstance(e, ev.EngineError):
+                self.errors = [*self.errors, Problem(e.message.splitlines()[0] if e.message else "error",
+                                                     e.traceback or e.message)][-MAX_ERRORS:]
+                new_errors += 1
+            elif isinstance(e, ev.SchedulerStopping):
+                status.override = "restarting" if e.restart else "shutting down (q again: terminate runs)"
+            elif isinstance(e, ev.SchedulerStarted):
+                status.override = ""
+                self.failures.clear()
+        if new_errors:
+            self.unread_errors += new_errors
+            self.notify(f"{new_errors} error(s); press e for details", severity="error", timeout=8)
+        self._refresh_problems()
+        if entries:
+            self.log_pane.add(entries)
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        snap = self.snapshot = message.snapshot
+        self.table.show(snap)
+        status = self.query_one(StatusLine)
+        status.facts, status.now = snap.facts, snap.at
+        self.log_pane.set_timezone(snap.tz)
+        name = self.selected
+        if name is not None and snap.selected == name:
+            row = next((r for r in snap.rows if r.name == name), None)
+            self.query_one(ConditionPane).show(name, snap.explanation, row.condition if row else "",
+                                               snap.at, snap.tz)
+        elif name != self.bridge.selected:
+            self._selection_changed(name)
+
+    def on_host_stopped(self, message: HostStopped) -> None:
+        self.stopped = True
+        if message.error is None or self.control.shutdown_requested:
+            self.app.exit(return_code=0 if message.error is None else 1)
+            return
+        self.stopped_error = message.error
+        self.query_one(StatusLine).override = f"engine stopped: {message.error} (q: quit)"
+        self.notify(f"The engine stopped: {message.error}", severity="error", timeout=30)
+
+    # -- table events ------------------------------------------------------------------
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._selection_changed(self.selected)
+
+    def _selection_changed(self, name: str | None) -> None:
+        if name == self.bridge.selected:
+            return
+        self.bridge.selected = name
+        self.bridge.refresh()
+        if self.log_pane.only is not None and name is not None:
+            self.log_pane.only = name
+
+    def on_task_table_detail_requested(self, message: TaskTable.DetailRequested) -> None:
+        self.app.push_screen(DetailScreen(message.task, self.control))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.table.filter_text = event.value.strip()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.action_clear_filter()
+        else:
+            self.table.focus()
+
+    # -- actions -----------------------------------------------------------------------
+    def action_force_run(self) -> None:
+        """Force-run the selected task (``session[name].force_run = True``)."""
+        def force(name: str) -> None:
+            self.control.force_run(name)
+            self.table.mark(name, Status.QUEUED)
+            self.bridge.refresh()
+
+        self._with_task(force)
+
+    def action_toggle_disabled(self) -> None:
+        """Disable or enable the selected task (``task.disabled``; persisted)."""
+        def toggle(name: str) -> None:
+            disabled = self.control.toggle_disabled(name)
+            self.table.mark(name, Status.DISABLED if disabled else Status.IDLE)
+            self.notify(f"{name} {'disabled' if disabled else 'enabled'}")
+            self.bridge.refresh()
+
+        self._with_task(toggle)
+
+    def action_terminate(self) -> None:
+        """Terminate the selected task's run, after confirmation."""
+        def ask(name: str) -> None:
+            if not self.control.is_running(name):
+                self.notify(f"{name} is not running", severity="warning")
+                return
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self._with_task(lambda _: self.control.terminate(name))
+
+            self.app.push_screen(ConfirmScreen(f"Terminate the running run of {name!r}?",
+                                               "Terminate"), answer)
+
+        self._with_task(ask)
+
+    def action_restart(self) -> None:
+        """Restart the scheduler (``session.restart()``), after confirmation."""
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                self.control.restart()
+            except EngineGone as exc:
+                self.notify(str(exc), severity="warning")
+                return
+            self.query_one(StatusLine).override = "restarting"
+
+        self.app.push_screen(ConfirmScreen(
+            "Restart the scheduler? Running tasks finish first; every module is reloaded.",
+            "Restart"), answer)
+
+    def request_shutdown(self) -> None:
+        """``q``: confirm, then ``session.shutdown()``; again while stopping: terminate."""
+        if self.stopped:
+            self.app.exit(return_code=0 if self.stopped_error is None else 1)
+            return
+        if self.control.shutdown_requested:
+            self.control.shutdown()
+            self.notify("Terminating running tasks", severity="warning")
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.control.shutdown()
+                self.query_one(StatusLine).override = "shutting down (q again: terminate runs)"
+
+        timeout = self.host.config.shutdown_timeout
+        self.app.push_screen(ConfirmScreen(
+            f"Shut down the scheduler? Running tasks get up to {timeout:g}s to finish; "
+            "press q again while it stops to terminate them.", "Shut down"), answer)
+
+    def action_filter(self) -> None:
+        """Show and focus the filter box."""
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        """Clear and hide the filter."""
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("-shown")
+        self.table.filter_text = ""
+        self.table.focus()
+
+    def action_follow_log(self) -> None:
+        """Toggle following the log."""
+        self.log_pane.follow = not self.log_pane.follow
+
+    def action_log_only(self) -> None:
+        """Show only the selected task's lines, or everything again."""
+        self.log_pane.only = None if self.log_pane.only is not None else self.selected
+
+    def action_problems(self) -> None:
+        """Show load failures and engine errors."""
+        self.unread_errors = 0
+        self._refresh_problems()
+        self.app.push_screen(ProblemsScreen([*self.failures.values(), *reversed(self.errors)]))
+
+    def action_cycle_panes(self) -> None:
+        """Focus the next pane (table, log, condition)."""
+        panes: list[Widget] = [self.table, self.log_pane, self.query_one(ConditionPane)]
+        focused = self.focused
+        index = panes.index(focused) if focused in panes else -1
+        panes[(index + 1) % len(panes)].focus()
+
+    def action_help(self) -> None:
+        """All keys of this screen, with their keymap ids."""
+        rows = []
+        for active in self.active_bindings.values():
+            b = active.binding
+            if b.description:
+                rows.append((self.app.get_key_display(b), b.tooltip or b.description, b.id or ""))
+        self.app.push_screen(HelpScreen(sorted(rows, key=lambda r: r[2])))
