@@ -601,6 +601,15 @@ class Engine:
         self._rebuild_dependents()
         self._save_task_infos()
 
+    def _apply_pending(self, now: float) -> None:
+        """Persist flag changes and removals that arrived after the last tick (a metatask
+        that disables tasks and then restarts the session, in one go)."""
+        with self._lock:
+            flags, self._pending_flags = self._pending_flags, []
+            removed, self._pending_removed = self._pending_removed, []
+        if flags or removed:
+            self._apply_changes(removed, flags, now)
+
     def _rebuild_dependents(self) -> None:
         deps: dict[str, set[str]] = {}
         for task in self.session.tasks:
@@ -658,6 +667,7 @@ class Engine:
                                return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             self.store.flush()
+        self._apply_pending(self.clock.time())
         for active in list(self._running.values()):
             active.job.terminate("terminated at shutdown")
         pending = [a.future for a in self._running.values() if a.future is not None]
@@ -668,6 +678,7 @@ class Engine:
                 await executor.aclose()
             except Exception as exc:
                 self._report(f"closing an executor failed: {exc}")
+        self._apply_pending(self.clock.time())
         self.store.set_meta(_ALIVE_KEY, repr(self.clock.time()))
         self.store.flush()
         self.bus.publish(SchedulerStopped(self.clock.time(), restart))
