@@ -67,17 +67,18 @@ class Control:
         self._session().restart()
 
     def shutdown(self) -> bool:
-        """``session.shutdown()``; called again, terminates running runs at once.
+        """Shut down; called again, terminates running runs at once.
+
+        This is ``EngineHost.shutdown``: the same ``engine.request_stop`` that
+        ``session.shutdown()`` makes, plus a mark on the host so that a restart already
+        under way does not start the engine again. (Calling both would count as two
+        requests, and a second request forces termination.)
 
         Returns:
             Whether this call forced termination.
         """
         force = self.shutdown_requested
         self.shutdown_requested = True
-        engine = self.host.engine
-        if engine is not None and not engine.done.is_set():
-            engine.session.shutdown(force=force)
-        # The host also stops for good: no restart may follow a shutdown.
         self.host.shutdown(force=force)
         return force
 

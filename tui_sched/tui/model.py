@@ -241,13 +241,13 @@ def build_detail(engine: Engine, name: str) -> TaskDetail | None:
 
 # -- formatting (pure) -------------------------------------------------------------------
 def fmt_clock(ts: float | None, now: float, tz: tzinfo) -> str:
-    """``HH:MM:SS`` today, else ``Mar 02 09:00``; ``-`` for none."""
+    """``HH:MM:SS`` today, else ``02 Mar 09:00``; ``-`` for none."""
     if ts is None:
         return "-"
     when = datetime.fromtimestamp(ts, tz)
     if when.date() == datetime.fromtimestamp(now, tz).date():
         return when.strftime("%H:%M:%S")
-    return when.strftime("%b %d %H:%M")
+    return when.strftime("%d %b %H:%M")
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -277,7 +277,7 @@ def next_text(row: TaskRow, now: float, tz: tzinfo) -> str:
     if not row.condition:
         return "forced only"
     if row.next_wake is not None:
-        return f"at {fmt_clock(row.next_wake, now, tz)}"
+        return fmt_clock(row.next_wake, now, tz)
     if row.waits_for:
         return "after " + ", ".join(row.waits_for)
     return "on event"

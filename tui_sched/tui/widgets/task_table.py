@@ -45,10 +45,11 @@ SORTS: dict[str, Callable[[TaskRow], Any]] = {
 
 #: (key, label, width) per column; the compact set fits 80 columns.
 _COLUMNS = {
-    "status": ("Status", 12), "name": ("Task", 17), "last": ("Last run", 16),
-    "next": ("Next", 13), "recent": ("Recent", 10), "exec": ("Exec", 7),
+    "status": ("Status", 12), "name": ("Task", 15), "last": ("Last run", 16),
+    "next": ("Next", 14), "recent": ("Recent", 10), "exec": ("Exec", 7),
     "cond": ("Condition", 36),
 }
+_WIDE_WIDTHS = {"name": 24, "next": 15}
 _COMPACT = ("status", "name", "last", "next", "recent")
 _WIDE = ("status", "name", "last", "next", "recent", "exec", "cond")
 _SORT_OF_COLUMN = {"status": "status", "name": "name", "last": "last run", "next": "next"}
@@ -181,6 +182,8 @@ class TaskTable(DataTable[Text]):
             self.clear(columns=True)
             for key in wanted:
                 label, width = _COLUMNS[key]
+                if self.wide:
+                    width = _WIDE_WIDTHS.get(key, width)
                 self.add_column(label, width=width, key=key)
             self._col_keys = wanted
         else:

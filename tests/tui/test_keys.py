@@ -1,0 +1,287 @@
+"""Every key of the main screen, driven with Pilot against a real engine (fake clock)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Log
+from tuikit import (
+    ready,
+    resolved,
+    row_text,
+    run_app,
+    select,
+    table,
+    until,
+    write_tasks,
+)
+from tuikit import (
+    make_host as _make_host,
+)
+
+from tui_sched.engine.host import EngineHost
+from tui_sched.store.base import Outcome, Trigger
+from tui_sched.store.sqlite import SqliteRunStore
+from tui_sched.tui.app import SchedulerApp
+from tui_sched.tui.screens.confirm import ConfirmScreen
+from tui_sched.tui.screens.detail import DetailScreen
+from tui_sched.tui.screens.help import HelpScreen
+from tui_sched.tui.widgets.condition_pane import ConditionPane
+from tui_sched.tui.widgets.log_pane import LogPane
+
+ROWS = 4
+
+
+def make_host(tmp_path: Path) -> EngineHost:
+    write_tasks(tmp_path / "tasks")
+    return _make_host(tmp_path / "tasks", tmp_path / "state")
+
+
+def test_f_force_runs_the_selected_task_and_the_store_records_it(tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        engine = await ready(pilot, app, ROWS)
+        await select(pilot, app, "hello")
+        assert "never" in row_text(app, "hello")
+        await pilot.press("f")
+        await until(pilot, lambda: "✓ succeeded" in row_text(app, "hello"), "hello succeeded")
+        [run] = await resolved(engine.history("hello"))
+        assert (run.trigger, run.outcome, run.return_summary) == (Trigger.FORCED, Outcome.SUCCESS, "42")
+
+    run_app(make_host(tmp_path), scenario)
+
+
+def test_d_disable_persists_across_an_engine_restart(tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        engine = await ready(pilot, app, ROWS)
+        await select(pilot, app, "hourly")
+        await pilot.press("d")
+        await until(pilot, lambda: "⊘ disabled" in row_text(app, "hourly"), "disabled shown")
+        assert engine.session["hourly"].disabled
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the restart question")
+        await pilot.press("y")
+        await until(pilot, lambda: app.host.restarts == 1 and app.host.engine is not engine
+                    and app.host.engine is not None and app.host.engine.ready.is_set(), "a restart")
+        new = app.host.engine
+        assert new is not None and new.session["hourly"].disabled
+        await until(pilot, lambda: table(app).row_count == ROWS
+                    and "⊘ disabled" in row_text(app, "hourly"), "disabled after restart")
+        await pilot.press("d")
+        await until(pilot, lambda: not new.session["hourly"].disabled, "enabled again")
+
+    run_app(make_host(tmp_path), scenario)
+
+
+def test_R_restart_asks_first_and_reloads_modules(tmp_path: Path) -> None:
+    host = make_host(tmp_path)
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        engine = await ready(pilot, app, ROWS)
+        write_tasks(tmp_path / "tasks", "@app.task()\ndef newcomer():\n    pass\n", "extra.py")
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the restart question")
+        await pilot.press("n")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "dialog closed")
+        assert app.host.engine is engine and app.host.restarts == 0
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the restart question")
+        await pilot.press("y")
+        await until(pilot, lambda: table(app).row_count == ROWS + 1, "the new module's task")
+        assert app.host.restarts == 1
+        assert "newcomer" in row_text(app, "newcomer")
+
+    run_app(host, scenario)
+
+
+def test_q_asks_and_cancel_keeps_running_confirm_shuts_down_cleanly(tmp_path: Path) -> None:
+    host = make_host(tmp_path)
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        engine = await ready(pilot, app, ROWS)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the shutdown question")
+        await pilot.press("n")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "dialog closed")
+        assert engine.state == "running" and host.alive
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the shutdown question")
+        await pilot.press("y")
+        await until(pilot, lambda: not host.alive, "the engine to stop")
+        await until(pilot, lambda: app.return_code == 0, "the app to exit with 0")
+
+    app = run_app(host, scenario)
+    assert app.return_code == 0 and host.error is None
+
+
+def test_q_again_while_shutting_down_terminates_running_runs(tmp_path: Path) -> None:
+    write_tasks(tmp_path / "tasks")
+    host = _make_host(tmp_path / "tasks", tmp_path / "state", shutdown_timeout=30.0)
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        await select(pilot, app, "sleeper")
+        await pilot.press("f")
+        await until(pilot, lambda: "▶ running" in row_text(app, "sleeper"), "sleeper running")
+        await pilot.press("q", "y")
+        await until(pilot, lambda: "shutting down" in str(app.main.query_one("#status").render()),
+                    "the shutting-down state")
+        assert host.alive, "the run keeps the engine up (30 s shutdown_timeout)"
+        await pilot.press("q")
+        await until(pilot, lambda: not host.alive, "forced stop")
+        await until(pilot, lambda: app.return_code == 0, "the app to exit with 0")
+
+    run_app(host, scenario)
+    store = SqliteRunStore.open_readonly(tmp_path / "state" / "history.sqlite3")
+    try:
+        [run] = store.history("sleeper")
+    finally:
+        store.close()
+    assert run.outcome is Outcome.TERMINATE
+
+
+def test_t_terminates_the_selected_run_after_confirmation(tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        engine = await ready(pilot, app, ROWS)
+        await select(pilot, app, "sleeper")
+        await pilot.press("t")  # not running: a warning, no dialog
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("f")
+        await until(pilot, lambda: "▶ running" in row_text(app, "sleeper"), "sleeper running")
+        await until(pilot, lambda: bool(engine.running_runs()), "the run registered")
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the terminate question")
+        await pilot.press("y")
+        await until(pilot, lambda: "■ terminated" in row_text(app, "sleeper"), "terminated shown")
+        [run] = await resolved(engine.history("sleeper"))
+        assert run.outcome is Outcome.TERMINATE
+
+    run_app(make_host(tmp_path), scenario)
+
+
+def test_slash_filters_by_name_status_and_condition(tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        await until(pilot, lambda: "✓ succeeded" in row_text(app, "hourly"), "hourly ran")
+        await pilot.press("slash", *"hou")
+        await until(pilot, lambda: table(app).row_count == 1, "filter by name")
+        assert table(app).selected == "hourly"
+        await pilot.press("escape")
+        await until(pilot, lambda: table(app).row_count == ROWS, "filter cleared")
+        await pilot.press("slash", *"1 hour")  # condition text
+        await until(pilot, lambda: table(app).row_count == 1, "filter by condition")
+        await pilot.press("enter")  # keeps the filter, back to the table
+        assert app.focused is table(app) and table(app).row_count == 1
+        await pilot.press("escape", "slash", *"succeeded")  # status word
+        await until(pilot, lambda: table(app).row_count == 1, "filter by status")
+        assert "Tasks 1/4" in str(table(app).border_title)
+
+    run_app(make_host(tmp_path), scenario)
+
+
+def test_enter_opens_the_detail_with_a_failed_runs_traceback(tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        await select(pilot, app, "boom")
+        await pilot.press("f")
+        await until(pilot, lambda: "✗ failed" in row_text(app, "boom"), "boom failed")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), "the detail screen")
+        output = app.screen.query_one("#output", Log)
+        await until(pilot, lambda: "Traceback" in "\n".join(output.lines), "the traceback")
+        text = "\n".join(output.lines)
+        assert "ValueError: boom: the upstream is down" in text
+        assert "forced" in text
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, DetailScreen), "back")
+
+    run_app(make_host(tmp_path), scenario)
+
+
+def test_l_toggles_follow_and_tab_cycles_panes(tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        log = app.main.query_one(LogPane)
+        await until(pilot, lambda: log.border_subtitle == "TAIL", "TAIL shown")
+        await pilot.press("l")
+        assert not log.follow and str(log.border_subtitle).startswith("PAUSED")
+        await pilot.press("l")
+        assert log.follow and log.border_subtitle == "TAIL"
+        assert app.focused is table(app)
+        await pilot.press("tab")
+        assert app.focused is log
+        await pilot.press("tab")
+        assert app.focused is app.main.query_one(ConditionPane)
+        await pilot.press("tab")
+        assert app.focused is table(app)
+
+    run_app(make_host(tmp_path), scenario)
+
+
+def test_L_limits_the_log_to_the_selected_task(tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        log = app.main.query_one(LogPane)
+        await until(pilot, lambda: any("hourly" in ln for ln in log.lines), "hourly's lines")
+        await select(pilot, app, "hello")
+        await pilot.press("f")
+        await until(pilot, lambda: any("hello" in ln and "success" in ln for ln in log.lines),
+                    "hello's lines")
+        await pilot.press("L")
+        assert log.only == "hello" and log.lines
+        assert all(" hello " in ln for ln in log.lines)
+        await pilot.press("L")
+        assert any("hourly" in ln for ln in log.lines)
+
+    run_app(make_host(tmp_path), scenario)
+
+
+def test_question_mark_lists_every_key_with_its_keymap_id(tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        assert isinstance(app.screen, HelpScreen)
+        ids = {row[2] for row in app.screen.keys}
+        assert {"force_run", "toggle_disabled", "restart", "shutdown", "terminate", "detail",
+                "filter", "follow_log", "help", "sort"} <= ids
+        keys = {row[2]: row[0] for row in app.screen.keys}
+        assert keys["force_run"] == "F"  # remapped by the keymap below
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "closed")
+
+    run_app(make_host(tmp_path), scenario, keymap={"force_run": "F"})
+
+
+def test_keymap_remaps_a_binding_by_id(tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        engine = await ready(pilot, app, ROWS)
+        await select(pilot, app, "hello")
+        await pilot.press("F")
+        await until(pilot, lambda: "✓ succeeded" in row_text(app, "hello"), "hello ran")
+        assert len(await resolved(engine.history("hello"))) == 1
+
+    run_app(make_host(tmp_path), scenario, keymap={"force_run": "F"})
+
+
+def test_command_palette_offers_every_action(tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Run now", "Disable", "Restart", "Terminate", "Filter", "Follow", "Detail",
+                "Shut down"} <= titles
+
+    run_app(make_host(tmp_path), scenario)
+
+
+def test_s_cycles_the_sort_order(tmp_path: Path) -> None:
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        t = table(app)
+        assert t.sort_by == "name"
+        assert [str(t.get_row_at(i)[1]) for i in range(ROWS)] == ["boom", "hello", "hourly", "sleeper"]
+        await pilot.press("s")
+        assert t.sort_by == "status"
+        await until(pilot, lambda: str(t.get_row_at(0)[1]) == "hourly", "succeeded first")
+
+    run_app(make_host(tmp_path), scenario)
