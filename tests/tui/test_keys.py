@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Log
 from tuikit import (
+    make_host,
     ready,
     resolved,
     row_text,
@@ -15,9 +16,6 @@ from tuikit import (
     table,
     until,
     write_tasks,
-)
-from tuikit import (
-    make_host as _make_host,
 )
 
 from tui_sched.engine.host import EngineHost
@@ -33,9 +31,9 @@ from tui_sched.tui.widgets.log_pane import LogPane
 ROWS = 4
 
 
-def make_host(tmp_path: Path) -> EngineHost:
+def host_for(tmp_path: Path) -> EngineHost:
     write_tasks(tmp_path / "tasks")
-    return _make_host(tmp_path / "tasks", tmp_path / "state")
+    return make_host(tmp_path / "tasks", tmp_path / "state")
 
 
 def test_f_force_runs_the_selected_task_and_the_store_records_it(tmp_path: Path) -> None:
@@ -48,7 +46,7 @@ def test_f_force_runs_the_selected_task_and_the_store_records_it(tmp_path: Path)
         [run] = await resolved(engine.history("hello"))
         assert (run.trigger, run.outcome, run.return_summary) == (Trigger.FORCED, Outcome.SUCCESS, "42")
 
-    run_app(make_host(tmp_path), scenario)
+    run_app(host_for(tmp_path), scenario)
 
 
 def test_d_disable_persists_across_an_engine_restart(tmp_path: Path) -> None:
@@ -70,11 +68,11 @@ def test_d_disable_persists_across_an_engine_restart(tmp_path: Path) -> None:
         await pilot.press("d")
         await until(pilot, lambda: not new.session["hourly"].disabled, "enabled again")
 
-    run_app(make_host(tmp_path), scenario)
+    run_app(host_for(tmp_path), scenario)
 
 
 def test_R_restart_asks_first_and_reloads_modules(tmp_path: Path) -> None:
-    host = make_host(tmp_path)
+    host = host_for(tmp_path)
 
     async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
         engine = await ready(pilot, app, ROWS)
@@ -95,7 +93,7 @@ def test_R_restart_asks_first_and_reloads_modules(tmp_path: Path) -> None:
 
 
 def test_q_asks_and_cancel_keeps_running_confirm_shuts_down_cleanly(tmp_path: Path) -> None:
-    host = make_host(tmp_path)
+    host = host_for(tmp_path)
 
     async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
         engine = await ready(pilot, app, ROWS)
@@ -116,7 +114,7 @@ def test_q_asks_and_cancel_keeps_running_confirm_shuts_down_cleanly(tmp_path: Pa
 
 def test_q_again_while_shutting_down_terminates_running_runs(tmp_path: Path) -> None:
     write_tasks(tmp_path / "tasks")
-    host = _make_host(tmp_path / "tasks", tmp_path / "state", shutdown_timeout=30.0)
+    host = make_host(tmp_path / "tasks", tmp_path / "state", shutdown_timeout=30.0)
 
     async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
         await ready(pilot, app, ROWS)
@@ -156,7 +154,7 @@ def test_t_terminates_the_selected_run_after_confirmation(tmp_path: Path) -> Non
         [run] = await resolved(engine.history("sleeper"))
         assert run.outcome is Outcome.TERMINATE
 
-    run_app(make_host(tmp_path), scenario)
+    run_app(host_for(tmp_path), scenario)
 
 
 def test_slash_filters_by_name_status_and_condition(tmp_path: Path) -> None:
@@ -176,7 +174,7 @@ def test_slash_filters_by_name_status_and_condition(tmp_path: Path) -> None:
         await until(pilot, lambda: table(app).row_count == 1, "filter by status")
         assert "Tasks 1/4" in str(table(app).border_title)
 
-    run_app(make_host(tmp_path), scenario)
+    run_app(host_for(tmp_path), scenario)
 
 
 def test_enter_opens_the_detail_with_a_failed_runs_traceback(tmp_path: Path) -> None:
@@ -195,7 +193,7 @@ def test_enter_opens_the_detail_with_a_failed_runs_traceback(tmp_path: Path) -> 
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, DetailScreen), "back")
 
-    run_app(make_host(tmp_path), scenario)
+    run_app(host_for(tmp_path), scenario)
 
 
 def test_l_toggles_follow_and_tab_cycles_panes(tmp_path: Path) -> None:
@@ -215,7 +213,7 @@ def test_l_toggles_follow_and_tab_cycles_panes(tmp_path: Path) -> None:
         await pilot.press("tab")
         assert app.focused is table(app)
 
-    run_app(make_host(tmp_path), scenario)
+    run_app(host_for(tmp_path), scenario)
 
 
 def test_L_limits_the_log_to_the_selected_task(tmp_path: Path) -> None:
@@ -233,7 +231,7 @@ def test_L_limits_the_log_to_the_selected_task(tmp_path: Path) -> None:
         await pilot.press("L")
         assert any("hourly" in ln for ln in log.lines)
 
-    run_app(make_host(tmp_path), scenario)
+    run_app(host_for(tmp_path), scenario)
 
 
 def test_question_mark_lists_every_key_with_its_keymap_id(tmp_path: Path) -> None:
@@ -250,7 +248,7 @@ def test_question_mark_lists_every_key_with_its_keymap_id(tmp_path: Path) -> Non
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "closed")
 
-    run_app(make_host(tmp_path), scenario, keymap={"force_run": "F"})
+    run_app(host_for(tmp_path), scenario, keymap={"force_run": "F"})
 
 
 def test_keymap_remaps_a_binding_by_id(tmp_path: Path) -> None:
@@ -261,7 +259,7 @@ def test_keymap_remaps_a_binding_by_id(tmp_path: Path) -> None:
         await until(pilot, lambda: "✓ succeeded" in row_text(app, "hello"), "hello ran")
         assert len(await resolved(engine.history("hello"))) == 1
 
-    run_app(make_host(tmp_path), scenario, keymap={"force_run": "F"})
+    run_app(host_for(tmp_path), scenario, keymap={"force_run": "F"})
 
 
 def test_command_palette_offers_every_action(tmp_path: Path) -> None:
@@ -271,7 +269,7 @@ def test_command_palette_offers_every_action(tmp_path: Path) -> None:
         assert {"Run now", "Disable", "Restart", "Terminate", "Filter", "Follow", "Detail",
                 "Shut down"} <= titles
 
-    run_app(make_host(tmp_path), scenario)
+    run_app(host_for(tmp_path), scenario)
 
 
 def test_s_cycles_the_sort_order(tmp_path: Path) -> None:
@@ -284,4 +282,4 @@ def test_s_cycles_the_sort_order(tmp_path: Path) -> None:
         assert t.sort_by == "status"
         await until(pilot, lambda: str(t.get_row_at(0)[1]) == "hourly", "succeeded first")
 
-    run_app(make_host(tmp_path), scenario)
+    run_app(host_for(tmp_path), scenario)
