@@ -112,6 +112,7 @@ class Engine:
         self._pending_all = False
         self._pending_flags: list[tuple[str, bool]] = []
         self._pending_removed: list[Task] = []
+        self._pending_swaps: list[tuple[list[Task], list[Task], bool]] = []
         self._pending_calls: list[tuple[Callable[[], Any], Future[Any]]] = []
         self._wake_requested = False
         self._stop_request: tuple[bool, bool] | None = None
@@ -168,6 +169,17 @@ class Engine:
         """A task left the session; a run in progress finishes and is recorded."""
         with self._lock:
             self._pending_removed.append(task)
+        self._wake_threadsafe()
+
+    def tasks_swapped(self, removed: list[Task], swapped_in: list[Task],
+                      terminate: bool = False) -> None:
+        """Tasks were removed, added or replaced at once (``Session.swap_tasks``, a module
+        reload). At the next tick the persisted ``disabled`` flags win over the module's
+        declaration, dependents and the stored task list are rebuilt and the new tasks
+        are evaluated. Runs in progress of removed tasks finish (``terminate``: are
+        terminated)."""
+        with self._lock:
+            self._pending_swaps.append((removed, swapped_in, terminate))
         self._wake_threadsafe()
 
     def request_stop(self, restart: bool = False, force: bool = False) -> None:
@@ -347,8 +359,11 @@ class Engine:
             flags, self._pending_flags = self._pending_flags, []
             removed, self._pending_removed = self._pending_removed, []
             calls, self._pending_calls = self._pending_calls, []
+            swaps, self._pending_swaps = self._pending_swaps, []
         if removed or flags:
             self._apply_changes(removed, flags, now)
+        if swaps:
+            dirty |= self._apply_swaps(swaps)
         due: dict[str, float] = {}
         heap = self._heap
         while heap and heap[0][0] <= now:
@@ -600,6 +615,30 @@ class Engine:
             self.bus.publish(TaskChanged(now, name, "disabled" if value else "enabled"))
         self._rebuild_dependents()
         self._save_task_infos()
+
+    def _apply_swaps(self, swaps: list[tuple[list[Task], list[Task], bool]]) -> set[str]:
+        """Engine-side half of ``tasks_swapped``; returns the names to evaluate now."""
+        persisted = self.store.get_flags()
+        dirty: set[str] = set()
+        for removed, swapped_in, terminate in swaps:
+            for task in removed:
+                for table in (self._wake_at, self._retry_at, self._jitter_at):
+                    table.pop(task.name, None)
+                if terminate:
+                    for active in self._running.values():
+                        if active.task is task:
+                            active.job.terminate("its task was removed by a module reload")
+            for task in swapped_in:
+                if self.session._lookup(task.name) is not task:
+                    continue  # superseded by a later swap
+                if task.name in persisted:
+                    # The operator's last word wins over the module's declaration.
+                    object.__setattr__(task, "_disabled", persisted[task.name])
+                self._wake_at.pop(task.name, None)  # predicted from the old condition
+                dirty.add(task.name)
+        self._rebuild_dependents()
+        self._save_task_infos()
+        return dirty
 
     def _apply_pending(self, now: float) -> None:
         """Persist flag changes and removals that arrived after the last tick (a metatask

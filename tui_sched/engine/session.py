@@ -28,6 +28,9 @@ class EngineLink(Protocol):
 
     def flag_changed(self, task: Task, flag: str, value: bool) -> None: ...
 
+    def tasks_swapped(self, removed: list[Task], swapped_in: list[Task],
+                      terminate: bool = False) -> None: ...
+
     @property
     def state(self) -> str: ...
 
@@ -140,6 +143,42 @@ class Session:
             engine = self._engine
         if engine is not None:
             engine.task_removed(removed)
+
+    def swap_tasks(self, removed: list[str], added: list[Task], replaced: list[Task], *,
+                   terminate_removed: bool = False) -> None:
+        """Remove, add and replace tasks in one step (a module reload), then tell the
+        engine once. Nothing else sees a state in between.
+
+        A replaced task keeps its name, hence its history; the caller decides which of the
+        old task's flags the new one carries. Removed tasks' runs in progress finish (or,
+        with ``terminate_removed``, are terminated) and are recorded. A name in
+        ``removed`` that is already gone is skipped; a replaced task whose name is gone
+        (deleted at run time) is added.
+
+        Raises:
+            DuplicateTaskError: An added task's name is taken (nothing changes).
+        """
+        with self._lock:
+            leaving = set(removed)
+            for task in added:
+                existing = self._tasks.get(task.name)
+                if existing is not None and existing is not task and task.name not in leaving:
+                    raise DuplicateTaskError(task.name, existing.origin)
+            gone: list[Task] = []
+            for name in removed:
+                old = self._tasks.pop(name, None)
+                if old is not None:
+                    old._bind(None)
+                    gone.append(old)
+            for task in (*replaced, *added):
+                old = self._tasks.get(task.name)
+                if old is not None and old is not task:
+                    old._bind(None)
+                self._tasks[task.name] = task
+                task._bind(self)
+            engine = self._engine
+        if engine is not None:
+            engine.tasks_swapped(gone, [*replaced, *added], terminate_removed)
 
     def run_task(self, task: str | Task | Callable[..., Any]) -> None:
         """Run the task once at the next tick regardless of its condition (= forcing)."""
