@@ -1,0 +1,297 @@
+"""One driver per scheduler: build a workload's tasks, start, stop, and collect what the
+scheduler says about each run (when it was due), through its own public event API.
+
+Both drivers see the same ``Workload`` and the same task bodies (``bench_tasks``). Each
+is imported only in its own subprocess, so neither library weighs on the other's RSS.
+
+APScheduler 3 mapping (it has no execution modes, so we pick the closest executor):
+
+* ``main`` and ``async`` -> ``AsyncIOScheduler`` with coroutine jobs (``async def``): the
+  job body runs inline on the scheduler's own event loop thread, as a tui-sched ``main``
+  task runs inline on the engine's loop. (A ``ThreadPoolExecutor(1)`` would add a thread
+  hop that tui-sched's ``main`` does not have.)
+* ``thread`` -> ``BackgroundScheduler`` + ``ThreadPoolExecutor(10)`` (APScheduler's default
+  pool size; tui-sched's thread pool is elastic).
+* ``process`` -> ``BackgroundScheduler`` + ``ProcessPoolExecutor(W)`` with W = tui-sched's
+  default warm pool size (``max(2, cpu_count)``), so both have the same number of workers.
+* ``every 1 second`` -> ``IntervalTrigger(seconds=1)`` with ``next_run_time=now`` (the first
+  run at start-up, as tui-sched's first evaluation does).
+* ``daily`` (idle) -> ``IntervalTrigger(days=1)`` with ``next_run_time=now``: one run at
+  start-up, none in the window, as tui-sched's ``daily`` after its run today.
+* ``true`` -> APScheduler has no "always" trigger: a ``date`` job (run now) that the
+  ``EVENT_JOB_EXECUTED`` listener adds again as soon as it finished (so runs of one task
+  never overlap, as with tui-sched's ``true`` without ``multilaunch``).
+* Job defaults are APScheduler's (``coalesce=True``, ``max_instances=1``,
+  ``misfire_grace_time=1``); the ``apscheduler`` logger is set to ERROR so that skipped-run
+  warnings do not cost terminal writes. Time zone UTC.
+
+tui-sched: ``App(state_dir=None)`` tasks, an ``Engine`` with ``SchedulerConfig()`` defaults
+and a ``SqliteRunStore`` in a temporary folder (history persisted, as in the product),
+events from its ``EventBus``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import bench_tasks as bt
+import measure as m
+from workloads import Workload
+
+_now = time.time
+
+
+class Driver:
+    """What ``child.py`` needs from a scheduler driver."""
+
+    label = "?"
+
+    def __init__(self, wl: Workload, tmp: Path) -> None:
+        self.wl = wl
+        self.tmp = tmp
+        self.w0 = float("inf")
+        self.w1 = float("inf")
+        self.in_window = 0
+        """``true``/``longrun``: runs finished inside [w0, w1)."""
+        self.total = 0
+        """Runs finished (``true``, ``idle``, ``longrun``)."""
+        self.finish_times: list[float] = []
+        """``idle``: when each run finished."""
+        self.first_done = threading.Event()
+        """``idle``: every task has finished one run."""
+        self.dues: defaultdict[int, list[float | None]] = defaultdict(list)
+        """``every``: the due instant the scheduler announced for each run, per task."""
+        self.extra: dict[str, Any] = {}
+
+    def set_window(self, w0: float, w1: float) -> None:
+        self.w0, self.w1 = w0, w1
+
+    def _finished(self) -> None:
+        """Called on the scheduler's thread for every finished run."""
+        self.total += 1
+        kind = self.wl.kind
+        if kind == "idle":
+            self.finish_times.append(_now())
+            if self.total >= self.wl.n:
+                self.first_done.set()
+        else:
+            t = _now()
+            if self.w0 <= t < self.w1:
+                self.in_window += 1
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+# == tui-sched ===========================================================================
+
+class TuiDriver(Driver):
+    label = "tui-sched"
+
+    def __init__(self, wl: Workload, tmp: Path) -> None:
+        super().__init__(wl, tmp)
+        from tui_sched import App
+        from tui_sched.config import SchedulerConfig
+        from tui_sched.engine.bus import EventBus
+        from tui_sched.engine.events import RunFinished, RunStarted
+        from tui_sched.engine.scheduler import Engine
+        from tui_sched.store.sqlite import SqliteRunStore
+
+        ex = wl.execution
+        is_async = ex == "async"
+        app = App(state_dir=None)
+        if wl.kind == "every":
+            func = bt.amark if is_async else bt.mark
+            for k in range(wl.n):
+                app.task("every 1 second", func=func, name=f"t{k}", execution=ex,
+                         parameters={"k": k})
+        else:
+            cond = "daily" if wl.kind == "idle" else "true"
+            body: Any = bt.anoop if is_async else bt.noop
+            for k in range(wl.n):
+                app.task(cond, func=body, name=f"t{k}", execution=ex)
+        self.app = app
+        self.bus = EventBus()
+        dues = self.dues
+        finished = self._finished
+        self.rec_starts: defaultdict[int, list[float]] = defaultdict(list)
+        rec_starts = self.rec_starts
+        if wl.kind == "every":
+            def on_event(e: Any) -> None:
+                if type(e) is RunStarted:
+                    k = int(e.run.task[1:])
+                    dues[k].append(e.due)
+                    rec_starts[k].append(e.run.start)
+        else:
+            def on_event(e: Any) -> None:
+                if type(e) is RunFinished:
+                    finished()
+        self.bus.subscribe(on_event)
+        self.store_dir = tmp / "state"
+        self.store = SqliteRunStore(self.store_dir / "history.sqlite3")
+        self.engine = Engine(app.session, self.store, bus=self.bus, config=SchedulerConfig())
+        self.thread = threading.Thread(target=self._serve, name="bench-engine", daemon=True)
+        self.error: BaseException | None = None
+
+    def record_lateness(self, w0: float, w1: float) -> list[float]:
+        """The engine's own view: recorded run start minus due, for starts in [w0, w1)."""
+        return m.pair_lateness(self.dues, self.rec_starts, w0, w1)
+
+    def _serve(self) -> None:
+        try:
+            self.engine.run()
+        except BaseException as exc:  # reported by child.py
+            self.error = exc
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.engine.request_stop()
+        self.thread.join(120)
+        if self.thread.is_alive():
+            self.engine.request_stop(force=True)
+            self.thread.join(30)
+        self.extra["engine_evaluations"] = self.engine.evaluations
+        self.extra["engine_cycles"] = self.engine.cycles
+        try:
+            self.store.close()
+        except Exception:
+            pass
+        if self.error is not None:
+            raise RuntimeError(f"the engine failed: {self.error!r}") from self.error
+
+
+# == APScheduler 3 =======================================================================
+
+class ApsDriver(Driver):
+    label = "APScheduler"
+
+    def __init__(self, wl: Workload, tmp: Path) -> None:
+        super().__init__(wl, tmp)
+        import logging
+        from datetime import UTC, datetime
+
+        from apscheduler.events import (
+            EVENT_JOB_ERROR,
+            EVENT_JOB_EXECUTED,
+            EVENT_JOB_MISSED,
+            EVENT_JOB_SUBMITTED,
+        )
+
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
+        ex = wl.execution
+        self.inline = ex in ("main", "async")
+        if self.inline:
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+            self.loop = asyncio.new_event_loop()
+            self.sched: Any = AsyncIOScheduler(event_loop=self.loop, timezone=UTC)
+            self.loop_thread = threading.Thread(target=self._serve_loop, name="bench-aps-loop",
+                                                daemon=True)
+        else:
+            from apscheduler.schedulers.background import BackgroundScheduler
+
+            if ex == "thread":
+                from apscheduler.executors.pool import ThreadPoolExecutor
+
+                executor: Any = ThreadPoolExecutor(10)
+            else:
+                from apscheduler.executors.pool import ProcessPoolExecutor
+
+                executor = ProcessPoolExecutor(max(2, os.cpu_count() or 2))
+            self.sched = BackgroundScheduler(executors={"default": executor}, timezone=UTC)
+        sched = self.sched
+        self.stopping = False
+        now = datetime.now(UTC)
+
+        if wl.kind == "every":
+            func: Any = bt.amark if self.inline else bt.mark
+            for k in range(wl.n):
+                sched.add_job(func, "interval", seconds=wl.period, args=(k,), id=str(k),
+                              next_run_time=now)
+            dues = self.dues
+            missed: defaultdict[int, set[float]] = defaultdict(set)
+            self.missed = missed
+
+            def on_event(e: Any) -> None:
+                if e.code == EVENT_JOB_SUBMITTED:
+                    dues[int(e.job_id)].append(e.scheduled_run_times[-1].timestamp())
+                else:  # EVENT_JOB_MISSED (the executor skipped a run past its grace time)
+                    missed[int(e.job_id)].add(e.scheduled_run_time.timestamp())
+
+            sched.add_listener(on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED)
+        elif wl.kind == "idle":
+            func = bt.anoop if self.inline else bt.noop
+            for k in range(wl.n):
+                sched.add_job(func, "interval", days=1, id=str(k), next_run_time=now)
+            finished = self._finished
+
+            def on_event(e: Any) -> None:
+                finished()
+
+            sched.add_listener(on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        else:  # true
+            func = bt.anoop if self.inline else bt.noop
+            for k in range(wl.n):
+                sched.add_job(func, "date", id=str(k))
+            finished = self._finished
+            add_job = sched.add_job
+
+            def on_event(e: Any) -> None:
+                finished()
+                if not self.stopping:
+                    add_job(func, "date", id=e.job_id, replace_existing=True)
+
+            sched.add_listener(on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+    def _serve_loop(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def start(self) -> None:
+        if self.inline:
+            self.loop_thread.start()
+
+            async def go() -> None:
+                self.sched.start()
+
+            asyncio.run_coroutine_threadsafe(go(), self.loop).result(60)
+        else:
+            self.sched.start()
+
+    def stop(self) -> None:
+        self.stopping = True
+        if self.inline:
+            async def halt() -> None:
+                self.sched.shutdown(wait=False)
+
+            asyncio.run_coroutine_threadsafe(halt(), self.loop).result(60)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.loop_thread.join(60)
+        else:
+            self.sched.shutdown(wait=True)
+        if self.wl.kind == "every":
+            # Drop dues of runs the executor skipped (no body ran for them), so dues and
+            # body starts pair up one to one.
+            for k, skipped in self.missed.items():
+                self.dues[k] = [d for d in self.dues[k] if d not in skipped]
+            self.extra["missed_runs"] = sum(len(s) for s in self.missed.values())
+
+
+def make(scheduler: str, wl: Workload, tmp: Path) -> Driver:
+    """The driver for ``scheduler`` (``tui`` or ``aps``)."""
+    if scheduler == "tui":
+        return TuiDriver(wl, tmp)
+    if scheduler == "aps":
+        return ApsDriver(wl, tmp)
+    raise ValueError(f"unknown scheduler {scheduler!r}")

@@ -1,0 +1,415 @@
+"""tui-sched benchmark suite: each workload in a fresh subprocess, on tui-sched and on
+APScheduler 3.11 in the same run, one table, and a JSON file under ``bench/results/``.
+
+    .venv/bin/python bench/run.py                 # the default set (about 9 minutes)
+    .venv/bin/python bench/run.py --quick         # smoke check, under a minute
+    .venv/bin/python bench/run.py --only every1s_main_1000 --repeat 3
+    .venv/bin/python bench/run.py --all           # issue 7's whole matrix
+    .venv/bin/python bench/run.py --list
+
+See bench/README.md for what each column means and how APScheduler is mapped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import fnmatch
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from workloads import WORKLOADS, Workload  # noqa: E402
+
+SCHEDULERS = {"tui": "tui-sched", "aps": "APScheduler"}
+STARTUP_SPAWNS = 3
+
+
+# == running =============================================================================
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    # A checkout that is not installed still imports tui_sched; bench modules import by
+    # plain name (APScheduler's spawn workers need that too).
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(HERE), str(ROOT), env.get("PYTHONPATH", "")) if p)
+    env.pop("TUI_SCHED_WORKER", None)
+    return env
+
+
+def run_child(sched: str, wl: Workload) -> dict[str, Any]:
+    """One workload on one scheduler in a fresh process."""
+    with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as f:
+        out = Path(f.name)
+    cmd = [sys.executable, str(HERE / "child.py"), sched, wl.name,
+           "--window", str(wl.window), "--warmup", str(wl.warmup), "--out", str(out)]
+    if wl.runs:
+        cmd += ["--runs", str(wl.runs)]
+    budget = wl.warmup + wl.window + 300
+    try:
+        proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=budget)
+        text = out.read_text() if out.exists() else ""
+        if not text:
+            return {"error": f"child exited {proc.returncode} without a result:\n"
+                             f"{proc.stderr[-2000:]}"}
+        result: dict[str, Any] = json.loads(text)
+        if proc.stderr.strip():
+            result["stderr_tail"] = proc.stderr[-1000:]
+        return result
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {budget:.0f} s"}
+    finally:
+        out.unlink(missing_ok=True)
+
+
+def run_startup(sched: str, wl: Workload) -> dict[str, Any]:
+    """Spawn ``python -c`` that builds the tasks; time from just before the spawn."""
+    code = f"import startup_child; startup_child.main({sched!r}, {wl.n})"
+    t_spawn = time.time()
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True,
+                              text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return {"error": "start-up child timed out after 120 s"}
+    t_exit = time.time()
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {"error": f"start-up child exited {proc.returncode}:\n{proc.stderr[-2000:]}"}
+    data = json.loads(lines[-1])
+    return {
+        "scheduler": SCHEDULERS[sched],
+        "first_run_s": data["first"] - t_spawn,
+        "all_runs_s": data["all"] - t_spawn,
+        "runs": data["n"],
+        "exit_s": t_exit - t_spawn,
+    }
+
+
+def median_of(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per numeric field, the median over repeats (other fields from the first)."""
+    ok = [r for r in results if "error" not in r]
+    if not ok:
+        return results[0]
+    out = dict(ok[0])
+    for key in ok[0]:
+        vals = [r.get(key) for r in ok]
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals):
+            out[key] = statistics.median(vals)  # type: ignore[type-var]
+    out["repeats"] = len(ok)
+    return out
+
+
+# == the bars of issue 7 =================================================================
+
+def bar_check(wl: Workload, tui: dict[str, Any], aps: dict[str, Any] | None) -> str:
+    """Issue 7's bar for this workload: ``ok`` or what missed (empty if it has none)."""
+    if "error" in tui:
+        return ""
+    misses: list[str] = []
+    checks: list[tuple[bool, str]] = []
+    acpu = aps.get("cpu_pct") if aps and "error" not in aps else None
+    if wl.name == "idle_daily_5000":
+        checks.append((tui["cpu_pct"] <= 0.1, "CPU<=0.1%"))
+    elif wl.name in ("every1s_main_1000", "every1s_main_5000"):
+        p99_bar = 10.0 if wl.n == 1000 else 50.0
+        checks.append((tui.get("keep_up", 0) >= 0.999, "keep-up>=0.999"))
+        checks.append(((tui.get("lat_p99_ms") or math.inf) <= p99_bar, f"p99<={p99_bar:g}ms"))
+        if acpu is not None:
+            checks.append((tui["cpu_pct"] <= 0.8 * acpu, "CPU<=0.8xAPS"))
+    elif wl.name == "true_main_100":
+        checks.append((tui["runs_per_s"] >= 10_000, ">=10000/s"))
+    elif wl.name == "true_thread_10":
+        checks.append((tui["runs_per_s"] >= 2_000, ">=2000/s"))
+    elif wl.name == "true_process_10":
+        checks.append((tui["runs_per_s"] >= 1_000, ">=1000/s"))
+    elif wl.name == "startup_1000":
+        checks.append((tui["first_run_s"] <= 0.3, "first<=0.3s"))
+    elif wl.kind == "longrun":
+        growth = tui["rss_end_mb"] / tui["rss_start_mb"] - 1
+        checks.append((abs(growth) <= 0.10, "RSS+-10%"))
+        checks.append((tui["runs"] >= tui["target_runs"], f"{tui['target_runs']:,} runs"))
+    else:
+        return ""
+    misses = [label for ok, label in checks if not ok]
+    passed = [label for ok, label in checks if ok]
+    if not misses:
+        return "bar ok (" + ", ".join(passed) + ")"
+    return "BAR MISSED: " + ", ".join(misses)
+
+
+# == the table ===========================================================================
+
+COLUMNS = (
+    # header, key, format
+    ("runs/s", "runs_per_s", "{:,.0f}"),
+    ("keep-up", "keep_up", "{:.4f}"),
+    ("late p50", "lat_p50_ms", "{:.1f}"),
+    ("p99", "lat_p99_ms", "{:.1f}"),
+    ("max ms", "lat_max_ms", "{:.1f}"),
+    ("CPU %", "cpu_pct", "{:.2f}"),
+    ("child CPU %", "children_cpu_pct", "{:.1f}"),
+    ("peak RSS MB", "peak_rss_mb", "{:.1f}"),
+    ("others %", "others_cpu_pct", "{:.0f}"),
+)
+
+
+def _fmt(fmt: str, v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return fmt.format(v)
+
+
+def _ratio(a: Any, b: Any) -> str:
+    if not isinstance(a, int | float) or not isinstance(b, int | float):
+        return "-"
+    if b == 0:
+        return "-" if a == 0 else "inf"
+    r = a / b
+    return f"{r:.2f}" if r < 100 else f"{r:.0f}"
+
+
+def notes_for(wl: Workload, r: dict[str, Any]) -> str:
+    if "error" in r:
+        return "ERROR: " + str(r["error"]).strip().splitlines()[-1][:80]
+    if wl.kind == "startup":
+        return f"first run {r['first_run_s']:.3f} s, all {r['all_runs_s']:.3f} s"
+    if wl.kind == "idle":
+        return f"{r['runs']} runs in window; first runs done {r['settle_s']:.2f} s after start"
+    if wl.kind == "longrun":
+        return (f"{r['runs']:,.0f} runs: RSS {r['rss_start_mb']:.1f} -> {r['rss_end_mb']:.1f} MB, "
+                f"store {r['store_start_mb']:.1f} -> {r['store_end_mb']:.1f} MB "
+                f"(WAL {r.get('store_wal_end_mb', 0):.1f} MB; {r['store_rows_end']:,.0f} rows)")
+    parts = []
+    if wl.kind == "every" and r.get("record_lat_p99_ms") is not None:
+        parts.append(f"recorded-start lateness p50/p99 {r['record_lat_p50_ms']:.1f}/"
+                     f"{r['record_lat_p99_ms']:.1f} ms")
+    if r.get("missed_runs"):
+        parts.append(f"{r['missed_runs']} runs skipped (misfire)")
+    if wl.kind == "every" and r.get("children_rss_mb"):
+        parts.append(f"children RSS {r['children_rss_mb']:.0f} MB")
+    if wl.kind == "true" and wl.execution == "process":
+        parts.append(f"workers' RSS {r.get('children_rss_mb', 0):.0f} MB")
+    return "; ".join(parts)
+
+
+def render(rows: list[tuple[Workload, dict[str, dict[str, Any]]]]) -> str:
+    head = ["workload", "scheduler", *[c[0] for c in COLUMNS], "notes"]
+    table: list[list[str]] = []
+    for wl, by_sched in rows:
+        tui, aps = by_sched.get("tui"), by_sched.get("aps")
+        first = True
+        for key in ("tui", "aps"):
+            r = by_sched.get(key)
+            if r is None:
+                continue
+            cells = [wl.name if first else "", SCHEDULERS[key]]
+            first = False
+            for _, field, fmt in COLUMNS:
+                cells.append("-" if "error" in r else _fmt(fmt, r.get(field)))
+            note = notes_for(wl, r)
+            if key == "tui":
+                bar = bar_check(wl, r, aps)
+                note = "; ".join(x for x in (note, bar) if x)
+            cells.append(note)
+            table.append(cells)
+        if tui and aps and "error" not in tui and "error" not in aps:
+            cells = ["", "ratio tui/APS"]
+            for _, field, _ in COLUMNS:
+                same_machine = field == "others_cpu_pct"  # not a property of the scheduler
+                cells.append("" if same_machine else _ratio(tui.get(field), aps.get(field)))
+            if wl.kind == "startup":
+                cells.append(f"first run x{_ratio(tui['first_run_s'], aps['first_run_s'])}, "
+                             f"all x{_ratio(tui['all_runs_s'], aps['all_runs_s'])}")
+            else:
+                cells.append("")
+            table.append(cells)
+        table.append([])
+    widths = [len(h) for h in head]
+    for cells in table:
+        for i, c in enumerate(cells[:-1]):
+            widths[i] = max(widths[i], len(c))
+    num = set(range(2, 2 + len(COLUMNS)))
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for i, c in enumerate(cells):
+            if i == len(head) - 1:
+                out.append(c)
+            elif i in num:
+                out.append(c.rjust(widths[i]))
+            else:
+                out.append(c.ljust(widths[i]))
+        return "  ".join(out).rstrip()
+
+    lines = [line(head), line(["-" * w for w in widths[:-1]] + ["-----"])]
+    for cells in table[:-1]:
+        lines.append(line(cells) if cells else "")
+    return "\n".join(lines)
+
+
+# == main ================================================================================
+
+def _git(*args: str) -> str | None:
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _version(dist: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+def select(args: argparse.Namespace) -> list[Workload]:
+    if args.only:
+        pats = [p for chunk in args.only for p in chunk.split(",") if p]
+        chosen = [w for w in WORKLOADS if any(fnmatch.fnmatch(w.name, p) for p in pats)]
+        if not chosen:
+            names = ", ".join(w.name for w in WORKLOADS)
+            raise SystemExit(f"--only {','.join(pats)}: no such workload (have: {names})")
+    else:
+        chosen = [w for w in WORKLOADS if w.default or args.all]
+    out = []
+    for w in chosen:
+        if args.quick:
+            w = replace(w, window=w.quick_window, warmup=w.quick_warmup,
+                        runs=w.quick_runs or w.runs)
+        if args.window is not None and w.kind != "startup":
+            w = replace(w, window=args.window)
+        out.append(w)
+    return out
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description="tui-sched vs APScheduler 3 benchmark suite")
+    p.add_argument("--quick", action="store_true",
+                   help="short windows and warm-ups: a smoke check in under a minute")
+    p.add_argument("--only", action="append", metavar="NAME",
+                   help="run only these workloads (comma-separated, shell patterns; repeatable)")
+    p.add_argument("--all", action="store_true",
+                   help="also the rest of issue 7's matrix (thread 10/5000, async, ...)")
+    p.add_argument("--window", type=float, metavar="SECONDS",
+                   help="measurement window for every workload (overrides the defaults)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run each workload N times and report medians (issue 7: 3)")
+    p.add_argument("--scheduler", choices=("tui", "aps", "both"), default="both",
+                   help="run only one side")
+    p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    p.add_argument("--no-json", action="store_true", help="do not write bench/results/*.json")
+    args = p.parse_args(argv)
+
+    if args.list:
+        for w in WORKLOADS:
+            flag = "" if w.default else "  (--all)"
+            print(f"{w.name:<22} window {w.window:>5g} s (quick {w.quick_window:g} s){flag}\n"
+                  f"{'':<22} {w.what}")
+        return 0
+
+    workloads = select(args)
+    scheds = ("tui", "aps") if args.scheduler == "both" else (args.scheduler,)
+    began = time.time()
+    started = dt.datetime.now().astimezone()
+    load_start = os.getloadavg()[0]
+    rows: list[tuple[Workload, dict[str, dict[str, Any]]]] = []
+    raw: list[dict[str, Any]] = []
+    for wl in workloads:
+        by_sched: dict[str, dict[str, Any]] = {}
+        for sched in scheds:
+            if sched == "aps" and not wl.aps:
+                continue
+            reps = []
+            n_rep = args.repeat
+            if wl.kind == "startup":
+                n_rep = max(n_rep, 1 if args.quick else STARTUP_SPAWNS)
+            for i in range(n_rep):
+                t = time.time()
+                print(f"[{time.time() - began:6.1f} s] {wl.name} on {SCHEDULERS[sched]}"
+                      + (f" ({i + 1}/{n_rep})" if n_rep > 1 else "") + " ...",
+                      end="", file=sys.stderr, flush=True)
+                r = run_startup(sched, wl) if wl.kind == "startup" else run_child(sched, wl)
+                print(f" {time.time() - t:.1f} s" + (" ERROR" if "error" in r else ""),
+                      file=sys.stderr, flush=True)
+                if "error" in r:
+                    print(r["error"], file=sys.stderr)
+                reps.append(r)
+            med = median_of(reps)
+            by_sched[sched] = med
+            raw.append({"workload": wl.name, "scheduler": SCHEDULERS[sched],
+                        "config": {"n": wl.n, "kind": wl.kind, "execution": wl.execution,
+                                   "window_s": wl.window, "warmup_s": wl.warmup,
+                                   "runs": wl.runs},
+                        "median": med, "repeats": reps,
+                        **({"bar": bar_check(wl, med, by_sched.get("aps"))}
+                           if sched == "tui" else {})})
+        rows.append((wl, by_sched))
+
+    # The bar needs APScheduler's figure, which came after tui-sched's: redo it.
+    for entry in raw:
+        if "bar" in entry:
+            wl = next(w for w in workloads if w.name == entry["workload"])
+            by = next(b for w, b in rows if w.name == wl.name)
+            entry["bar"] = bar_check(wl, by["tui"], by.get("aps"))
+
+    elapsed = time.time() - began
+    cmd = "bench/run.py " + " ".join(argv)
+    others = [e["median"].get("others_cpu_pct") for e in raw]
+    peak_others = max([0.0, *[x for x in others if isinstance(x, float)]])
+    print()
+    print(f"tui-sched {_version('tui-sched')} vs APScheduler {_version('apscheduler')}  |  "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}  |  "
+          f"{started:%Y-%m-%d %H:%M}  |  {cmd.strip()}  ({elapsed:.0f} s)")
+    print("lateness = task body start - due (ms); CPU % of the scheduler process (100 % = one "
+          "core); child CPU % = its worker processes")
+    print("others % = CPU used by other processes on the machine during the window "
+          f"(noise gauge; up to {peak_others:.0f} % in this run"
+          + (", so lateness and CPU figures are noisy)" if peak_others > 20 else ")"))
+    if args.quick:
+        print("--quick: windows of 1-5 s; keep-up and p99 are start-up-biased smoke figures")
+    print()
+    print(render(rows))
+
+    if not args.no_json:
+        out_dir = HERE / "results"
+        out_dir.mkdir(exist_ok=True)
+        path = out_dir / f"{started:%Y%m%d-%H%M%S}.json"
+        doc = {
+            "started": started.isoformat(),
+            "elapsed_s": elapsed,
+            "command": cmd.strip(),
+            "args": vars(args),
+            "host": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                     "loadavg_1m_start": load_start, "others_cpu_pct_peak": peak_others,
+                     "platform": platform.platform(), "machine": platform.machine()},
+            "versions": {"tui-sched": _version("tui-sched"),
+                         "apscheduler": _version("apscheduler"), "psutil": _version("psutil")},
+            "git": {"commit": _git("rev-parse", "HEAD"),
+                    "dirty": bool(_git("status", "--porcelain", "--untracked-files=no"))},
+            "results": raw,
+        }
+        path.write_text(json.dumps(doc, indent=1))
+        print(f"\nresults: {path.relative_to(ROOT)}")
+    failed = sum(1 for e in raw if "error" in e["median"])
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
