@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from tui_sched.conditions.base import All, Condition
+from tui_sched.conditions.context import TaskStatus
 from tui_sched.conditions.cron import Cron, next_fire
 from tui_sched.conditions.periods import PERIOD_OUTCOMES, Period
-from tui_sched.conditions.context import TaskStatus
 
 #: More missed slots than this per task are summarised in the last row.
 MAX_MISSED_ROWS = 100
