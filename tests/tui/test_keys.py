@@ -266,8 +266,10 @@ def test_command_palette_offers_every_action(tmp_path: Path) -> None:
     async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
         await ready(pilot, app, ROWS)
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Run now", "Disable", "Restart", "Terminate", "Filter", "Follow", "Detail",
-                "Shut down"} <= titles
+        assert {"Force-run the selected task", "Disable or enable the selected task (persisted)",
+                "Restart the scheduler and reload every module", "Terminate the selected task's run",
+                "Filter tasks by name, status or condition", "Follow or pause the log",
+                "Open the task's detail", "Shut down"} <= titles
 
     run_app(host_for(tmp_path), scenario)
 

@@ -38,7 +38,8 @@ def test_a_failed_reload_leaves_a_marker_the_e_key_explains_and_a_good_one_clear
         app.host.bus.publish(ModuleFailed(time.time(), "tasks/bad.py", "NameError: nope", 3, tb))
         await until(pilot, lambda: header.problems == 1, "the error marker")
         assert "⚠ 1 problem(s): press e" in str(header.render())
-        assert any("failed to load" in str(n.message) for n in app._notifications)
+        await until(pilot, lambda: any("failed to load" in str(n.message) for n in app._notifications),
+                    "a notification")
         log = app.main.query_one(LogPane)
         assert any("bad.py:3 failed to load: NameError: nope" in ln for ln in log.lines)
         await pilot.press("e")

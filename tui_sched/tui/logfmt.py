@@ -10,7 +10,7 @@ from tui_sched.engine import events as ev
 from tui_sched.store.base import Outcome
 
 #: Width of the task column in a log line.
-TASK_WIDTH = 16
+TASK_WIDTH = 12
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             table: DataTable[str] = DataTable(cursor_type="row", id="keys")
-            table.add_columns("Key", "Action", "Keymap id")
+            table.add_column("Key", width=8)
+            table.add_column("Action", width=44)
+            table.add_column("Keymap id", width=16)
             table.add_rows(self.keys)
             yield table
             yield Label("Every action is also in the command palette (ctrl+p). "

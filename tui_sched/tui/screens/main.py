@@ -57,7 +57,8 @@ class MainScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "force_run", "Run now", id="force_run", tooltip="Force-run the selected task"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="All keys"),
+        Binding("f", "force_run", "Run", id="force_run", tooltip="Force-run the selected task"),
         Binding("d", "toggle_disabled", "Disable", id="toggle_disabled",
                 tooltip="Disable or enable the selected task (persisted)"),
         Binding("t", "terminate", "Terminate", id="terminate",
@@ -74,7 +75,6 @@ class MainScreen(Screen[None]):
                 tooltip="Modules that failed to load, engine errors"),
         Binding("tab", "cycle_panes", "Pane", id="cycle_panes", show=False,
                 tooltip="Focus the next pane"),
-        Binding("question_mark", "help", "Help", id="help", tooltip="All keys"),
     ]
 
     DEFAULT_CSS = """
@@ -158,7 +158,8 @@ class MainScreen(Screen[None]):
         for binding in (*self.BINDINGS, *TaskTable.BINDINGS):
             assert isinstance(binding, Binding)
             if binding.id != "clear_filter":
-                yield binding.description, binding.tooltip, binding.action
+                keys = self.app.get_key_display(binding)
+                yield binding.tooltip or binding.description, f"key: {keys}", binding.action
 
     # -- bridge messages ---------------------------------------------------------------
     def on_event_batch(self, message: EventBatch) -> None:
@@ -352,6 +353,6 @@ class MainScreen(Screen[None]):
         rows = []
         for active in self.active_bindings.values():
             b = active.binding
-            if b.description:
+            if b.id and b.description:
                 rows.append((self.app.get_key_display(b), b.tooltip or b.description, b.id or ""))
         self.app.push_screen(HelpScreen(sorted(rows, key=lambda r: r[2])))

@@ -49,7 +49,7 @@ _COLUMNS = {
     "next": ("Next", 14), "recent": ("Recent", 10), "exec": ("Exec", 7),
     "cond": ("Condition", 36),
 }
-_WIDE_WIDTHS = {"name": 24, "next": 15}
+_WIDE_WIDTHS = {"name": 22, "next": 13}
 _COMPACT = ("status", "name", "last", "next", "recent")
 _WIDE = ("status", "name", "last", "next", "recent", "exec", "cond")
 _SORT_OF_COLUMN = {"status": "status", "name": "name", "last": "last run", "next": "next"}
@@ -67,7 +67,7 @@ class TaskTable(DataTable[Text]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_detail", "Detail", id="detail", tooltip="Open the task's detail"),
-        Binding("s", "cycle_sort", "Sort", id="sort", tooltip="Cycle the sort order"),
+        Binding("s", "cycle_sort", "Sort", id="sort", show=False, tooltip="Cycle the sort order"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -107,6 +107,7 @@ class TaskTable(DataTable[Text]):
         self._cell_cache: dict[str, tuple[Cell, ...]] = {}
         self._style_cache: dict[str, Style] = {}
         self._col_keys: tuple[str, ...] = ()
+        self._layout: tuple[tuple[str, ...], int] = ((), 0)
         self.shown = 0
         """Rows shown after filtering."""
 
@@ -175,15 +176,25 @@ class TaskTable(DataTable[Text]):
             style = self._style_cache[cls] = self.get_component_rich_style(f"task-table--{cls}")
         return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
+    def _cond_width(self) -> int:
+        """The condition column takes what the others leave (wide layout only)."""
+        others = sum(_WIDE_WIDTHS.get(k, _COLUMNS[k][1]) for k in _WIDE if k != "cond")
+        padding = 2 * self.cell_padding * len(_WIDE) + 1  # + the vertical scrollbar
+        return max(16, self.scrollable_content_region.width - others - padding)
+
     def _rebuild(self, order: list[str], cells: dict[str, tuple[Cell, ...]]) -> None:
         keep = self.selected
         wanted = self._wanted_columns()
-        if wanted != self._col_keys:
+        layout = (wanted, self._cond_width() if self.wide else 0)
+        if layout != self._layout:
+            self._layout = layout
             self.clear(columns=True)
             for key in wanted:
                 label, width = _COLUMNS[key]
                 if self.wide:
                     width = _WIDE_WIDTHS.get(key, width)
+                if key == "cond":
+                    width = self._cond_width()
                 self.add_column(label, width=width, key=key)
             self._col_keys = wanted
         else:
@@ -224,7 +235,12 @@ class TaskTable(DataTable[Text]):
             self.post_message(self.DetailRequested(self.selected))
 
     def on_resize(self, event: Resize) -> None:
-        self.wide = event.size.width >= 110
+        wide = event.size.width >= 110
+        if wide != self.wide:
+            self.wide = wide
+        elif wide and self._cond_width() != self._layout[1]:
+            self._shown_order = []  # the condition column takes the new width
+            self.show(self._last_snapshot)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         sort = _SORT_OF_COLUMN.get(str(event.column_key.value))
