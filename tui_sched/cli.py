@@ -9,12 +9,16 @@ import argparse
 import json
 import sys
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_sched.config import AppConfig, load_config
 from tui_sched.errors import TuiSchedError
 from tui_sched.statedir import HISTORY_FILE, InstanceLock, default_state_dir
+
+if TYPE_CHECKING:
+    from tui_sched.reload import FolderBuilder
 
 COMMANDS = ("run", "check", "list", "history", "ui")
 
@@ -104,37 +108,33 @@ def cmd_check(cfg: AppConfig) -> int:
     return 1 if report.errors else 0
 
 
-def build_folder(cfg: AppConfig) -> Any:
-    """A builder that (re)loads the tasks folder and opens the store for each start."""
-    from tui_sched.engine.events import EngineError
+def build_folder(cfg: AppConfig) -> FolderBuilder:
+    """A builder (``FolderBuilder``) that (re)loads the tasks folder and opens the store
+    for each start. Its ``reloader`` hot-reloads the folder; the first build starts it."""
     from tui_sched.headless import open_store
-    from tui_sched.reload.loader import load_folder
+    from tui_sched.reload import FolderBuilder, Reloader, ReloadSettings
 
     state = _state_dir(cfg)
-
-    def build(bus: Any = None) -> tuple[Any, Any]:
-        report = load_folder(cfg.tasks_dir, insecure=cfg.insecure_permissions)
-        for err in report.errors:
-            if bus is not None:
-                import time
-
-                bus.publish(EngineError(time.time(), str(err), err.traceback or None))
-            else:
-                print(f"error: {err}", file=sys.stderr)
-        return report.session, open_store(state)
-
-    return build
+    # ``reload`` settings come from the configuration once it has them; defaults until then.
+    settings = getattr(cfg, "reload", None) or ReloadSettings()
+    reloader = Reloader(cfg.tasks_dir, settings=settings, insecure=cfg.insecure_permissions)
+    return FolderBuilder(reloader, lambda: open_store(state))
 
 
 def cmd_run(cfg: AppConfig) -> int:
     """Run headless until a signal or ``session.shutdown()``."""
+    from tui_sched.engine.bus import EventBus
     from tui_sched.headless import run_headless
 
     lock = InstanceLock(_state_dir(cfg))
     lock.acquire()
+    bus = EventBus()
+    builder = build_folder(cfg)
     try:
-        return run_headless(build_folder(cfg), cfg.scheduler)
+        # The bus goes to the builder so load failures and reloads are logged.
+        return run_headless(partial(builder, bus=bus), cfg.scheduler, bus=bus)
     finally:
+        builder.reloader.stop()
         lock.release()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ from tui_sched.engine.bus import EventBus
 from tui_sched.engine.host import Builder, EngineHost
 from tui_sched.engine.timezone import resolve_timezone
 from tui_sched.executors.output import OutputCapture
+from tui_sched.reload.events import ReloadWarning, WatchStatus
 from tui_sched.statedir import HISTORY_FILE, InstanceLock
 from tui_sched.store.base import RunStore
 
@@ -64,7 +66,7 @@ class LinePrinter:
             return f"{e.task}: {e.change}"
         if isinstance(e, ev.EngineError):
             return f"error: {e.message}"
-        return None
+        return _reload_line(e)
 
     def __call__(self, e: ev.Event) -> None:
         line = self.format(e)
@@ -74,6 +76,31 @@ class LinePrinter:
         with self._lock:
             out.write(f"{self._stamp(e.at)} {line}\n")
             out.flush()
+
+
+def _short(path: str) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _reload_line(e: ev.Event) -> str | None:
+    """Log lines of hot reloads (``ModuleLoaded``, ``ModuleFailed``, reload events)."""
+    if isinstance(e, ev.ModuleLoaded):
+        parts = [f"{what} {', '.join(names)}" for what, names in (
+            ("added", e.added), ("removed", e.removed), ("changed", e.changed)) if names]
+        return f"module {_short(e.path)} reloaded: {'; '.join(parts) or 'no task changes'}"
+    if isinstance(e, ev.ModuleFailed):
+        where = _short(e.path) + (f":{e.line}" if e.line else "")
+        line = f"module {where} failed to load: {e.error}"
+        if e.traceback:
+            line += "\n" + "\n".join(f"    {t}" for t in e.traceback.rstrip().splitlines())
+        return line
+    if isinstance(e, ReloadWarning):
+        return f"module {_short(e.path)}: warning: {e.message}"
+    if isinstance(e, WatchStatus):
+        return f"reload: {e.message}"
+    return None
 
 
 def install_signal_handlers(host: EngineHost) -> None:
