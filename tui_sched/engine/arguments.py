@@ -13,6 +13,16 @@ from tui_sched.tasks.targets import FuncTarget
 from tui_sched.tasks.task import Task
 
 
+class MissingParameter(KeyError):
+    """An ``Arg("key")`` names a session parameter that is not set (and has no default).
+
+    A ``KeyError`` whose message reads as a sentence (``KeyError`` quotes its text).
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class ArgumentResolver:
     """Turns a task's parameters and marker defaults into keyword arguments."""
 
@@ -35,8 +45,9 @@ class ArgumentResolver:
                 return params[value.key]
             if value.has_default:
                 return value.default
-            raise KeyError(f"session parameter {value.key!r} is not set "
-                           f"(set it with app.params({value.key}=...))")
+            raise MissingParameter(f"Arg({value.key!r}): session parameter {value.key!r} is not "
+                                   f"set (set it with app.params({value.key}=...) or give "
+                                   "Arg a default)")
         if isinstance(value, a.EnvArg):
             return value.resolve()
         if isinstance(value, a.FuncArg):

@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from tui_sched.conditions.context import Context
 from tui_sched.config import SchedulerConfig
 from tui_sched.engine import misfire
 from tui_sched.engine.arguments import ArgumentResolver
+from tui_sched.engine.blockwatch import BlockWatch
 from tui_sched.engine.bus import EventBus
 from tui_sched.engine.clock import Clock, SystemClock
 from tui_sched.engine.events import (
@@ -57,6 +58,8 @@ _MIN_STEP = 0.001
 _PRUNE_EVERY = 3600.0
 #: Also prune after this many runs, so a busy scheduler stays bounded between hours.
 _PRUNE_AFTER_RUNS = 50_000
+#: While runs keep coming, history is committed at most this often (seconds).
+_FLUSH_EVERY = 0.05
 _ALIVE_KEY = "last_alive"
 #: The heartbeat's resolution: a crash loses at most this much of "when were we down".
 _ALIVE_EVERY = 10.0
@@ -132,6 +135,7 @@ class Engine:
         self._end_deadline: float | None = None
         self._next_prune = 0.0
         self._finished_since_prune = 0
+        self._flushed_at = 0.0
         self.cycles = 0
         self.evaluations = 0
         """How many start conditions have been evaluated (idle cost is visible in tests)."""
@@ -253,6 +257,8 @@ class Engine:
         self.clock.attach(self._loop, self._wake)
         self._state = "starting"
         OutputCapture.install()
+        self._blockwatch = BlockWatch(self.store.flush, _FLUSH_EVERY,
+                                      lambda exc: self._report_problem(f"committing history: {exc}"))
         self.session._bind_engine(self)
         try:
             self._startup()
@@ -263,13 +269,17 @@ class Engine:
                     self._wake_requested = False
                 self._wake.clear()
                 self._tick()
-                # Let runs that were just launched (and main tasks) take their step.
+                # Let runs that were just launched (and main tasks) take their step, then
+                # commit: a run that already finished is written once, complete, and no
+                # start stays uncommitted while the engine sleeps.
                 await asyncio.sleep(0)
+                self._maybe_flush()
                 if self._stop_request is not None:
                     break
                 await self.clock.wait(self._deadline(), self._wake)
             await self._shutdown()
         finally:
+            self._blockwatch.close()
             self.session._bind_engine(None)
             OutputCapture.uninstall()
             self._state = "stopped"
@@ -384,7 +394,6 @@ class Engine:
             # How long we were down is measured from this, after a crash.
             self._alive_written = now
             self.store.set_meta(_ALIVE_KEY, repr(now))
-        self.store.flush()
         self.cycles += 1
         # Calls run last, so a caller that waits on one knows this tick has been evaluated.
         for fn, fut in calls:
@@ -393,6 +402,18 @@ class Engine:
                     fut.set_result(fn())
                 except BaseException as exc:
                     fut.set_exception(exc)
+
+    def _maybe_flush(self) -> None:
+        """Commit buffered history before sleeping, and at least every ``_FLUSH_EVERY``
+        while busy: one commit covers hundreds of runs, and a crash loses at most that
+        window of history (runs left open are still closed as ``crash`` at restart)."""
+        assert self._wake is not None
+        now = time.monotonic()
+        busy = self._wake.is_set()
+        if busy and now - self._flushed_at < _FLUSH_EVERY:
+            return
+        self.store.flush()
+        self._flushed_at = now
 
     def _context(self, now: float) -> Context:
         return Context(now, self.tz, None, self.status, self.started_at, self.cycles,
@@ -547,7 +568,14 @@ class Engine:
                 job.kwargs = self._args.process_kwargs(task)
             else:
                 job.bind = self._args.binder(task, job.flag)
-            result = await executor.execute(job)
+            if executor.blocks_loop:
+                self._blockwatch.enter()
+                try:
+                    result = await executor.execute(job)
+                finally:
+                    self._blockwatch.exit()
+            else:
+                result = await executor.execute(job)
         except asyncio.CancelledError:
             result = JobResult.terminated(job.stop_reason or "cancelled")
         except Exception as exc:  # argument resolution or an executor bug: still data
@@ -572,9 +600,9 @@ class Engine:
         if result.outcome is Outcome.SUCCESS:
             self.session.returns[rec.task] = result.value
         self._running.pop(rec.id, None)
-        closed = replace(rec, end=end, outcome=result.outcome, error=result.error,
-                         traceback=result.traceback, return_summary=summary,
-                         output_tail=run_end.output_tail)
+        closed = RunRecord(rec.id, rec.task, rec.trigger, rec.start, end, result.outcome,
+                           result.error, result.traceback, summary, run_end.output_tail,
+                           rec.attempt)
         self.bus.publish(RunFinished(end, closed))
         task = active.task
         if (result.outcome is Outcome.FAIL and rec.attempt <= task.options.retries

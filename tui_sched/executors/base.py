@@ -150,6 +150,9 @@ def stopped_result(job: Job, how: str) -> JobResult:
 class Executor(ABC):
     """Runs jobs of one execution mode."""
 
+    blocks_loop: bool = False
+    """Whether a run holds the scheduler loop until it returns (``main``)."""
+
     @abstractmethod
     async def execute(self, job: Job) -> JobResult:
         """Run ``job`` to completion, timeout or termination; never raise for task errors."""

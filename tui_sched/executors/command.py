@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import os
 import signal
 from collections import deque
@@ -47,11 +48,23 @@ class CommandExecutor(Executor):
 
         async def pump(reader: asyncio.StreamReader | None, stream: str) -> None:
             assert reader is not None
-            while chunk := await reader.read(65536):
-                text = chunk.decode(errors="replace")
+            # Incremental: a character split across two reads is decoded whole.
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            partial = ""
+
+            def take(text: str) -> None:
+                nonlocal partial
                 job.sink.write(stream, text)
                 if stream == "stderr":
-                    err_tail.extend(text.splitlines())
+                    *lines, partial = (partial + text).split("\n")
+                    err_tail.extend(lines)
+                    partial = partial[-4096:]
+
+            while chunk := await reader.read(65536):
+                take(decoder.decode(chunk))
+            take(decoder.decode(b"", final=True))
+            if partial:
+                err_tail.append(partial)
 
         pumps = asyncio.gather(pump(proc.stdout, "stdout"), pump(proc.stderr, "stderr"))
         waiter = asyncio.ensure_future(proc.wait())

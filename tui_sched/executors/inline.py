@@ -28,6 +28,8 @@ class MainExecutor(Executor):
     when the run returns: a run that overran is recorded as ``terminate``.
     """
 
+    blocks_loop = True
+
     async def execute(self, job: Job) -> JobResult:
         token = current_sink.set(job.sink)
         started = time.monotonic()

@@ -9,21 +9,27 @@ is then replaced. A worker that dies mid-run (``os._exit``, segfault) makes that
 from __future__ import annotations
 
 import asyncio
+import codecs
 import os
 import pickle
+import secrets
 import signal
 import subprocess
 import sys
 import threading
 from typing import Any
 
-from tui_sched.executors.base import Executor, Job, JobResult, race, timeout_reason
-from tui_sched.executors.worker import read_frame, write_frame
+from tui_sched.executors.base import Executor, Job, JobResult, race, stopped_result
+from tui_sched.executors.worker import encode_frame, read_frame
 from tui_sched.store.base import Outcome
 from tui_sched.tasks.targets import CodeTarget, FuncTarget, LazyFuncTarget
 
 # Not `-m`: the package would already have imported the worker module (runpy warns).
-_BOOT = "import sys; from tui_sched.executors.worker import main; main(int(sys.argv[1]), int(sys.argv[2]))"
+_BOOT = ("import sys; from tui_sched.executors.worker import main; "
+         "main(int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:4])")
+
+#: How long a finished job waits for the output its process wrote below Python.
+_RAW_DRAIN_TIMEOUT = 2.0
 
 _Pending = tuple[Job, asyncio.Future[JobResult], asyncio.AbstractEventLoop]
 
@@ -40,14 +46,24 @@ def describe_exit(code: int | None) -> str:
     return f"exited with code {code}"
 
 
+def _set_once(fut: asyncio.Future[JobResult], result: JobResult) -> None:
+    if not fut.done():
+        fut.set_result(result)
+
+
 class _Worker:
     """One worker process and the two threads that read from it."""
 
     def __init__(self) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
+        # Written to the raw stdout after each job: output before it belongs to that job.
+        self._mark = f"<<tui-sched-end-{secrets.token_hex(8)}>>".encode()
+        self._raw_drained = threading.Event()
+        self._raw_drained.set()
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, str(to_child_r), str(from_child_w)],
+            [sys.executable, "-c", _BOOT, str(to_child_r), str(from_child_w),
+             self._mark.decode()],
             pass_fds=(to_child_r, from_child_w),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -63,9 +79,13 @@ class _Worker:
         threading.Thread(target=self._read_raw, daemon=True, name="tui-sched-worker-out").start()
 
     def send(self, job: Job, fut: asyncio.Future[JobResult], ref: tuple[Any, ...]) -> None:
+        # Pickle first: arguments that cannot be sent leave the worker untouched.
+        data = encode_frame(("run", job.run_id, ref, job.kwargs))
         with self._lock:
             self.pending = (job, fut, asyncio.get_running_loop())
-        write_frame(self._to_child, ("run", job.run_id, ref, job.kwargs))
+            self._raw_drained.clear()
+        self._to_child.write(data)
+        self._to_child.flush()
 
     def _settle(self, result: JobResult) -> None:
         with self._lock:
@@ -74,7 +94,7 @@ class _Worker:
             return
         _, fut, loop = pending
         try:
-            loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(result))
+            loop.call_soon_threadsafe(_set_once, fut, result)
         except RuntimeError:
             pass
 
@@ -88,20 +108,48 @@ class _Worker:
                         pending[0].sink.write(msg[2], msg[3])
                 elif msg[0] == "done":
                     _, _, outcome, value, error, tb = msg
+                    # The worker wrote its end mark to the raw stdout before this frame:
+                    # wait until that output has been read, so it lands in this run.
+                    self._raw_drained.wait(_RAW_DRAIN_TIMEOUT)
                     self._settle(JobResult(Outcome(outcome), value, error, tb))
         except (EOFError, OSError, pickle.UnpicklingError):
             pass
         self.dead = True
         code = self.proc.wait()
+        # Its last output (a fatal error message, say) still belongs to the run.
+        self._raw_drained.wait(_RAW_DRAIN_TIMEOUT)
         self._settle(JobResult(Outcome.CRASH, None, f"the worker process {describe_exit(code)}"))
 
     def _read_raw(self) -> None:
-        # Output written below Python (C code, child processes) arrives here.
+        # Output written below Python (C code, child processes) arrives here, followed
+        # by the worker's end mark after each job.
         assert self.proc.stdout is not None
-        for chunk in iter(lambda: self.proc.stdout.read1(65536), b""):  # type: ignore[union-attr]
+        mark = self._mark
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        buf = b""
+
+        def emit(data: bytes, final: bool = False) -> None:
+            text = decoder.decode(data, final)
             pending = self.pending
-            if pending is not None:
-                pending[0].sink.write("stdout", chunk.decode(errors="replace"))
+            if text and pending is not None:
+                pending[0].sink.write("stdout", text)
+
+        try:
+            for chunk in iter(lambda: self.proc.stdout.read1(65536), b""):  # type: ignore[union-attr,attr-defined]
+                buf += chunk
+                while (i := buf.find(mark)) >= 0:
+                    emit(buf[:i], final=True)
+                    decoder.reset()
+                    buf = buf[i + len(mark):]
+                    self._raw_drained.set()
+                # Hold back only what could be the start of a mark split across reads.
+                keep = next((n for n in range(min(len(mark) - 1, len(buf)), 0, -1)
+                             if mark.startswith(buf[-n:])), 0)
+                emit(buf[:len(buf) - keep])
+                buf = buf[len(buf) - keep:]
+        except (OSError, ValueError):
+            pass
+        self._raw_drained.set()
 
     def kill(self, grace: float) -> None:
         """Terminate the worker's process group (blocking up to ``grace`` seconds)."""
@@ -192,7 +240,7 @@ class ProcessExecutor(Executor):
             return result
         await loop.run_in_executor(None, worker.kill, job.grace)
         self._all.discard(worker)
-        return JobResult.terminated(timeout_reason(job) if how == "timeout" else job.stop_reason or "terminated")
+        return stopped_result(job, how)
 
     async def aclose(self) -> None:
         for worker in list(self._all):

@@ -89,7 +89,7 @@ class ThreadExecutor(Executor):
     async def execute(self, job: Job) -> JobResult:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[JobResult] = loop.create_future()
-        cancel: list[Callable[[], None]] = []  # cancels a coroutine running in the thread
+        cancel: list[Callable[[], object]] = []  # cancels a coroutine running in the thread
 
         def settle(result: JobResult) -> None:
             if not done.done():

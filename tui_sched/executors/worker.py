@@ -24,10 +24,15 @@ _HEADER = struct.Struct("!I")
 
 
 
+def encode_frame(obj: Any) -> bytes:
+    """One length-prefixed pickle frame (raises if ``obj`` does not pickle)."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(data)) + data
+
+
 def write_frame(out: BinaryIO, obj: Any) -> None:
     """Write one length-prefixed pickle frame."""
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(_HEADER.pack(len(data)) + data)
+    out.write(encode_frame(obj))
     out.flush()
 
 
@@ -74,18 +79,74 @@ def _resolve(ref: tuple[Any, ...]) -> Any:
 
         return CodeTarget(ref[1]).run
     path, name = ref[1], ref[2]
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"task file {path} does not exist")
     module = load_file(Path(path))
     obj: Any = module
     for part in name.split("."):
-        obj = getattr(obj, part)
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AttributeError(f"{path} has no function {name!r}") from None
     return obj
 
 
-def main(in_fd: int, out_fd: int) -> None:
-    """Serve jobs until the input closes."""
+def _fill_markers(func: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Resolve the marker defaults the scheduler did not (a lazy task's signature is
+    only known here): those that make sense in this process, else a clear error."""
+    import inspect
+
+    from tui_sched.tasks.args import EnvArg, FuncArg, Marker
+
+    for pname, p in inspect.signature(func).parameters.items():
+        marker = p.default
+        if not isinstance(marker, Marker) or pname in kwargs:
+            continue
+        if isinstance(marker, EnvArg):
+            kwargs[pname] = marker.resolve()
+        elif isinstance(marker, FuncArg):
+            kwargs[pname] = marker.func()
+        elif marker.in_process_only:
+            raise TypeError(
+                f"parameter {pname!r} asks for {type(marker).__name__}(), "
+                "which a process task cannot have; use execution='thread'"
+            )
+        else:
+            raise TypeError(
+                f"parameter {pname!r} asks for {marker!r}, which the worker process "
+                "cannot resolve for a task loaded by func_name=/path=; pass it as "
+                f"parameters={{{pname!r}: {marker!r}}} instead"
+            )
+    return kwargs
+
+
+def _call(func: Any, kwargs: dict[str, Any]) -> Any:
+    """Call the task; a coroutine function runs to completion on a private loop."""
+    import asyncio
+    import inspect
+
+    value = func(**kwargs)
+    if inspect.isawaitable(value):
+
+        async def await_it() -> Any:
+            return await value
+
+        value = asyncio.run(await_it())
+    return value
+
+
+def main(in_fd: int, out_fd: int, raw_mark: str = "") -> None:
+    """Serve jobs until the input closes.
+
+    After each job, ``raw_mark`` (if given) is written to the raw stdout so the host
+    knows that all output written below Python during the job has been read.
+    """
     os.environ[WORKER_ENV] = "1"
     inp = os.fdopen(in_fd, "rb")
     out = os.fdopen(out_fd, "wb")
+    # A private copy of the raw stdout: a task that redirects fd 1 cannot swallow the mark.
+    raw_fd = os.dup(1)
+    mark = raw_mark.encode()
     lock = threading.Lock()
 
     def send(msg: Any) -> None:
@@ -95,7 +156,6 @@ def main(in_fd: int, out_fd: int) -> None:
     stdout, stderr = _FramedStream("stdout", send), _FramedStream("stderr", send)
     sys.stdout, sys.stderr = stdout, stderr  # type: ignore[assignment]
     from tui_sched.executors.base import Inaction
-    from tui_sched.tasks.args import Marker
 
     while True:
         try:
@@ -105,16 +165,7 @@ def main(in_fd: int, out_fd: int) -> None:
         stdout.job_id = stderr.job_id = job_id
         try:
             func = _resolve(ref)
-            if ref[0] != "code":
-                import inspect
-
-                for pname, p in inspect.signature(func).parameters.items():
-                    if isinstance(p.default, Marker) and pname not in kwargs:
-                        raise TypeError(
-                            f"parameter {pname!r} asks for {type(p.default).__name__}(), "
-                            "which a process task cannot have; use execution='thread'"
-                        )
-            value = func(**kwargs) if ref[0] != "code" else func()
+            value = func() if ref[0] == "code" else _call(func, _fill_markers(func, kwargs))
             try:
                 pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                 msg: tuple[Any, ...] = ("done", job_id, "success", value, None, None)
@@ -131,8 +182,13 @@ def main(in_fd: int, out_fd: int) -> None:
                 msg = ("done", job_id, "fail", None, f"{type(exc).__name__}: {exc}",
                        "".join(traceback.format_exception(exc)))
         stdout.job_id = stderr.job_id = None
+        if mark:
+            try:
+                os.write(raw_fd, mark)
+            except OSError:
+                pass
         send(msg)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]))
+    main(int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:4])

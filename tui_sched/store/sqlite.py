@@ -137,10 +137,13 @@ class SqliteRunStore(RunStore):
         self._readonly = readonly
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._pending: dict[int, list[Any]] = {}
         try:
             self._conn = self._connect()
             self._migrate(self._conn)
             self._next_id = self._stored_id_high_water(self._conn) + 1
+            # Ids above this were never written: a start with such an id needs no check.
+            self._written_high = self._next_id - 1
         except BaseException as exc:
             if self._conn is not None:
                 self._conn.close()
@@ -188,12 +191,17 @@ class SqliteRunStore(RunStore):
             record.attempt,
         )
         # The two hot paths skip the context managers: they are most of a tick's cost.
+        # A start is held back until the next flush or read, so a run that also finishes
+        # before then is written once, complete, instead of an insert plus an update.
         with self._lock:
             conn = self._transaction("record a run start")
-            try:
-                conn.execute(_INSERT_RUN, row)
-            except sqlite3.Error as exc:
-                raise self._error(f"record the start of run {record.id}", exc) from exc
+            if record.id in self._pending or (
+                    record.id <= self._written_high
+                    and conn.execute("SELECT 1 FROM runs WHERE id = ?", (record.id,)).fetchone()):
+                raise StoreError(f"run history {self.path}: cannot record the start of run "
+                                 f"{record.id}: UNIQUE constraint failed: runs.id")
+            self._pending[record.id] = list(row)
+            self._written_high = max(self._written_high, record.id)
             if record.id >= self._next_id:
                 self._next_id = record.id + 1
 
@@ -214,6 +222,10 @@ class SqliteRunStore(RunStore):
             run_id,
         )
         with self._lock:
+            pending = self._pending.get(run_id)
+            if pending is not None and pending[4] is None:
+                pending[4:10] = row[:6]  # end, outcome, error, traceback, summary, tail
+                return
             conn = self._transaction("record a run end")
             try:
                 finished = conn.execute(_FINISH_RUN, row).rowcount
@@ -368,6 +380,8 @@ class SqliteRunStore(RunStore):
             if conn is None:
                 return
             try:
+                if self._pending:
+                    self._write_pending(conn)
                 if conn.in_transaction:
                     conn.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -439,6 +453,12 @@ class SqliteRunStore(RunStore):
             raise StoreError(f"run history {self.path}: cannot {action}: store is closed")
         return self._conn
 
+    def _write_pending(self, conn: sqlite3.Connection) -> None:
+        """Insert the held-back starts (lock held, inside the write transaction)."""
+        if self._pending:
+            rows, self._pending = list(self._pending.values()), {}
+            conn.executemany(_INSERT_RUN, rows)
+
     def _transaction(self, action: str) -> sqlite3.Connection:
         """The connection inside the write transaction, begun if needed. Call with the
         lock held."""
@@ -459,7 +479,10 @@ class SqliteRunStore(RunStore):
         """Hold the lock and turn sqlite errors into ``StoreError``s naming ``action``."""
         with self._lock:
             try:
-                yield self._connection(action)
+                conn = self._connection(action)
+                if self._pending:
+                    self._write_pending(self._transaction(action))
+                yield conn
             except sqlite3.Error as exc:
                 raise self._error(action, exc) from exc
 
@@ -468,7 +491,9 @@ class SqliteRunStore(RunStore):
         """Like ``_use``, inside the write transaction."""
         with self._lock:
             try:
-                yield self._transaction(action)
+                conn = self._transaction(action)
+                self._write_pending(conn)
+                yield conn
             except sqlite3.Error as exc:
                 raise self._error(action, exc) from exc
 
