@@ -257,3 +257,19 @@ def test_start_is_late_by_nothing_on_a_fake_clock() -> None:
 
     due = [e.due for e in r.events if isinstance(e, RunStarted)]
     assert due[1] == (START + timedelta(seconds=30)).timestamp()
+
+
+def test_the_config_sets_the_default_execution_of_plain_functions() -> None:
+    import threading
+
+    seen: list[str] = []
+
+    def where() -> None:
+        seen.append(threading.current_thread().name)
+
+    app = App(state_dir=None)
+    task = app.task(func=where, force_run=True)
+    with EngineRunner(app.session, default_execution="main") as r:
+        r.finished("where")
+        assert task.execution == "main"
+        assert seen == [r.thread.name]  # ran on the engine's own thread

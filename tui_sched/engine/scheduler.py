@@ -259,6 +259,7 @@ class Engine:
         OutputCapture.install()
         self._blockwatch = BlockWatch(self.store.flush, _FLUSH_EVERY,
                                       lambda exc: self._report_problem(f"committing history: {exc}"))
+        self.session.default_execution = self.config.default_execution
         self.session._bind_engine(self)
         try:
             self._startup()

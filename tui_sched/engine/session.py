@@ -45,6 +45,8 @@ class Session:
         self._custom: dict[str, Callable[..., bool]] = {}
         self._custom_syntax: dict[str, str] = {}
         self._engine: EngineLink | None = None
+        self.default_execution = "thread"
+        """Execution of plain functions that do not say (set from the config)."""
         self.returns: dict[str, Any] = {}
         """Return value of the last successful run of each task (for ``Return``)."""
 

@@ -135,6 +135,22 @@ def _call(func: Any, kwargs: dict[str, Any]) -> Any:
     return value
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the scheduler dies (even by SIGKILL), so a
+    crashed scheduler leaves no worker finishing a job nobody will record."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pipe closing still ends idle workers
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(0)
+
+
 def main(in_fd: int, out_fd: int, raw_mark: str = "") -> None:
     """Serve jobs until the input closes.
 
@@ -142,6 +158,7 @@ def main(in_fd: int, out_fd: int, raw_mark: str = "") -> None:
     knows that all output written below Python during the job has been read.
     """
     os.environ[WORKER_ENV] = "1"
+    _die_with_parent()
     inp = os.fdopen(in_fd, "rb")
     out = os.fdopen(out_fd, "wb")
     # A private copy of the raw stdout: a task that redirects fd 1 cannot swallow the mark.

@@ -29,6 +29,9 @@ class TaskOwner(Protocol):
 
     def _parse_condition(self, value: Any) -> Condition | None: ...
 
+    @property
+    def default_execution(self) -> str: ...
+
 
 class Task:
     """A scheduled unit of work.
@@ -109,7 +112,8 @@ class Task:
             return str(self.options.execution)
         if isinstance(self.target, FuncTarget) and self.target.is_coroutine:
             return "async"
-        return "thread"
+        owner = self._owner
+        return owner.default_execution if owner is not None else "thread"
 
     @property
     def executor_key(self) -> str:
