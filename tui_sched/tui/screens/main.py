@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from tui_sched.engine import events as ev
 from tui_sched.engine.host import EngineHost
@@ -218,8 +218,8 @@ class MainScreen(Screen[None]):
         self.notify(f"The engine stopped: {message.error}", severity="error", timeout=30)
 
     # -- table events ------------------------------------------------------------------
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._selection_changed(self.selected)
+    def on_task_table_highlighted(self, event: TaskTable.Highlighted) -> None:
+        self._selection_changed(event.task)
 
     def _selection_changed(self, name: str | None) -> None:
         if name == self.bridge.selected:

@@ -1,17 +1,21 @@
-"""The task table: one row per task, filtered and sorted, updated cell by cell."""
+"""The task table: a virtual list (only the visible rows are ever rendered), so 2,000
+tasks cost what 40 do. Filtering and sorting are list operations on the snapshot."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
-from textual.events import Resize
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import DataTable
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from tui_sched.tui.model import (
     Snapshot,
@@ -24,7 +28,7 @@ from tui_sched.tui.model import (
 )
 
 Cell = tuple[str, str | None]
-"""A cell as text plus the component class that styles it (compared before redrawing)."""
+"""A cell as text plus the component-class suffix that styles it."""
 
 _STATUS_CLASS = {
     Status.SUCCEEDED: "ok", Status.FAILED: "bad", Status.CRASHED: "bad",
@@ -32,7 +36,6 @@ _STATUS_CLASS = {
     Status.MISSED: "warn", Status.DISABLED: "muted", Status.IDLE: "muted",
 }
 
-#: Sort orders, cycled by ``s``: key functions over rows (smaller first).
 _STATUS_ORDER = {s: i for i, s in enumerate([
     Status.RUNNING, Status.FAILED, Status.CRASHED, Status.TERMINATED, Status.QUEUED,
     Status.MISSED, Status.SUCCEEDED, Status.IDLE, Status.DISABLED])}
@@ -42,42 +45,55 @@ SORTS: dict[str, Callable[[TaskRow], Any]] = {
     "last run": lambda r: (-(r.last_end or 0.0), r.name.lower()),
     "next": lambda r: (r.next_wake is None, r.next_wake or 0.0, r.name.lower()),
 }
+"""Sort orders, cycled by ``s`` (smaller first)."""
 
-#: (key, label, width) per column; the compact set fits 80 columns.
+#: (key, label, width); the name (compact) or condition (wide) column takes the slack.
 _COLUMNS = {
     "status": ("Status", 12), "name": ("Task", 15), "last": ("Last run", 16),
-    "next": ("Next", 14), "recent": ("Recent", 10), "exec": ("Exec", 7),
-    "cond": ("Condition", 36),
+    "next": ("Next", 13), "recent": ("Recent", 10), "exec": ("Exec", 7),
+    "cond": ("Condition", 16),
 }
-_WIDE_WIDTHS = {"name": 22, "next": 13}
 _COMPACT = ("status", "name", "last", "next", "recent")
 _WIDE = ("status", "name", "last", "next", "recent", "exec", "cond")
 _SORT_OF_COLUMN = {"status": "status", "name": "name", "last": "last run", "next": "next"}
+_LINE_CACHE = 400
 
 
-class TaskTable(DataTable[Text]):
+class TaskTable(ScrollView, can_focus=True):
     """Every task with its status (symbol and word), last run, next check and recent runs.
 
     | Key | Action |
     | :- | :- |
     | `enter` | Open the selected task's detail screen. |
     | `s` | Cycle the sort order (name, status, last run, next). |
-    | `up`/`down`/`pageup`/`pagedown` | Move the selection. |
+    | `up`/`down`/`pageup`/`pagedown`/`home`/`end` | Move the selection. |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_detail", "Detail", id="detail", tooltip="Open the task's detail"),
         Binding("s", "cycle_sort", "Sort", id="sort", show=False, tooltip="Cycle the sort order"),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "move(-1000000)", "First", show=False),
+        Binding("end", "move(1000000)", "Last", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "task-table--header", "task-table--cursor", "task-table--cursor-blurred",
         "task-table--ok", "task-table--bad", "task-table--running", "task-table--warn",
         "task-table--muted",
     }
-    """Status styles (theme variables only)."""
+    """Header, cursor and status styles (theme variables only)."""
 
     DEFAULT_CSS = """
-    TaskTable { scrollbar-size-vertical: 1; }
+    TaskTable { scrollbar-size-vertical: 1; overflow-x: hidden; background: $surface; }
+    TaskTable > .task-table--header { color: $text-primary; text-style: bold; background: $panel; }
+    TaskTable > .task-table--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
+    }
+    TaskTable > .task-table--cursor-blurred { background: $block-cursor-blurred-background; }
     TaskTable > .task-table--ok { color: $text-success; }
     TaskTable > .task-table--bad { color: $text-error; text-style: bold; }
     TaskTable > .task-table--running { color: $text-accent; text-style: bold; }
@@ -89,8 +105,16 @@ class TaskTable(DataTable[Text]):
     """Filter: every word must occur in the name, status or condition."""
     sort_by: reactive[str] = reactive("name")
     """The current sort order (a key of ``SORTS``)."""
-    wide: reactive[bool] = reactive(False)
-    """Show the execution and condition columns (set from the width)."""
+    cursor_row: reactive[int] = reactive(0)
+    """Index of the selected row among the shown rows."""
+
+    class Highlighted(Message):
+        """The selection moved to another task."""
+
+        def __init__(self, task: str | None) -> None:
+            super().__init__()
+            self.task = task
+            """The selected task (``None``: no rows)."""
 
     class DetailRequested(Message):
         """The user asked for a task's detail screen."""
@@ -101,157 +125,233 @@ class TaskTable(DataTable[Text]):
             """The task name."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
-        self._last_snapshot: Snapshot | None = None
-        self._shown_order: list[str] = []
-        self._cell_cache: dict[str, tuple[Cell, ...]] = {}
-        self._style_cache: dict[str, Style] = {}
-        self._col_keys: tuple[str, ...] = ()
-        self._layout: tuple[tuple[str, ...], int] = ((), 0)
-        self.shown = 0
-        """Rows shown after filtering."""
+        super().__init__(id=id)
+        self._snapshot: Snapshot | None = None
+        self._rows: list[TaskRow] = []
+        self._index: dict[str, int] = {}
+        self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._cell_src: dict[str, tuple[TaskRow, float]] = {}
+        self._lines: dict[tuple[Any, ...], Strip] = {}
+        self._widths: tuple[tuple[str, int], ...] = ()
+        self._last_selected: str | None = None
 
     # -- data ------------------------------------------------------------------------
     @property
     def selected(self) -> str | None:
         """The task under the cursor."""
-        if not self._shown_order or not 0 <= self.cursor_row < len(self._shown_order):
-            return None
-        return self._shown_order[self.cursor_row]
+        if 0 <= self.cursor_row < len(self._rows):
+            return self._rows[self.cursor_row].name
+        return None
+
+    @property
+    def row_count(self) -> int:
+        """Rows shown after filtering."""
+        return len(self._rows)
+
+    shown = row_count
+
+    def get_row_index(self, task: str) -> int:
+        """Where ``task`` is among the shown rows (``KeyError`` if filtered out)."""
+        return self._index[task]
+
+    def get_row(self, task: str) -> list[str]:
+        """The shown cells of ``task``'s row, as text."""
+        return [text for text, _ in self._cells[task]]
+
+    def get_row_at(self, index: int) -> list[str]:
+        """The shown cells of the row at ``index``."""
+        return self.get_row(self._rows[index].name)
+
+    def move_cursor(self, *, row: int, animate: bool = False) -> None:
+        """Select the row at ``row``."""
+        self.cursor_row = row
 
     def show(self, snapshot: Snapshot | None) -> None:
-        """Show ``snapshot``, redrawing only cells that changed (or everything when the
-        set or order of rows changed)."""
-        self._last_snapshot = snapshot
+        """Show ``snapshot``: filter, sort, and refresh only what is visible."""
+        self._snapshot = snapshot
         if snapshot is None:
             return
         query = self.filter_text
         rows = [r for r in snapshot.rows if matches(r, query)] if query else list(snapshot.rows)
         rows.sort(key=SORTS[self.sort_by])
-        cells = {r.name: self._row_cells(r, snapshot) for r in rows}
-        order = [r.name for r in rows]
-        if order != self._shown_order or not self.columns:
-            self._rebuild(order, cells)
-        else:
-            keys = self._col_keys
-            for name in order:
-                old, new = self._cell_cache.get(name), cells[name]
-                if old == new or old is None:
-                    continue
-                for key, a, b in zip(keys, old, new, strict=True):
-                    if a != b:
-                        self.update_cell(name, key, self._text(b))
-        self._cell_cache = cells
-        self.shown = len(order)
+        keep = self._last_selected
+        self._rows = rows
+        self._index = {r.name: i for i, r in enumerate(rows)}
+        cells, src, now = {}, self._cell_src, snapshot.at
+        old_cells = self._cells
+        for r in rows:
+            # A row's cells depend on the row and, while it runs, on the time.
+            stamp = now if r.running_since is not None else 0.0
+            if src.get(r.name) == (r, stamp) and r.name in old_cells:
+                cells[r.name] = old_cells[r.name]
+            else:
+                cells[r.name] = self._row_cells(r, snapshot)
+                src[r.name] = (r, stamp)
+        self._cells = cells
+        if len(src) > 2 * len(snapshot.rows) + 100:
+            self._cell_src = {k: v for k, v in src.items() if k in cells}
+        self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + 1)
+        target = self._index.get(keep, min(self.cursor_row, max(0, len(rows) - 1))) if keep else 0
+        self._set_cursor(target)
         self._retitle()
+        self.refresh()
 
     def mark(self, task: str, status: Status) -> None:
         """Show ``status`` for ``task`` at once, before the engine confirms it."""
-        if task in self._cell_cache and "status" in self._col_keys:
-            cell: Cell = (f"{status.symbol} {status.value}", _STATUS_CLASS[status])
-            self.update_cell(task, "status", self._text(cell))
+        cells = self._cells.get(task)
+        if cells is None:
+            return
+        self._cells[task] = ((f"{status.symbol} {status.value}", _STATUS_CLASS[status]), *cells[1:])
+        self._cell_src.pop(task, None)
+        self.refresh()
 
     def _row_cells(self, row: TaskRow, snap: Snapshot) -> tuple[Cell, ...]:
         status = row.status
-        values: dict[str, Cell] = {
-            "status": (f"{status.symbol} {status.value}", _STATUS_CLASS[status]),
-            "name": (row.name, None),
-            "last": (last_text(row, snap.at, snap.tz), None),
-            "next": (next_text(row, snap.at, snap.tz), "running" if row.running_since else None),
-            "recent": (strip_text(row), None),
-            "exec": (row.execution, "muted"),
-            "cond": (row.condition or "(forced only)", "muted" if not row.condition else None),
-        }
-        return tuple(values[k] for k in self._wanted_columns())
-
-    def _wanted_columns(self) -> tuple[str, ...]:
-        return _WIDE if self.wide else _COMPACT
-
-    def _text(self, cell: Cell) -> Text:
-        text, cls = cell
-        if cls is None:
-            return Text(text, no_wrap=True, overflow="ellipsis")
-        style = self._style_cache.get(cls)
-        if style is None:
-            style = self._style_cache[cls] = self.get_component_rich_style(f"task-table--{cls}")
-        return Text(text, style=style, no_wrap=True, overflow="ellipsis")
-
-    def _cond_width(self) -> int:
-        """The condition column takes what the others leave (wide layout only)."""
-        others = sum(_WIDE_WIDTHS.get(k, _COLUMNS[k][1]) for k in _WIDE if k != "cond")
-        padding = 2 * self.cell_padding * len(_WIDE) + 1  # + the vertical scrollbar
-        return max(16, self.scrollable_content_region.width - others - padding)
-
-    def _rebuild(self, order: list[str], cells: dict[str, tuple[Cell, ...]]) -> None:
-        keep = self.selected
-        wanted = self._wanted_columns()
-        layout = (wanted, self._cond_width() if self.wide else 0)
-        if layout != self._layout:
-            self._layout = layout
-            self.clear(columns=True)
-            for key in wanted:
-                label, width = _COLUMNS[key]
-                if self.wide:
-                    width = _WIDE_WIDTHS.get(key, width)
-                if key == "cond":
-                    width = self._cond_width()
-                self.add_column(label, width=width, key=key)
-            self._col_keys = wanted
-        else:
-            self.clear()
-        text = self._text
-        for name in order:
-            self.add_row(*(text(c) for c in cells[name]), key=name)
-        self._shown_order = order
-        if keep in cells:
-            self.move_cursor(row=order.index(keep), animate=False)
+        return (
+            (f"{status.symbol} {status.value}", _STATUS_CLASS[status]),
+            (row.name, None),
+            (last_text(row, snap.at, snap.tz), None),
+            (next_text(row, snap.at, snap.tz), "running" if row.running_since else None),
+            (strip_text(row), None),
+            (row.execution, "muted"),
+            (row.condition or "(forced only)", "muted" if not row.condition else None),
+        )
 
     def _retitle(self) -> None:
-        total = len(self._last_snapshot.rows) if self._last_snapshot else 0
-        title = f"Tasks {self.shown}/{total} · sort: {self.sort_by}"
+        total = len(self._snapshot.rows) if self._snapshot else 0
+        title = f"Tasks {len(self._rows)}/{total} · sort: {self.sort_by}"
         if self.filter_text:
             title += f" · filter: {self.filter_text}"
         self.border_title = title
 
+    # -- cursor --------------------------------------------------------------------------
+    def _set_cursor(self, row: int) -> None:
+        self.cursor_row = max(0, min(row, len(self._rows) - 1))
+        self._notify_selection()
+
+    def _notify_selection(self) -> None:
+        name = self.selected
+        if name != self._last_selected:
+            self._last_selected = name
+            self.post_message(self.Highlighted(name))
+
+    def validate_cursor_row(self, row: int) -> int:
+        return max(0, min(row, len(self._rows) - 1))
+
+    def watch_cursor_row(self) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = int(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
+        self._notify_selection()
+        self.refresh()
+
+    # -- rendering ---------------------------------------------------------------------
+    def _layout(self, width: int) -> tuple[tuple[str, int], ...]:
+        keys = _WIDE if width >= 110 else _COMPACT
+        fixed = sum(_COLUMNS[k][1] for k in keys) + len(keys) + 1
+        extra = max(0, width - fixed)
+        grow = {"name": min(extra, 25)} if "cond" not in keys else {
+            "name": min(extra // 3, 15), "cond": extra - min(extra // 3, 15)}
+        return tuple((k, _COLUMNS[k][1] + grow.get(k, 0)) for k in keys)
+
+    def _style(self, cls: str | None) -> Style:
+        return Style() if cls is None else self.get_component_rich_style(f"task-table--{cls}")
+
+    def _line(self, cells: list[Cell], line_style: Style | None, width: int) -> Strip:
+        text = Text(no_wrap=True, end="")
+        text.append(" ")
+        for (_, w), (value, cls) in zip(self._widths, cells, strict=False):
+            if cell_len(value) > w:
+                value = value[: max(0, w - 1)] + "…"
+            text.append(value + " " * max(0, w - cell_len(value)), self._style(cls))
+            text.append(" ")
+        if line_style is not None:
+            text.stylize(line_style)
+        base = self.rich_style
+        segments = list(text.render(self.app.console))
+        return Strip(segments).apply_style(base).crop_extend(0, width, base)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        widths = self._layout(width)
+        if widths != self._widths:
+            self._widths, self._lines = widths, {}
+        if y == 0:
+            header: list[Cell] = [(_COLUMNS[k][0], None) for k, _ in widths]
+            return self._line(header, self._style("header"), width)
+        index = int(self.scroll_y) + y - 1
+        if not 0 <= index < len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        name = self._rows[index].name
+        cells = self._cells[name]
+        keys = [k for k, _ in widths]
+        picked = [cells[list(_COLUMNS).index(k)] for k in keys]
+        cursor = None
+        if index == self.cursor_row:
+            cursor = "cursor" if self.has_focus else "cursor-blurred"
+        key = (tuple(picked), cursor, width)
+        strip = self._lines.get(key)
+        if strip is None:
+            if len(self._lines) > _LINE_CACHE:
+                self._lines.clear()
+            strip = self._lines[key] = self._line(picked, self._style(cursor) if cursor else None, width)
+        return strip
+
     # -- reactives, actions, events ----------------------------------------------------
     def watch_filter_text(self) -> None:
-        self.show(self._last_snapshot)
+        self.show(self._snapshot)
 
     def watch_sort_by(self) -> None:
-        self.show(self._last_snapshot)
-
-    def watch_wide(self) -> None:
-        self._shown_order = []  # force a rebuild with the other column set
-        self.show(self._last_snapshot)
+        self.show(self._snapshot)
 
     def action_cycle_sort(self) -> None:
         """Next sort order."""
         names = list(SORTS)
         self.sort_by = names[(names.index(self.sort_by) + 1) % len(names)]
 
+    def action_move(self, step: int) -> None:
+        """Move the selection by ``step`` rows."""
+        self.cursor_row = self.cursor_row + step
+
+    def action_page(self, pages: int) -> None:
+        """Move the selection by whole pages."""
+        self.cursor_row = self.cursor_row + pages * max(1, self.scrollable_content_region.height - 1)
+
     def action_open_detail(self) -> None:
         """Ask the screen for the selected task's detail."""
         if self.selected is not None:
             self.post_message(self.DetailRequested(self.selected))
 
-    def on_resize(self, event: Resize) -> None:
-        wide = event.size.width >= 110
-        if wide != self.wide:
-            self.wide = wide
-        elif wide and self._cond_width() != self._layout[1]:
-            self._shown_order = []  # the condition column takes the new width
-            self.show(self._last_snapshot)
+    def on_click(self, event: events.Click) -> None:
+        if event.y == 0:
+            x, edge = event.x, 1
+            for key, w in self._widths:
+                if x < edge + w + 1:
+                    if key in _SORT_OF_COLUMN:
+                        self.sort_by = _SORT_OF_COLUMN[key]
+                    return
+                edge += w + 1
+            return
+        self.cursor_row = int(self.scroll_y) + event.y - 1
+        if event.chain == 2:
+            self.action_open_detail()
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        sort = _SORT_OF_COLUMN.get(str(event.column_key.value))
-        if sort is not None:
-            self.sort_by = sort
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, len(self._rows) + 1)
+        self._lines = {}
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
 
     def _on_theme_changed(self) -> None:
-        self._style_cache.clear()
-        self._cell_cache = {}
-        self._shown_order = []
-        self.show(self._last_snapshot)
+        self._lines = {}
+        self.refresh()
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", lambda _: self._on_theme_changed(), init=False)
