@@ -126,3 +126,14 @@ def test_quoted_names_may_hold_any_character_but_the_quote() -> None:
 def test_name_with_both_quotes_is_rejected() -> None:
     with pytest.raises(ValueError, match="both kinds"):
         After("a'b\"c")
+
+
+@pytest.mark.parametrize(("text", "word"), [
+    ("every 10 secnds", "seconds"),
+    ("daily betwen 10:00 and 12:00", "between"),
+    ("task 'x' has faild today", "failed"),
+])
+def test_a_misspelt_word_after_a_phrase_gets_a_suggestion(text: str, word: str) -> None:
+    with pytest.raises(ConditionSyntaxError) as info:
+        parse_condition(text)
+    assert info.value.suggestion == word

@@ -45,7 +45,7 @@ from tui_sched.conditions.status import (
 )
 from tui_sched.conditions.windows import VALUE_HINT, WEEKDAYS, Kind, Unit, Window, parse_value
 from tui_sched.errors import ConditionSyntaxError, ConfigError, suggest
-from tui_sched.timespan import parse_span
+from tui_sched.timespan import UNIT_WORDS, parse_span
 
 #: Custom conditions: syntax (a regular expression, or a bare name for call syntax
 #: ``name(args)``) -> function. See ``tui_sched.conditions.custom``.
@@ -53,6 +53,12 @@ CustomMap = Mapping[str, Callable[..., Any]]
 
 _TERMINATORS = (Tok.AND, Tok.OR, Tok.RPAREN, Tok.EOF)
 _WINDOW_WORDS = ("between", "after", "before", "starting", "on", "at")
+# Words that may follow the start of a phrase: a misspelt one gets a suggestion even
+# when the parser only knows that the phrase ended early ("every 10 secnds").
+_FOLLOW_WORDS = (*_WINDOW_WORDS, *sorted(UNIT_WORDS - {"s", "m", "h", "d", "w", "ms"}),
+                 "succeeded", "failed", "finished", "terminated", "inacted", "crashed",
+                 "started", "today", "this", "past", "based", "running", "more", "less",
+                 "than", "cycles", "ago", "over", "exists", "tasks", "any")
 
 
 def parse_condition(text: str, custom: CustomMap | None = None) -> Condition:
@@ -95,7 +101,8 @@ class _Parser:
         self, tok: Token, expected: str, options: tuple[str, ...] = ()
     ) -> ConditionSyntaxError:
         hint = None
-        if tok.kind is Tok.WORD and options:
+        # A real keyword in the wrong place ("daily hourly") is not a misspelling.
+        if tok.kind is Tok.WORD and options and tok.word.lower() not in START_WORDS:
             near = suggest(tok.word, options, n=1)
             hint = near[0] if near else None
         return ConditionSyntaxError(self.text, tok.pos, expected, hint)
@@ -161,7 +168,8 @@ class _Parser:
             if self.peek().kind is Tok.CMP:
                 cond = self.comparison(cond)
             if self.peek().kind not in _TERMINATORS:
-                raise self.error(self.peek(), "'&', '|', ')' or the end of the condition")
+                raise self.error(self.peek(), "'&', '|', ')' or the end of the condition",
+                                 _FOLLOW_WORDS)
             return cond
         except ConditionSyntaxError:
             self.i = start
