@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness import START
 from textual.pilot import Pilot
 from textual.widgets import Log
 from tuikit import (
@@ -283,5 +284,38 @@ def test_s_cycles_the_sort_order(tmp_path: Path) -> None:
         await pilot.press("s")
         assert t.sort_by == "status"
         await until(pilot, lambda: str(t.get_row_at(0)[1]) == "hourly", "succeeded first")
+
+    run_app(host_for(tmp_path), scenario)
+
+
+def test_detail_pages_through_history_and_draws_the_duration_trend(tmp_path: Path) -> None:
+    from textual.widgets import DataTable, Sparkline
+
+    from tui_sched.store.base import RunEnd, RunRecord
+
+    base = START.timestamp() - 86400  # inside the retention window
+    (tmp_path / "state").mkdir()
+    seed = SqliteRunStore(tmp_path / "state" / "history.sqlite3")
+    for i in range(25):
+        seed.start_run(RunRecord(i + 1, "hello", Trigger.SCHEDULED, base + i * 60))
+        seed.finish_run(i + 1, RunEnd(base + i * 60 + i, Outcome.SUCCESS))
+    seed.close()
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        await select(pilot, app, "hello")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), "the detail screen")
+        runs = app.screen.query_one("#runs", DataTable)
+        await until(pilot, lambda: runs.row_count == 20, "the first page")
+        assert str(runs.get_row_at(0)[0]) == "25"
+        trend = app.screen.query_one(Sparkline)
+        assert list(trend.data or []) == [float(i) for i in range(5, 25)]
+        await pilot.press("n")
+        await until(pilot, lambda: runs.row_count == 5, "the second page")
+        assert str(runs.get_row_at(0)[0]) == "5"
+        await pilot.press("p")
+        await until(pilot, lambda: runs.row_count == 20 and str(runs.get_row_at(0)[0]) == "25",
+                    "back to the first page")
 
     run_app(host_for(tmp_path), scenario)

@@ -25,7 +25,7 @@ class SchedulerApp(App[int]):
 
     | Key | Action |
     | :- | :- |
-    | `q`, `ctrl+c` | Shut down (confirm); again while stopping: terminate runs. |
+    | `q`, `ctrl+c`, `ctrl+q` | Shut down (confirm); again while stopping: terminate runs. |
     | `ctrl+p` | Command palette (every action). |
 
     Args:
@@ -40,6 +40,8 @@ class SchedulerApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "shutdown", "Quit", id="shutdown", tooltip="Shut down the scheduler"),
         Binding("ctrl+c", "shutdown", "Quit", show=False, priority=True, id="shutdown_ctrl_c"),
+        # Textual's own ctrl+q would leave the engine running behind a closed UI.
+        Binding("ctrl+q", "shutdown", "Quit", show=False, priority=True, id="shutdown_ctrl_q"),
     ]
 
     def __init__(self, host: EngineHost, *, tasks_dir: str = "tasks", store_path: str = "",
