@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-
-from croniter import croniter
+from typing import Any
 
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
@@ -33,6 +32,14 @@ MACROS = {
 _MAX_STEPS = 10_000
 
 
+def _croniter() -> Any:
+    # Imported on first use: it (with dateutil) is a third of tui-sched's import time,
+    # and most task folders have no cron condition.
+    from croniter import croniter
+
+    return croniter
+
+
 def normalise(expr: str) -> str:
     """Collapse whitespace, lower-case a macro; raise ``ValueError`` when invalid."""
     text = " ".join(expr.split())
@@ -41,7 +48,7 @@ def normalise(expr: str) -> str:
         if text not in MACROS:
             raise ValueError(f"unknown cron macro {text!r}; one of {', '.join(MACROS)}")
         return text
-    if len(text.split()) != 5 or not croniter.is_valid(text):
+    if len(text.split()) != 5 or not _croniter().is_valid(text):
         raise ValueError(f"not a 5-field cron expression: {expr!r}")
     return text
 
@@ -63,7 +70,7 @@ def _naive_base(now: float, tz: tzinfo) -> datetime:
 
 def prev_fire(expr: str, now: float, tz: tzinfo) -> float | None:
     """The latest fire instant at or before ``now``."""
-    it = croniter(MACROS.get(expr, expr), _naive_base(now, tz) + timedelta(seconds=1))
+    it = _croniter()(MACROS.get(expr, expr), _naive_base(now, tz) + timedelta(seconds=1))
     for _ in range(_MAX_STEPS):
         fire = to_epoch(it.get_prev(datetime), tz)
         if fire <= now:
@@ -74,7 +81,7 @@ def prev_fire(expr: str, now: float, tz: tzinfo) -> float | None:
 def next_fire(expr: str, now: float, tz: tzinfo) -> float | None:
     """The first fire instant after ``now``."""
     base = datetime.fromtimestamp(now, tz).replace(tzinfo=None, microsecond=0)
-    it = croniter(MACROS.get(expr, expr), base)
+    it = _croniter()(MACROS.get(expr, expr), base)
     for _ in range(_MAX_STEPS):
         fire = to_epoch(it.get_next(datetime), tz)
         if fire > now:
