@@ -144,9 +144,12 @@ def cmd_ui(cfg: AppConfig) -> int:
 
     lock = InstanceLock(_state_dir(cfg))
     lock.acquire()
+    builder = build_folder(cfg)
     try:
-        return int(run_tui(build_folder(cfg), cfg))
+        # run_tui hands its bus to the builder, so load failures and reloads reach the UI.
+        return int(run_tui(builder, cfg))
     finally:
+        builder.reloader.stop()
         lock.release()
 
 

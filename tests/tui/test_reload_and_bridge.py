@@ -130,3 +130,32 @@ def test_textual_is_imported_only_inside_tui() -> None:
            "print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", "the UI's model and commands are Textual-free"
+
+
+def test_a_module_broken_at_start_is_marked_and_its_fix_hot_reloads(tmp_path: Path) -> None:
+    from tui_sched.cli import build_folder
+    from tui_sched.config import AppConfig
+    from tui_sched.engine.bus import EventBus
+    from tui_sched.tui.app import _with_bus
+
+    folder = tmp_path / "tasks"
+    write_tasks(folder)
+    bad = write_tasks(folder, "undefined_name\n", "bad.py")
+    cfg = AppConfig(tasks_dir=str(folder), state_dir=str(tmp_path / "state"))
+    builder = build_folder(cfg)
+    bus = EventBus()
+    host = EngineHost(_with_bus(builder, bus), config=cfg.scheduler, bus=bus)
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, 4)
+        header = app.main.query_one(StatusLine)
+        await until(pilot, lambda: header.problems >= 1, "the marker for bad.py")
+        assert "bad.py" in "\n".join(app.main.query_one(LogPane).lines)
+        bad.write_text("from tui_sched import App\napp = App()\n\n@app.task()\ndef fixed():\n    pass\n")
+        await until(pilot, lambda: app.main.table.row_count == 5, "the fixed module's task", timeout=8)
+        await until(pilot, lambda: not app.main.failures, "the marker cleared")
+
+    try:
+        run_app(host, scenario)
+    finally:
+        builder.reloader.stop()

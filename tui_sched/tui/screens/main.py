@@ -184,9 +184,10 @@ class MainScreen(Screen[None]):
                 new_errors += 1
             elif isinstance(e, ev.SchedulerStopping):
                 status.override = "restarting" if e.restart else "shutting down (q again: terminate runs)"
+            elif isinstance(e, ev.SchedulerStopped) and e.restart:
+                self.failures.clear()  # every module is loaded again before the next start
             elif isinstance(e, ev.SchedulerStarted):
                 status.override = ""
-                self.failures.clear()
         if new_errors:
             self.unread_errors += new_errors
             self.notify(f"{new_errors} error(s); press e for details", severity="error", timeout=8)
