@@ -169,11 +169,11 @@ def build_snapshot(engine: Engine, selected: str | None,
     for task in engine.session.tasks:
         st = engine.status.status(task.name)
         recent = list(st.recent)
-        for _, end, outcome in reversed(recent):
+        old = seed.get(task.name, [])
+        for _, end, outcome in reversed(old + recent):  # seeded runs: before a restart
             if end < hour_ago:
                 break
             failures += outcome in (Outcome.FAIL, Outcome.CRASH)
-        old = seed.get(task.name, [])
         last = _last_run(recent, old, st.last_start, st.last_end)
         strip = tuple(o for _, _, o in (old + recent)[-STRIP_LEN:])
         cond = task.start_cond
