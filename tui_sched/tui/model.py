@@ -226,9 +226,10 @@ def build_detail(engine: Engine, name: str) -> TaskDetail | None:
         ("kind", task.kind), ("execution", task.execution), ("disabled", str(task.disabled)),
         ("module", task.origin or "-"),
     ]
-    for key in sorted(type(task.options).model_fields):
+    for key, spec in sorted(type(task.options).model_fields.items()):
         value = getattr(task.options, key)
-        if key == "execution" or value is None or value == {}:
+        # Only what the task sets: defaults would bury it.
+        if key == "execution" or value is None or value == {} or value == spec.default:
             continue
         opts.append((key, str(value)))
     explanation = None
