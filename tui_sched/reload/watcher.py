@@ -13,8 +13,10 @@ at the file as it is when the batch is handled:
   name is ignored, the module shows up as ``added``;
 * delete then create: ``deleted`` + ``added`` in one batch, or two batches.
 
-If the folder does not exist, or disappears (watchfiles stops when its root goes), the
-watcher says so and waits for it to come back, then asks for a full rescan.
+If the folder does not exist, or disappears (its OS watches die with it; watchfiles
+would wait forever, so the watcher checks the folder's identity each time watchfiles
+returns, at least every ``_RUST_TIMEOUT_MS``), the watcher says so, leaves the loaded
+tasks alone and waits for the folder to come back, then asks for a full rescan.
 """
 
 from __future__ import annotations
@@ -124,9 +126,17 @@ class FolderWatcher:
                 self._stop.wait(_ERROR_BACKOFF)
         self._on_status("stopped", f"stopped watching {self.root}")
 
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = self.root.stat()
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
     def _watch(self) -> None:
         s = self._settings
         ready = False
+        identity = self._identity()
         for changes in watchfiles.watch(
                 self.root, watch_filter=self._filter, debounce=s.debounce_ms, step=s.step_ms,
                 stop_event=self._stop, rust_timeout=_RUST_TIMEOUT_MS, yield_on_timeout=True,
@@ -134,8 +144,13 @@ class FolderWatcher:
                 poll_delay_ms=s.poll_delay_ms, recursive=True):
             if not ready:
                 ready = True
-                self._on_status("watching", f"watching {self.root} for changes")
+                # Catch up on what changed before the watches were in place, then say
+                # so: "watching" means up to date and following changes.
                 self._on_batch(None)
+                self._on_status("watching", f"watching {self.root} for changes")
+            if self._identity() != identity:
+                # The folder was removed (or replaced): the OS watches died with it and
+                # watchfiles would wait forever. Start over; _run reports it missing.
+                return
             if changes:
                 self._on_batch({Path(path) for _, path in changes})
-        # watchfiles returns on its own when the folder goes away; the loop above notices.
