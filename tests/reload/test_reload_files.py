@@ -125,3 +125,21 @@ def test_a_folder_that_disappears_keeps_its_tasks_until_it_is_back(tmp_path: Pat
         assert env.loaded(other, mark).added == ("other",)
         assert env.loaded(jobs, mark).removed == ("job",)  # it did not come back
         assert [t.name for t in env.session.tasks] == ["other"]
+
+
+def test_polling_fallback_sees_every_save_even_two_within_a_second(tmp_path: Path) -> None:
+    folder = tmp_path / "tasks"
+    jobs = write(folder / "jobs.py", JOB)
+    with ReloadEnv(folder, force_polling=True, poll_delay_ms=20) as env:
+        for version in (2, 3):  # same size, well within one second of each other
+            mark = env.mark()
+            write(jobs, JOB.replace("return 1", f"return {version}"))
+            assert env.loaded(jobs, mark).changed == ("job",)
+        mark = env.mark()
+        fresh = write(folder / "sub" / "fresh.py", JOB.replace("def job", "def fresh"))
+        jobs.unlink()
+        env.loaded(fresh, mark, added=("fresh",))
+        env.loaded(jobs, mark, removed=("job",))
+        env.session["fresh"].force_run = True
+        [run] = env.runner.finished("fresh")
+        assert run.return_summary == "1"

@@ -97,6 +97,14 @@ def file_stamp(path: Path) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size)
 
 
+def file_digest(path: Path) -> str | None:
+    """SHA-1 of the file's bytes (``None``: unreadable)."""
+    try:
+        return hashlib.sha1(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def _within(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 

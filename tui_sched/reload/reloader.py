@@ -42,6 +42,7 @@ from tui_sched.reload.loader import (
     LoadFailure,
     LoadReport,
     adopt,
+    file_digest,
     file_stamp,
     load_folder,
     load_module,
@@ -73,6 +74,7 @@ class _Bad:
     error: ModuleLoadError
     kind: str
     stamp: tuple[int, int, int] | None
+    digest: str | None
 
 
 class Reloader:
@@ -156,7 +158,8 @@ class Reloader:
                     continue
                 path = Path(err.path)
                 if path.suffix == ".py":  # not the folder itself
-                    self._bad[path] = _Bad(err, getattr(err, "kind", "error"), file_stamp(path))
+                    self._bad[path] = _Bad(err, getattr(err, "kind", "error"), file_stamp(path),
+                                           file_digest(path))
                 events.append(_failed(err, now))
             self._update_known_dirs()
         self._publish(events)
@@ -258,13 +261,14 @@ class Reloader:
         return files | forced, forced
 
     def _unchanged(self, path: Path) -> bool:
-        """Whether the file is as it was at the last attempt (an event may come twice)."""
-        stamp = file_stamp(path)
-        bad = self._bad.get(path)
-        if bad is not None:
-            return bad.stamp == stamp
-        good = self._good.get(path)
-        return good is not None and good.stamp == stamp
+        """Whether the file is as it was at the last attempt (an event may come twice).
+
+        Same stamp *and* same bytes: a ``touch`` forces a reload, and two saves of the
+        same size within one tick of the file system clock are still told apart."""
+        last = self._bad.get(path) or self._good.get(path)
+        if last is None or last.stamp != file_stamp(path):
+            return False
+        return last.digest == file_digest(path)
 
     def _current(self) -> dict[Path, dict[str, Fingerprint]]:
         return {p: g.prints for p, g in self._good.items()}
@@ -304,7 +308,7 @@ class Reloader:
         for path, err in failures.items():
             previous = self._bad.get(path)
             stamp = file_stamp(path)
-            self._bad[path] = _Bad(err, getattr(err, "kind", "error"), stamp)
+            self._bad[path] = _Bad(err, getattr(err, "kind", "error"), stamp, file_digest(path))
             # A retry that fails exactly as before is not news.
             if previous is None or str(previous.error) != str(err) or previous.stamp != stamp:
                 events.append(_failed(err, now))

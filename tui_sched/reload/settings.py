@@ -16,9 +16,9 @@ class ReloadSettings(BaseModel):
     """Watch the folder and hot-reload changed modules (``False``: load once at start)."""
     force_polling: bool | None = None
     """Poll instead of using file system notifications (for NFS, SMB, some containers).
-    ``None`` lets watchfiles decide (it honours ``WATCHFILES_FORCE_POLLING``)."""
+    ``None``: poll if ``WATCHFILES_FORCE_POLLING`` says so, else let watchfiles decide."""
     poll_delay_ms: int = Field(default=300, ge=10)
-    """Polling interval when polling."""
+    """Polling interval when polling (a save is seen within one to two intervals)."""
     debounce_ms: int = Field(default=1000, ge=10)
     """Longest time a continuous burst of changes is grouped before a reload runs."""
     step_ms: int = Field(default=50, ge=5)

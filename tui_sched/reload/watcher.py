@@ -13,6 +13,9 @@ at the file as it is when the batch is handled:
   name is ignored, the module shows up as ``added``;
 * delete then create: ``deleted`` + ``added`` in one batch, or two batches.
 
+With ``force_polling`` (or ``WATCHFILES_FORCE_POLLING``) the precise poller of
+``poller.py`` replaces watchfiles.
+
 If the folder does not exist, or disappears (its OS watches die with it; watchfiles
 would wait forever, so the watcher checks the folder's identity each time watchfiles
 returns, at least every ``_RUST_TIMEOUT_MS``), the watcher says so, leaves the loaded
@@ -22,12 +25,13 @@ tasks alone and waits for the folder to come back, then asks for a full rescan.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import watchfiles
 
 from tui_sched.reload.loader import is_module_name, is_skipped_dir
+from tui_sched.reload.poller import poll, polling_wanted
 from tui_sched.reload.settings import ReloadSettings
 
 #: How long watchfiles may wait in Rust before handing control back; its first return
@@ -133,24 +137,34 @@ class FolderWatcher:
             return None
         return (st.st_dev, st.st_ino)
 
-    def _watch(self) -> None:
+    def _changes(self) -> Iterator[set[Path]]:
+        """Batches of changed paths (empty: nothing yet) from watchfiles or the poller."""
         s = self._settings
-        ready = False
-        identity = self._identity()
+        if polling_wanted(s.force_polling):
+            yield from poll(self.root, delay=s.poll_delay_ms / 1000, debounce=s.debounce_ms / 1000,
+                            stop=self._stop)
+            return
         for changes in watchfiles.watch(
                 self.root, watch_filter=self._filter, debounce=s.debounce_ms, step=s.step_ms,
                 stop_event=self._stop, rust_timeout=_RUST_TIMEOUT_MS, yield_on_timeout=True,
                 raise_interrupt=False, force_polling=s.force_polling,
                 poll_delay_ms=s.poll_delay_ms, recursive=True):
+            yield {Path(path) for _, path in changes}
+
+    def _watch(self) -> None:
+        ready = False
+        identity = self._identity()
+        for paths in self._changes():
             if not ready:
                 ready = True
                 # Catch up on what changed before the watches were in place, then say
                 # so: "watching" means up to date and following changes.
                 self._on_batch(None)
-                self._on_status("watching", f"watching {self.root} for changes")
+                how = "polling" if polling_wanted(self._settings.force_polling) else "watching"
+                self._on_status("watching", f"{how} {self.root} for changes")
             if self._identity() != identity:
                 # The folder was removed (or replaced): the OS watches died with it and
                 # watchfiles would wait forever. Start over; _run reports it missing.
                 return
-            if changes:
-                self._on_batch({Path(path) for _, path in changes})
+            if paths:
+                self._on_batch(paths)
