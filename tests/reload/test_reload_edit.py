@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from reloadkit import ReloadEnv, module, write
 
 from tui_sched.engine.events import ModuleLoaded
+from tui_sched.reload import ReloadWarning
 from tui_sched.store.base import Outcome
 
 HOURLY = module('''
@@ -135,3 +137,32 @@ def test_a_task_moved_between_files_in_one_batch_is_a_change(tmp_path: Path) -> 
         assert task.origin == str(two.resolve()) and task.condition_text == "every 2 hours"
         assert task.disabled is True
         assert len(env.runner.store.history("mover")) == 1
+
+
+def test_a_condition_naming_an_unknown_task_loads_with_a_warning(tmp_path: Path) -> None:
+    jobs = write(tmp_path / "tasks" / "jobs.py", TEN_MINUTES)
+    with ReloadEnv(tmp_path / "tasks") as env:
+        mark = env.mark()
+        write(jobs, TEN_MINUTES + "\n@app.task(\"after task 'aa'\")\ndef follower():\n    pass\n")
+        assert env.loaded(jobs, mark).added == ("follower",)
+        warning = env.wait(ReloadWarning, since=mark)
+        assert "'aa'" in warning.message and "did you mean 'a'" in warning.message.lower()
+
+
+def test_replaced_module_versions_are_released(tmp_path: Path) -> None:
+    jobs = write(tmp_path / "tasks" / "jobs.py", TEN_MINUTES)
+    with ReloadEnv(tmp_path / "tasks") as env:
+        def versions() -> list[str]:
+            return [n for n, m in list(sys.modules.items())
+                    if getattr(m, "__file__", None) == str(jobs.resolve())]
+
+        assert len(versions()) == 1
+        for i in range(3):
+            mark = env.mark()
+            write(jobs, TEN_MINUTES + f"\nVERSION = {i}\n")
+            env.loaded(jobs, mark)
+        assert len(versions()) == 1
+        mark = env.mark()
+        jobs.unlink()
+        env.loaded(jobs, mark)
+        assert versions() == []

@@ -53,6 +53,8 @@ class LoadedModule:
     """SHA-1 of the bytes that were imported."""
     deps: frozenset[str]
     """The folder's own modules the import pulled in (absolute paths)."""
+    module_name: str
+    """Its (fresh, unique) name in ``sys.modules``."""
 
 
 @dataclass
@@ -229,7 +231,7 @@ def load_module(path: Path, root: Path, *, insecure: bool = False,
             if task.origin != origin:
                 object.__setattr__(task, "origin", origin)
     return LoadedModule(path, tuple(tasks.values()), tuple(apps), stamp, digest,
-                        deps - {origin, str(path.absolute())})
+                        deps - {origin, str(path.absolute())}, module.__name__)
 
 
 def adopt(loaded: LoadedModule, session: Session) -> None:

@@ -65,6 +65,7 @@ class _Good:
     digest: str
     prints: dict[str, Fingerprint]
     deps: frozenset[str]
+    module_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,8 @@ class Reloader:
                                  import_timeout=self.settings.import_timeout)
             self.last_report = report
             self._session = report.session
+            for stale in self._good.values():  # the previous session's modules
+                _forget(stale.module_name)
             self._good = {m.path: self._good_of(m) for m in report.loaded}
             self._bad = {}
             # Modules that loaded are not announced one by one (SchedulerStarted counts
@@ -299,12 +302,16 @@ class Reloader:
         for path, diff in plan.accepted.items():
             was_known = path in self._good or path in self._bad
             self._bad.pop(path, None)
+            replaced = self._good.pop(path, None)
+            if replaced is not None:
+                _forget(replaced.module_name)
             if path in loaded:
                 self._good[path] = self._good_of(loaded[path], prints[path])
-            else:
-                self._good.pop(path, None)
             if path in loaded or was_known:
                 events.append(_loaded(diff, now))
+        for path in failures:
+            if path in loaded:  # imported, then refused (a clash): never used
+                _forget(loaded[path].module_name)
         for path, err in failures.items():
             previous = self._bad.get(path)
             stamp = file_stamp(path)
@@ -333,7 +340,7 @@ class Reloader:
     def _good_of(module: LoadedModule, prints: dict[str, Fingerprint] | None = None) -> _Good:
         if prints is None:
             prints = {t.name: fingerprint(t) for t in module.tasks}
-        return _Good(module.stamp, module.digest, prints, module.deps)
+        return _Good(module.stamp, module.digest, prints, module.deps, module.module_name)
 
     def _update_known_dirs(self) -> None:
         dirs: set[str] = set()
@@ -349,6 +356,12 @@ class Reloader:
         if bus is not None:
             for event in events:
                 bus.publish(event)
+
+
+def _forget(module_name: str) -> None:
+    """Drop a replaced module version from ``sys.modules``, so that it is freed once no
+    run in progress uses it (every save would otherwise keep one more module alive)."""
+    sys.modules.pop(module_name, None)
 
 
 def _carry_flags(old: Task | None, new: Task, old_declared: bool | None) -> None:
