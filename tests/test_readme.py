@@ -101,3 +101,28 @@ def test_readme_task_module_example_loads(tmp_path: Path) -> None:
     assert {t.name for t in report.session.tasks} == {
         "fetch_numbers", "summarise", "crunch", "backup", report.session.tasks[4].name,
         "helpers/report.py:main", "pause_backups"}
+
+
+def test_readme_configuration_example_is_valid(tmp_path: Path) -> None:
+    import tomllib
+
+    from tui_sched.config import load_config
+
+    block = README.split("## Configuration", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
+    (tmp_path / "tui-sched.toml").write_text(block)
+    data = tomllib.loads(block)
+    cfg = load_config(str(tmp_path / "tasks"))
+    assert cfg.scheduler.timezone == data["scheduler"]["timezone"]
+    assert cfg.keymap == {"force_run": "F"}
+    assert cfg.scheduler.shutdown_timeout == 30.0
+
+
+def test_an_unknown_config_key_names_the_key_and_the_file(tmp_path: Path) -> None:
+    from tui_sched.config import load_config
+    from tui_sched.errors import ConfigError
+
+    (tmp_path / "tui-sched.toml").write_text('[scheduler]\nshutdown_timout = "5 s"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(str(tmp_path / "tasks"))
+    assert "scheduler.shutdown_timout" in str(info.value)
+    assert "tui-sched.toml" in str(info.value)

@@ -60,6 +60,8 @@ class AppConfig(BaseModel):
     """Where history and the lock live (default: ``.tui-sched`` beside the tasks folder)."""
     insecure_permissions: bool = False
     """Load task modules even if others can write them (not recommended)."""
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """TUI key remapping: binding id -> keys (``{"force_run": "F"}``; ids in the ``?`` help)."""
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
 
 
