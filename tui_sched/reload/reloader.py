@@ -86,10 +86,13 @@ class Reloader:
         bus = EventBus()
         reloader = Reloader("tasks", bus=bus)
         host = EngineHost(FolderBuilder(reloader, open_store), bus=bus)
-        host.start()        # the host calls reloader.build() for each (re)start
-        reloader.start()    # watch; reloads go into the session of the latest build
+        host.start()        # the host calls reloader.build() for each (re)start, and
+                            # FolderBuilder starts watching after the first one
         ...
-        reloader.stop()
+        reloader.stop()     # at exit (the watcher is a daemon thread either way)
+
+    Without ``FolderBuilder``: call ``build()`` from your host builder and ``start()``
+    once. ``reload(paths)`` runs a pass synchronously (tests, a "reload now" key).
 
     It follows ``EngineHost`` restarts by construction: every ``build()`` loads the folder
     afresh into a new session and makes it the target of later reloads; the session
@@ -102,7 +105,9 @@ class Reloader:
     version keeps running); ``ReloadWarning`` (e.g. a condition naming an unknown task);
     ``ReloadFinished(batch, files, loaded, failed)`` after each reload pass;
     ``WatchStatus(path, state, message)`` when watching starts, stops, or the folder
-    goes missing. Events are published after the session swap, from the watcher thread.
+    goes missing. Events are published after the session swap, from the watcher thread
+    (so they show even while a ``main`` task blocks the engine); paths are absolute,
+    under the resolved tasks folder.
 
     Args:
         folder: The tasks folder.
