@@ -112,11 +112,10 @@ def build_folder(cfg: AppConfig) -> FolderBuilder:
     """A builder (``FolderBuilder``) that (re)loads the tasks folder and opens the store
     for each start. Its ``reloader`` hot-reloads the folder; the first build starts it."""
     from tui_sched.headless import open_store
-    from tui_sched.reload import FolderBuilder, Reloader, ReloadSettings
+    from tui_sched.reload import FolderBuilder, Reloader
 
     state = _state_dir(cfg)
-    # ``reload`` settings come from the configuration once it has them; defaults until then.
-    settings = getattr(cfg, "reload", None) or ReloadSettings()
+    settings = cfg.reload
     reloader = Reloader(cfg.tasks_dir, settings=settings, insecure=cfg.insecure_permissions)
     return FolderBuilder(reloader, lambda: open_store(state))
 

@@ -675,8 +675,11 @@ class Engine:
         with self._lock:
             flags, self._pending_flags = self._pending_flags, []
             removed, self._pending_removed = self._pending_removed, []
+            swaps, self._pending_swaps = self._pending_swaps, []
         if flags or removed:
             self._apply_changes(removed, flags, now)
+        if swaps:
+            self._apply_swaps(swaps)
 
     def _rebuild_dependents(self) -> None:
         deps: dict[str, set[str]] = {}
