@@ -35,11 +35,11 @@ import measure as m  # noqa: E402
 from workloads import BY_NAME, Workload  # noqa: E402
 
 
-def run(scheduler: str, wl: Workload, tmp: Path) -> dict[str, Any]:
+def run(scheduler: str, wl: Workload, tmp: Path, store: str = "sqlite") -> dict[str, Any]:
     import drivers
 
     t_build = time.time()
-    drv = drivers.make(scheduler, wl, tmp)
+    drv = drivers.make(scheduler, wl, tmp, store=store)
     build_s = time.time() - t_build
     cpu = m.CpuWindow()
     out: dict[str, Any] = {"scheduler": drv.label, "build_s": build_s}
@@ -69,8 +69,13 @@ def run(scheduler: str, wl: Workload, tmp: Path) -> dict[str, Any]:
         store0 = m.dir_size_mb(drv.store_dir)  # type: ignore[attr-defined]
         cpu.start()
         deadline = cpu.wall0 + wl.window
+        samples: list[tuple[int, float]] = [(0, rss0)]  # (runs so far, RSS MB)
+        next_sample = time.time() + 2.0
         while drv.total - total0 < wl.runs and time.time() < deadline:
             time.sleep(0.25)
+            if time.time() >= next_sample:
+                samples.append((drv.total - total0, m.rss_mb()))
+                next_sample += 2.0
         cpu.stop()
         runs = drv.total - total0
         rss1 = m.rss_mb()
@@ -82,6 +87,11 @@ def run(scheduler: str, wl: Workload, tmp: Path) -> dict[str, Any]:
         con = sqlite3.connect(drv.store_dir / "history.sqlite3")  # type: ignore[attr-defined]
         rows = con.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
         con.close()
+        samples.append((runs, rss1))
+        # RSS at half the runs: growth in the second half is what a leak would show, once
+        # caches (SQLite's page cache, the WAL index) have filled in the first.
+        rss_mid = min(samples, key=lambda s: abs(s[0] - runs / 2))[1]
+        out.update(rss_mid_mb=rss_mid, rss_samples=samples)
         out.update(runs=runs, runs_per_s=runs / cpu.wall, rss_start_mb=rss0, rss_end_mb=rss1,
                    store_start_mb=store0, store_end_mb=store1, store_wal_end_mb=wal1,
                    store_rows_end=rows,
@@ -102,7 +112,9 @@ def run(scheduler: str, wl: Workload, tmp: Path) -> dict[str, Any]:
             rate, ratio, raw = m.keep_up(starts.values(), wl.n, wl.period, w0, w1)
             out.update(runs=raw, runs_per_s=rate, keep_up=ratio,
                        keep_up_raw=raw / (wl.n * (w1 - w0) / wl.period))
-            out.update(m.lateness_fields(m.pair_lateness(drv.dues, starts, w0, w1)))
+            pairs = m.timed_lateness(drv.dues, starts, w0, w1)
+            out.update(m.lateness_fields([late for _, late in pairs]))
+            out["lat_max_by_second_ms"] = m.lateness_by_second(pairs, w0, w1)
             if scheduler == "tui":
                 # The engine's own figure (recorded start minus due), for comparison.
                 f = m.lateness_fields(drv.record_lateness(w0, w1))  # type: ignore[attr-defined]
@@ -124,12 +136,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("--warmup", type=float, required=True)
     p.add_argument("--runs", type=int, default=0)
     p.add_argument("--out", required=True)
+    p.add_argument("--store", choices=("sqlite", "memory"), default="sqlite",
+                   help="tui-sched's history store (memory: a labelled diagnostic only)")
     a = p.parse_args(argv)
     wl = replace(BY_NAME[a.workload], window=a.window, warmup=a.warmup,
                  runs=a.runs or BY_NAME[a.workload].runs)
     try:
         with tempfile.TemporaryDirectory(prefix="tui-sched-bench-") as tmp:
-            result = run(a.scheduler, wl, Path(tmp))
+            result = run(a.scheduler, wl, Path(tmp), a.store)
     except BaseException:
         result = {"error": traceback.format_exc()}
     Path(a.out).write_text(json.dumps(result))

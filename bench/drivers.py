@@ -97,7 +97,7 @@ class Driver:
 class TuiDriver(Driver):
     label = "tui-sched"
 
-    def __init__(self, wl: Workload, tmp: Path) -> None:
+    def __init__(self, wl: Workload, tmp: Path, store: str = "sqlite") -> None:
         super().__init__(wl, tmp)
         from tui_sched import App
         from tui_sched.config import SchedulerConfig
@@ -137,7 +137,13 @@ class TuiDriver(Driver):
                     finished()
         self.bus.subscribe(on_event)
         self.store_dir = tmp / "state"
-        self.store = SqliteRunStore(self.store_dir / "history.sqlite3")
+        self.store: Any = SqliteRunStore(self.store_dir / "history.sqlite3")
+        if store == "memory":  # diagnostic only (history not persisted): labelled as such
+            from tui_sched.store.memory import MemoryRunStore
+
+            self.store.close()
+            self.store = MemoryRunStore()
+            self.label = "tui-sched [memory store]"
         self.engine = Engine(app.session, self.store, bus=self.bus, config=SchedulerConfig())
         self.thread = threading.Thread(target=self._serve, name="bench-engine", daemon=True)
         self.error: BaseException | None = None
@@ -288,10 +294,10 @@ class ApsDriver(Driver):
             self.extra["missed_runs"] = sum(len(s) for s in self.missed.values())
 
 
-def make(scheduler: str, wl: Workload, tmp: Path) -> Driver:
-    """The driver for ``scheduler`` (``tui`` or ``aps``)."""
+def make(scheduler: str, wl: Workload, tmp: Path, store: str = "sqlite") -> Driver:
+    """The driver for ``scheduler`` (``tui`` or ``aps``); ``store`` is tui-sched's."""
     if scheduler == "tui":
-        return TuiDriver(wl, tmp)
+        return TuiDriver(wl, tmp, store)
     if scheduler == "aps":
         return ApsDriver(wl, tmp)
     raise ValueError(f"unknown scheduler {scheduler!r}")

@@ -136,12 +136,27 @@ def pair_lateness(dues: dict[int, list[float | None]], starts: dict[int, list[fl
     one task never overlap in these workloads). Runs without a due (first runs) are left
     out.
     """
-    out: list[float] = []
+    return [late for _, late in timed_lateness(dues, starts, w0, w1)]
+
+
+def timed_lateness(dues: dict[int, list[float | None]], starts: dict[int, list[float]],
+                   w0: float, w1: float) -> list[tuple[float, float]]:
+    """``(start, lateness)`` pairs, as ``pair_lateness`` pairs them."""
+    out: list[tuple[float, float]] = []
     for k, body in starts.items():
         for due, start in zip(dues.get(k, ()), body, strict=False):
             if due is not None and w0 <= start < w1:
-                out.append(start - due)
+                out.append((start, start - due))
     return out
+
+
+def lateness_by_second(pairs: list[tuple[float, float]], w0: float, w1: float) -> list[float]:
+    """The worst lateness (ms) in each second of the window: shows periodic stalls."""
+    buckets = [0.0] * max(1, math.ceil(w1 - w0))
+    for start, late in pairs:
+        i = min(int(start - w0), len(buckets) - 1)
+        buckets[i] = max(buckets[i], late * 1000)
+    return [round(b, 1) for b in buckets]
 
 
 def keep_up(starts: Iterable[list[float]], n: int, period: float, w0: float,

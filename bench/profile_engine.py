@@ -6,8 +6,9 @@
 The same task set as ``run.py`` builds (``drivers.TuiDriver``), but ``Engine.run()`` runs
 on this thread under ``cProfile`` and a timer stops it. ``--store memory`` swaps the SQLite
 history for ``MemoryRunStore`` (to see what persistence costs; never a headline figure);
-``--no-profile`` just reports runs and CPU per run without the profiler's overhead. Thread and process task bodies
-are not profiled (other threads / processes); use py-spy for those:
+``--no-profile`` just reports runs and CPU per run without the profiler's overhead.
+Thread and process task bodies are not profiled (other threads / processes); use py-spy
+for those:
 
     py-spy record --pid PID -d 5 -f raw -o out.txt    # PID of a running child.py
 """

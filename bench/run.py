@@ -50,7 +50,7 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_child(sched: str, wl: Workload) -> dict[str, Any]:
+def run_child(sched: str, wl: Workload, store: str = "sqlite") -> dict[str, Any]:
     """One workload on one scheduler in a fresh process."""
     with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as f:
         out = Path(f.name)
@@ -58,6 +58,8 @@ def run_child(sched: str, wl: Workload) -> dict[str, Any]:
            "--window", str(wl.window), "--warmup", str(wl.warmup), "--out", str(out)]
     if wl.runs:
         cmd += ["--runs", str(wl.runs)]
+    if sched == "tui" and store != "sqlite":
+        cmd += ["--store", store]
     budget = wl.warmup + wl.window + 300
     try:
         proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=budget)
@@ -140,6 +142,11 @@ def bar_check(wl: Workload, tui: dict[str, Any], aps: dict[str, Any] | None) -> 
     elif wl.kind == "longrun":
         growth = tui["rss_end_mb"] / tui["rss_start_mb"] - 1
         checks.append((abs(growth) <= 0.10, "RSS+-10%"))
+        # SchedulerConfig().keep_runs (10,000 per task) x tasks is what retention keeps;
+        # pruning runs in batches, so allow half as much again before calling it unbounded.
+        bound = wl.n * 10_000
+        checks.append((tui["store_rows_end"] <= 1.5 * bound,
+                       f"rows<=1.5x{bound:,} (keep_runs x tasks)"))
         checks.append((tui["runs"] >= tui["target_runs"], f"{tui['target_runs']:,} runs"))
     else:
         return ""
@@ -189,7 +196,8 @@ def notes_for(wl: Workload, r: dict[str, Any]) -> str:
     if wl.kind == "idle":
         return f"{r['runs']} runs in window; first runs done {r['settle_s']:.2f} s after start"
     if wl.kind == "longrun":
-        return (f"{r['runs']:,.0f} runs: RSS {r['rss_start_mb']:.1f} -> {r['rss_end_mb']:.1f} MB, "
+        return (f"{r['runs']:,.0f} runs: RSS {r['rss_start_mb']:.1f} -> "
+                f"{r.get('rss_mid_mb', math.nan):.1f} (half-way) -> {r['rss_end_mb']:.1f} MB, "
                 f"store {r['store_start_mb']:.1f} -> {r['store_end_mb']:.1f} MB "
                 f"(WAL {r.get('store_wal_end_mb', 0):.1f} MB; {r['store_rows_end']:,.0f} rows)")
     parts = []
@@ -215,7 +223,7 @@ def render(rows: list[tuple[Workload, dict[str, dict[str, Any]]]]) -> str:
             r = by_sched.get(key)
             if r is None:
                 continue
-            cells = [wl.name if first else "", SCHEDULERS[key]]
+            cells = [wl.name if first else "", str(r.get("scheduler") or SCHEDULERS[key])]
             first = False
             for _, field, fmt in COLUMNS:
                 cells.append("-" if "error" in r else _fmt(fmt, r.get(field)))
@@ -313,6 +321,9 @@ def main(argv: list[str]) -> int:
                    help="run each workload N times and report medians (issue 7: 3)")
     p.add_argument("--scheduler", choices=("tui", "aps", "both"), default="both",
                    help="run only one side")
+    p.add_argument("--tui-store", choices=("sqlite", "memory"), default="sqlite",
+                   help="diagnostic: tui-sched without persisted history (labelled in the "
+                        "table; never the headline figure)")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
     p.add_argument("--no-json", action="store_true", help="do not write bench/results/*.json")
     args = p.parse_args(argv)
@@ -345,7 +356,8 @@ def main(argv: list[str]) -> int:
                 print(f"[{time.time() - began:6.1f} s] {wl.name} on {SCHEDULERS[sched]}"
                       + (f" ({i + 1}/{n_rep})" if n_rep > 1 else "") + " ...",
                       end="", file=sys.stderr, flush=True)
-                r = run_startup(sched, wl) if wl.kind == "startup" else run_child(sched, wl)
+                r = (run_startup(sched, wl) if wl.kind == "startup"
+                     else run_child(sched, wl, args.tui_store))
                 print(f" {time.time() - t:.1f} s" + (" ERROR" if "error" in r else ""),
                       file=sys.stderr, flush=True)
                 if "error" in r:
@@ -353,7 +365,8 @@ def main(argv: list[str]) -> int:
                 reps.append(r)
             med = median_of(reps)
             by_sched[sched] = med
-            raw.append({"workload": wl.name, "scheduler": SCHEDULERS[sched],
+            raw.append({"workload": wl.name,
+                        "scheduler": med.get("scheduler") or SCHEDULERS[sched],
                         "config": {"n": wl.n, "kind": wl.kind, "execution": wl.execution,
                                    "window_s": wl.window, "warmup_s": wl.warmup,
                                    "runs": wl.runs},
