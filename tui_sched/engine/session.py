@@ -43,7 +43,7 @@ class Session:
         self._tasks: dict[str, Task] = {}
         self._params: dict[str, Any] = {}
         self._custom: dict[str, Callable[..., bool]] = {}
-        self._custom_syntax: dict[str, str] = {}
+        self._parsed: dict[str, Condition] = {}
         self._engine: EngineLink | None = None
         self.default_execution = "thread"
         """Execution of plain functions that do not say (set from the config)."""
@@ -215,6 +215,7 @@ class Session:
         """Make ``syntax`` usable in condition strings (``@app.cond("is foo")``)."""
         with self._lock:
             self._custom[syntax] = func
+            self._parsed.clear()  # a new phrase may change what a text means
 
     @property
     def custom_conditions(self) -> dict[str, Callable[..., bool]]:
@@ -226,9 +227,17 @@ class Session:
         if value is None or isinstance(value, Condition):
             return value
         if isinstance(value, str):
+            # Conditions are frozen values, so one parse serves every task that uses the
+            # same text (a folder of 1,000 "daily" tasks parses it once).
+            cached = self._parsed.get(value)
+            if cached is not None:
+                return cached
             from tui_sched.conditions import parse_condition
 
-            return parse_condition(value, custom=self.custom_conditions or None)
+            cond = parse_condition(value, custom=self.custom_conditions or None)
+            if len(self._parsed) < 4096:
+                self._parsed[value] = cond
+            return cond
         raise TypeError(f"a condition must be a string or a condition object, not {value!r}")
 
     # -- control -----------------------------------------------------------------------
