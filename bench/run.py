@@ -1,7 +1,7 @@
 """tui-sched benchmark suite: each workload in a fresh subprocess, on tui-sched and on
 APScheduler 3.11 in the same run, one table, and a JSON file under ``bench/results/``.
 
-    .venv/bin/python bench/run.py                 # the default set (about 9 minutes)
+    .venv/bin/python bench/run.py                 # the default set (about 6 minutes)
     .venv/bin/python bench/run.py --quick         # smoke check, under a minute
     .venv/bin/python bench/run.py --only every1s_main_1000 --repeat 3
     .venv/bin/python bench/run.py --all           # issue 7's whole matrix
@@ -196,8 +196,10 @@ def notes_for(wl: Workload, r: dict[str, Any]) -> str:
     if wl.kind == "idle":
         return f"{r['runs']} runs in window; first runs done {r['settle_s']:.2f} s after start"
     if wl.kind == "longrun":
+        second_half = 100 * (r["rss_end_mb"] / r.get("rss_mid_mb", math.nan) - 1)
         return (f"{r['runs']:,.0f} runs: RSS {r['rss_start_mb']:.1f} -> "
-                f"{r.get('rss_mid_mb', math.nan):.1f} (half-way) -> {r['rss_end_mb']:.1f} MB, "
+                f"{r.get('rss_mid_mb', math.nan):.1f} (half-way) -> {r['rss_end_mb']:.1f} MB "
+                f"({second_half:+.1f} % in the second half), "
                 f"store {r['store_start_mb']:.1f} -> {r['store_end_mb']:.1f} MB "
                 f"(WAL {r.get('store_wal_end_mb', 0):.1f} MB; {r['store_rows_end']:,.0f} rows)")
     parts = []
@@ -236,8 +238,13 @@ def render(rows: list[tuple[Workload, dict[str, dict[str, Any]]]]) -> str:
         if tui and aps and "error" not in tui and "error" not in aps:
             cells = ["", "ratio tui/APS"]
             for _, field, _ in COLUMNS:
-                same_machine = field == "others_cpu_pct"  # not a property of the scheduler
-                cells.append("" if same_machine else _ratio(tui.get(field), aps.get(field)))
+                if field == "others_cpu_pct":  # not a property of the scheduler
+                    cells.append("")
+                elif (field == "cpu_pct" and isinstance(tui.get(field), float)
+                      and max(tui[field], aps.get(field) or 0.0) < 0.05):
+                    cells.append("~0")  # both idle: a ratio of two near-zero readings is noise
+                else:
+                    cells.append(_ratio(tui.get(field), aps.get(field)))
             if wl.kind == "startup":
                 cells.append(f"first run x{_ratio(tui['first_run_s'], aps['first_run_s'])}, "
                              f"all x{_ratio(tui['all_runs_s'], aps['all_runs_s'])}")
@@ -307,6 +314,33 @@ def select(args: argparse.Namespace) -> list[Workload]:
     return out
 
 
+def show(path: Path) -> int:
+    """Re-render a saved ``bench/results/*.json`` (to compare runs over time)."""
+    from workloads import BY_NAME
+
+    doc = json.loads(path.read_text())
+    by_workload: dict[str, dict[str, dict[str, Any]]] = {}
+    configs: dict[str, dict[str, Any]] = {}
+    for e in doc["results"]:
+        key = "tui" if str(e["scheduler"]).startswith("tui") else "aps"
+        by_workload.setdefault(e["workload"], {})[key] = e["median"]
+        configs[e["workload"]] = e.get("config", {})
+    rows = []
+    for name, by in by_workload.items():
+        wl = BY_NAME.get(name)
+        if wl is None:  # a workload renamed since: rebuild enough of it to render
+            c = configs[name]
+            wl = Workload(name, c.get("kind", "?"), c.get("n", 0), c.get("execution", "?"),
+                          c.get("window_s", 0.0), 0.0)
+        rows.append((wl, by))
+    print(f"{path.name}: {doc.get('command')}  |  {doc.get('started')}  |  "
+          f"git {str((doc.get('git') or {}).get('commit'))[:10]}"
+          f"{' (dirty)' if (doc.get('git') or {}).get('dirty') else ''}")
+    print()
+    print(render(rows))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description="tui-sched vs APScheduler 3 benchmark suite")
     p.add_argument("--quick", action="store_true",
@@ -325,6 +359,8 @@ def main(argv: list[str]) -> int:
                    help="diagnostic: tui-sched without persisted history (labelled in the "
                         "table; never the headline figure)")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    p.add_argument("--show", metavar="FILE.json",
+                   help="print the table of a saved results file (no benchmark is run)")
     p.add_argument("--no-json", action="store_true", help="do not write bench/results/*.json")
     args = p.parse_args(argv)
 
@@ -334,6 +370,9 @@ def main(argv: list[str]) -> int:
             print(f"{w.name:<22} window {w.window:>5g} s (quick {w.quick_window:g} s){flag}\n"
                   f"{'':<22} {w.what}")
         return 0
+
+    if args.show:
+        return show(Path(args.show))
 
     workloads = select(args)
     scheds = ("tui", "aps") if args.scheduler == "both" else (args.scheduler,)
