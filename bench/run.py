@@ -379,6 +379,9 @@ def main(argv: list[str]) -> int:
     began = time.time()
     started = dt.datetime.now().astimezone()
     load_start = os.getloadavg()[0]
+    # The tree under test, read before the run (others may commit while it runs).
+    git_info = {"commit": _git("rev-parse", "HEAD"),
+                "dirty": bool(_git("status", "--porcelain", "--untracked-files=no"))}
     rows: list[tuple[Workload, dict[str, dict[str, Any]]]] = []
     raw: list[dict[str, Any]] = []
     for wl in workloads:
@@ -426,7 +429,8 @@ def main(argv: list[str]) -> int:
     others = [e["median"].get("others_cpu_pct") for e in raw]
     peak_others = max([0.0, *[x for x in others if isinstance(x, float)]])
     print()
-    print(f"tui-sched {_version('tui-sched')} vs APScheduler {_version('apscheduler')}  |  "
+    print(f"tui-sched {_version('tui-sched')} (git {str(git_info['commit'])[:7]}"
+          f"{'+dirty' if git_info['dirty'] else ''}) vs APScheduler {_version('apscheduler')}  |  "
           f"{os.cpu_count()} CPUs, Python {platform.python_version()}  |  "
           f"{started:%Y-%m-%d %H:%M}  |  {cmd.strip()}  ({elapsed:.0f} s)")
     print("lateness = task body start - due (ms); CPU % of the scheduler process (100 % = one "
@@ -453,8 +457,7 @@ def main(argv: list[str]) -> int:
                      "platform": platform.platform(), "machine": platform.machine()},
             "versions": {"tui-sched": _version("tui-sched"),
                          "apscheduler": _version("apscheduler"), "psutil": _version("psutil")},
-            "git": {"commit": _git("rev-parse", "HEAD"),
-                    "dirty": bool(_git("status", "--porcelain", "--untracked-files=no"))},
+            "git": git_info,
             "results": raw,
         }
         path.write_text(json.dumps(doc, indent=1))
