@@ -251,6 +251,7 @@ def test_start_is_late_by_nothing_on_a_fake_clock() -> None:
     app.task("every 30 seconds", func=noop, execution="main")
     with EngineRunner(app.session) as r:
         r.finished("noop")
+        r.sync()  # its condition was re-checked and a wake-up set for +30 s
         r.advance(30)
         r.finished("noop", 2)
     from tui_sched.engine.events import RunStarted

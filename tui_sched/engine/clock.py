@@ -35,13 +35,20 @@ class SystemClock(Clock):
         return time.time()
 
     async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
-        timeout = None if deadline is None else max(0.0, deadline - time.time())
-        if timeout == 0.0:
+        if wake.is_set():
             return
+        if deadline is None:
+            await wake.wait()
+            return
+        timeout = deadline - time.time()
+        if timeout <= 0:
+            return
+        # A timer that sets the event: cheaper than wait_for, which wraps a task.
+        handle = asyncio.get_running_loop().call_later(timeout, wake.set)
         try:
-            await asyncio.wait_for(wake.wait(), timeout)
-        except TimeoutError:
-            pass
+            await wake.wait()
+        finally:
+            handle.cancel()
 
 
 class FakeClock(Clock):

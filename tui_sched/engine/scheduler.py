@@ -418,8 +418,8 @@ class Engine:
 
     def _context(self, now: float) -> Context:
         return Context(now, self.tz, None, self.status, self.started_at, self.cycles,
-                       self.session.parameters, self.config.env,
-                       self.session.custom_conditions, self.config.poll_interval)
+                       self.session.params_snapshot, self.config.env,
+                       self.session.custom_snapshot, self.config.poll_interval)
 
     def _evaluate(self, names: set[str], due: dict[str, float], now: float) -> None:
         lookup = self.session._lookup
@@ -560,15 +560,39 @@ class Engine:
         bus.publish(RunStarted(now, record, due))
         self._mark_dirty(name)
         executor = self._executors[task.executor_key]
+        if executor.blocks_loop:
+            # main: run now, inside the tick. Each start is stamped when its run really
+            # begins, so a burst of tasks due together spreads out instead of queueing
+            # behind its own launches.
+            result = self._run_blocking(active, executor)
+            if result is not None:
+                self._finish(active, result)
+                return
         active.future = self._loop.create_task(self._execute(active, executor))
 
-    async def _execute(self, active: _Active, executor: Executor) -> None:
+    def _prepare(self, active: _Active) -> None:
+        """Resolve the run's arguments (at dispatch, explicitly, from the session)."""
         job, task = active.job, active.task
+        if task.execution == "process":
+            job.kwargs = self._args.process_kwargs(task)
+        else:
+            job.bind = self._args.binder(task, job.flag)
+
+    def _run_blocking(self, active: _Active, executor: Executor) -> JobResult | None:
         try:
-            if task.execution == "process":
-                job.kwargs = self._args.process_kwargs(task)
-            else:
-                job.bind = self._args.binder(task, job.flag)
+            self._prepare(active)
+        except Exception as exc:
+            return JobResult.failed(exc)
+        self._blockwatch.enter()
+        try:
+            return executor.run_sync(active.job)
+        finally:
+            self._blockwatch.exit()
+
+    async def _execute(self, active: _Active, executor: Executor) -> None:
+        job = active.job
+        try:
+            self._prepare(active)
             if executor.blocks_loop:
                 self._blockwatch.enter()
                 try:

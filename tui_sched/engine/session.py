@@ -8,7 +8,8 @@ itself; when it is bound to a running engine it tells the engine what changed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from tui_sched.conditions.base import Condition
@@ -44,6 +45,10 @@ class Session:
         self._params: dict[str, Any] = {}
         self._custom: dict[str, Callable[..., bool]] = {}
         self._parsed: dict[str, Condition] = {}
+        # Read-only copies replaced on every change, so the engine reads them per tick
+        # without copying or locking.
+        self.params_snapshot: Mapping[str, Any] = MappingProxyType({})
+        self.custom_snapshot: Mapping[str, Callable[..., bool]] = MappingProxyType({})
         self._engine: EngineLink | None = None
         self.default_execution = "thread"
         """Execution of plain functions that do not say (set from the config)."""
@@ -204,6 +209,7 @@ class Session:
         """Set session parameters (read by ``Arg("key")`` and ``param`` conditions)."""
         with self._lock:
             self._params.update(values)
+            self.params_snapshot = MappingProxyType(dict(self._params))
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -215,6 +221,7 @@ class Session:
         """Make ``syntax`` usable in condition strings (``@app.cond("is foo")``)."""
         with self._lock:
             self._custom[syntax] = func
+            self.custom_snapshot = MappingProxyType(dict(self._custom))
             self._parsed.clear()  # a new phrase may change what a text means
 
     @property

@@ -157,5 +157,10 @@ class Executor(ABC):
     async def execute(self, job: Job) -> JobResult:
         """Run ``job`` to completion, timeout or termination; never raise for task errors."""
 
+    def run_sync(self, job: Job) -> JobResult | None:
+        """Run ``job`` right here, synchronously, if this executor can (``main``);
+        ``None`` means it must go through ``execute``."""
+        return None
+
     async def aclose(self) -> None:  # noqa: B027 - most executors hold nothing
         """Release workers (called when the engine stops)."""

@@ -30,6 +30,29 @@ class MainExecutor(Executor):
 
     blocks_loop = True
 
+    def run_sync(self, job: Job) -> JobResult | None:
+        """Call a plain function inline, at the moment the engine launches it (coroutine
+        functions go through ``execute``, which awaits them)."""
+        if getattr(job.target, "is_coroutine", False):
+            return None
+        token = current_sink.set(job.sink)
+        started = time.monotonic()
+        try:
+            result = result_of_call(lambda: call_target(job))
+        finally:
+            current_sink.reset(token)
+        if result.outcome is Outcome.SUCCESS and inspect.isawaitable(result.value):
+            close = getattr(result.value, "close", None)
+            if close is not None:
+                close()  # never awaited: say so instead of leaking a warning
+            return JobResult(Outcome.FAIL, None, "the function returned an awaitable under "
+                             "execution='main'; declare it with async def")
+        if job.timeout is not None and time.monotonic() - started > job.timeout:
+            return JobResult.terminated(
+                f"{timeout_reason(job)} (main tasks cannot be interrupted; it ran to the end)"
+            )
+        return result
+
     async def execute(self, job: Job) -> JobResult:
         token = current_sink.set(job.sink)
         started = time.monotonic()
