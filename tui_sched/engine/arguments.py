@@ -29,7 +29,7 @@ class ArgumentResolver:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def resolve(self, value: Any, task: Task, flag: threading.Event) -> Any:
+    def resolve(self, value: Any, task: Task, flag: Callable[[], threading.Event]) -> Any:
         """The value a marker stands for (other values pass through)."""
         if not isinstance(value, a.Marker):
             return value
@@ -53,10 +53,11 @@ class ArgumentResolver:
         if isinstance(value, a.FuncArg):
             return value.func()
         if isinstance(value, a.TerminationFlag):
-            return flag
+            return flag()
         raise TypeError(f"unknown argument marker {value!r}")
 
-    def binder(self, task: Task, flag: threading.Event) -> Callable[[Callable[..., Any]], dict[str, Any]]:
+    def binder(self, task: Task, flag: Callable[[], threading.Event]
+               ) -> Callable[[Callable[..., Any]], dict[str, Any]]:
         """A function that builds the kwargs for the resolved callable, at call time."""
 
         def bind(func: Callable[..., Any]) -> dict[str, Any]:
@@ -70,7 +71,11 @@ class ArgumentResolver:
 
     def process_kwargs(self, task: Task) -> dict[str, Any]:
         """Kwargs resolved here, sent to a worker process (they must pickle)."""
-        flag = threading.Event()
+        event = threading.Event()
+
+        def flag() -> threading.Event:
+            return event
+
         kwargs = {k: self.resolve(v, task, flag) for k, v in task.options.parameters.items()}
         if isinstance(task.target, FuncTarget):
             for name, marker in markers_of(task.target.func):

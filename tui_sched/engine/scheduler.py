@@ -552,7 +552,6 @@ class Engine:
         job = Job(run_id, name, task.target, {}, task.options.timeout,
                   OutputSink(on_line, self.config.output_tail),
                   grace=self.config.termination_grace)
-        job.bind_loop()
         job.on_terminate = lambda reason: bus.publish(
             RunTerminating(self.clock.time(), record, reason))
         active = _Active(record, job, task)
@@ -576,7 +575,7 @@ class Engine:
         if task.execution == "process":
             job.kwargs = self._args.process_kwargs(task)
         else:
-            job.bind = self._args.binder(task, job.flag)
+            job.bind = self._args.binder(task, lambda: job.flag)
 
     def _run_blocking(self, active: _Active, executor: Executor) -> JobResult | None:
         try:

@@ -7,12 +7,15 @@ import threading
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tui_sched.executors.output import OutputSink
 from tui_sched.store.base import Outcome
 from tui_sched.tasks.targets import Target
+
+
+_FLAG_LOCK = threading.Lock()
 
 
 @dataclass(eq=False)
@@ -37,7 +40,6 @@ class Job:
     kwargs: dict[str, Any]
     timeout: float | None
     sink: OutputSink
-    flag: threading.Event = field(default_factory=threading.Event)
     grace: float = 2.0
     stop_reason: str | None = None
     on_terminate: Callable[[str], None] | None = None
@@ -45,10 +47,25 @@ class Job:
     bind: Callable[[Callable[..., Any]], dict[str, Any]] | None = None
     """Resolves a function's arguments at call time (in-process runs); ``kwargs`` if unset."""
     _stop: asyncio.Event | None = None
+    _flag: threading.Event | None = None
 
-    def bind_loop(self) -> None:
-        """Create the stop event on the running loop (called by the engine)."""
-        self._stop = asyncio.Event()
+    @property
+    def flag(self) -> threading.Event:
+        """The ``TerminationFlag``, made on first use (most runs never ask for it).
+
+        Safe from any thread: the worker resolving ``TerminationFlag()`` and the engine
+        terminating the run get the same event, set if termination came first.
+        """
+        flag = self._flag
+        if flag is None:
+            with _FLAG_LOCK:
+                if self._flag is None:
+                    self._flag = threading.Event()
+                    if self.stop_reason is not None:
+                        self._flag.set()
+                flag = self._flag
+        return flag
+
 
     def terminate(self, reason: str) -> None:
         """Ask the run to stop (engine thread only). Sets the termination flag."""
@@ -62,8 +79,11 @@ class Job:
             self._stop.set()
 
     async def stopped(self) -> None:
-        """Return when termination is requested."""
-        assert self._stop is not None
+        """Return when termination is requested (engine loop only)."""
+        if self._stop is None:
+            self._stop = asyncio.Event()
+        if self.stop_reason is not None:
+            return
         await self._stop.wait()
 
 

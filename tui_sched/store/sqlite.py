@@ -22,6 +22,7 @@ from tui_sched.store.base import (
     TaskSummary,
     Trigger,
 )
+from tui_sched.store.checkpoint import Checkpointer
 
 # Migration N (0-based) takes the file from schema version N to N+1; ``PRAGMA
 # user_version`` records how far a file got. Append to this tuple, never edit an entry.
@@ -68,8 +69,11 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 """The schema version this code writes and reads."""
 
 _BUSY_TIMEOUT_S = 5.0
-_WAL_AUTOCHECKPOINT_PAGES = 10_000
-_WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+# The checkpointer thread copies the log back when it passes _WAL_CHECKPOINT_BYTES; the
+# commit-time autocheckpoint stays only as a backstop should that thread fall behind.
+_WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
+_WAL_AUTOCHECKPOINT_PAGES = 50_000
+_WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 
 _COLUMNS = 'id, task, trigger, start, "end", outcome, error, traceback, return_summary, output_tail, attempt'
 _INSERT_RUN = f"INSERT INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -138,12 +142,16 @@ class SqliteRunStore(RunStore):
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._pending: dict[int, list[Any]] = {}
+        self._checkpointer: Checkpointer | None = None
+        self._wal_path = self.path.with_name(self.path.name + "-wal")
         try:
             self._conn = self._connect()
             self._migrate(self._conn)
             self._next_id = self._stored_id_high_water(self._conn) + 1
             # Ids above this were never written: a start with such an id needs no check.
             self._written_high = self._next_id - 1
+            if not readonly:
+                self._checkpointer = Checkpointer(self.path)
         except BaseException as exc:
             if self._conn is not None:
                 self._conn.close()
@@ -263,6 +271,17 @@ class SqliteRunStore(RunStore):
         with self._use("commit buffered runs") as conn:
             if conn.in_transaction:
                 conn.execute("COMMIT")
+                self._maybe_checkpoint()
+
+    def _maybe_checkpoint(self) -> None:
+        if self._checkpointer is None:
+            return
+        try:
+            size = os.stat(self._wal_path).st_size
+        except OSError:
+            return
+        if size >= _WAL_CHECKPOINT_BYTES:
+            self._checkpointer.request()
 
     # -- writes committed at once -----------------------------------------------------------
 
@@ -375,6 +394,9 @@ class SqliteRunStore(RunStore):
         Raises:
             StoreError: The final commit failed (the file is closed anyway).
         """
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         with self._lock:
             conn, self._conn = self._conn, None
             if conn is None:
