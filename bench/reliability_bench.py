@@ -17,7 +17,7 @@ from tui_sched import App
 from tui_sched.args import TerminationFlag
 from tui_sched.config import SchedulerConfig
 from tui_sched.engine.bus import EventBus
-from tui_sched.engine.events import RunFinished, RunStarted
+from tui_sched.engine.events import RunFinished
 from tui_sched.engine.scheduler import Engine
 from tui_sched.store.base import Outcome, RunEnd, RunRecord, Trigger
 from tui_sched.store.sqlite import SqliteRunStore

@@ -14,7 +14,6 @@ from tui_sched.executors.output import OutputSink
 from tui_sched.store.base import Outcome
 from tui_sched.tasks.targets import Target
 
-
 _FLAG_LOCK = threading.Lock()
 
 
