@@ -79,3 +79,16 @@ def test_log_lines_carry_time_task_and_the_first_line_of_an_error() -> None:
     assert out is not None and out.text == "! warning"
     failed = entry_for(ModuleFailed(NOW, "/x/tasks/bad.py", "SyntaxError: bad", 4, "tb"))
     assert failed is not None and "bad.py:4 failed to load: SyntaxError: bad" in failed.text
+
+
+def test_a_run_being_terminated_shows_terminating_and_skips_and_misses_are_logged() -> None:
+    from tui_sched.engine.events import RunRecorded, RunTerminating
+
+    assert row(running_since=NOW, terminating=True).status is Status.TERMINATING
+    run = RunRecord(8, "fetch", Trigger.SCHEDULED, NOW)
+    term = entry_for(RunTerminating(NOW, run, "timed out after 5 s"))
+    assert term is not None and term.text == "◼ terminating: timed out after 5 s"
+    skipped = RunRecord(9, "fetch", Trigger.SCHEDULED, NOW, NOW, Outcome.SKIPPED,
+                        "skipped: run 8 is still in progress")
+    entry = entry_for(RunRecorded(NOW, skipped))
+    assert entry is not None and entry.text == "~ skipped: run 8 is still in progress"

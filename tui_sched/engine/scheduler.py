@@ -227,6 +227,10 @@ class Engine:
         """Run history from the store, read on the engine thread (single writer)."""
         return self.call(lambda: self.store.history(task, limit, before_id))
 
+    def terminating_tasks(self) -> set[str]:
+        """Tasks with a run being terminated right now (engine thread; use via ``call``)."""
+        return {a.record.task for a in self._running.values() if a.job.stop_reason is not None}
+
     def running_runs(self) -> list[RunRecord]:
         """Runs in progress (a snapshot)."""
         return [a.record for a in list(self._running.values())]

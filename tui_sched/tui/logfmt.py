@@ -59,6 +59,13 @@ def entry_for(e: ev.Event) -> LogEntry | None:
         if r.error:
             text += f": {_first_line(r.error)}"
         return LogEntry(e.at, r.task, text, "info" if ok else "error")
+    if isinstance(e, ev.RunTerminating):
+        return LogEntry(e.at, e.run.task, f"◼ terminating: {_first_line(e.reason)}", "warn")
+    if isinstance(e, ev.RunRecorded):
+        r = e.run
+        symbol = "↷" if r.outcome is Outcome.MISSED else "~"
+        # The error already says "missed: ..." or "skipped: ...".
+        return LogEntry(e.at, r.task, f"{symbol} {_first_line(r.error) or r.outcome}", "warn")
     if isinstance(e, ev.SchedulerStarted):
         return LogEntry(e.at, None, f"started with {e.tasks} task(s)")
     if isinstance(e, ev.SchedulerStopping):

@@ -30,6 +30,7 @@ class Status(StrEnum):
     IDLE = "idle"
     QUEUED = "queued"
     RUNNING = "running"
+    TERMINATING = "terminating"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     TERMINATED = "terminated"
@@ -44,7 +45,8 @@ class Status(StrEnum):
 
 
 _STATUS_SYMBOLS = {
-    Status.IDLE: "·", Status.QUEUED: "»", Status.RUNNING: "▶", Status.SUCCEEDED: "✓",
+    Status.IDLE: "·", Status.QUEUED: "»", Status.RUNNING: "▶", Status.TERMINATING: "◼",
+    Status.SUCCEEDED: "✓",
     Status.FAILED: "✗", Status.TERMINATED: "■", Status.CRASHED: "!", Status.DISABLED: "⊘",
     Status.MISSED: "↷",
 }
@@ -82,12 +84,13 @@ class TaskRow:
     strip: tuple[Outcome, ...]
     next_wake: float | None
     waits_for: tuple[str, ...]
+    terminating: bool = False
 
     @property
     def status(self) -> Status:
         """Running beats queued beats disabled beats the last outcome."""
         if self.running_since is not None:
-            return Status.RUNNING
+            return Status.TERMINATING if self.terminating else Status.RUNNING
         if self.queued:
             return Status.QUEUED
         if self.disabled:
@@ -163,6 +166,7 @@ def build_snapshot(engine: Engine, selected: str | None,
     """
     now = engine.clock.time()
     hour_ago = now - 3600
+    terminating = engine.terminating_tasks()
     rows: list[TaskRow] = []
     disabled = running = failures = 0
     explanation: Explanation | None = None
@@ -187,6 +191,7 @@ def build_snapshot(engine: Engine, selected: str | None,
             last_start=last[0], last_end=last[1], last_outcome=last[2], strip=strip,
             next_wake=engine.next_wake(task.name),
             waits_for=tuple(sorted(cond.task_refs())) if cond is not None else (),
+            terminating=task.name in terminating,
         ))
         disabled += task.disabled
         running += len(st.running)

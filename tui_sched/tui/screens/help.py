@@ -50,7 +50,7 @@ class HelpScreen(ModalScreen[None]):
             yield table
             yield Label("Every action is also in the command palette (ctrl+p). "
                         "Status is shown as a symbol and a word: ✓ succeeded, ✗ failed, "
-                        "▶ running, » queued, ■ terminated, ! crashed, ⊘ disabled, "
+                        "▶ running, ◼ terminating, » queued, ■ terminated, ! crashed, ⊘ disabled, "
                         "↷ missed, · idle.")
 
     async def action_dismiss(self, result: None = None) -> None:

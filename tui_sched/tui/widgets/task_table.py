@@ -32,12 +32,12 @@ Cell = tuple[str, str | None]
 
 _STATUS_CLASS = {
     Status.SUCCEEDED: "ok", Status.FAILED: "bad", Status.CRASHED: "bad",
-    Status.RUNNING: "running", Status.QUEUED: "warn", Status.TERMINATED: "warn",
+    Status.RUNNING: "running", Status.TERMINATING: "warn", Status.QUEUED: "warn", Status.TERMINATED: "warn",
     Status.MISSED: "warn", Status.DISABLED: "muted", Status.IDLE: "muted",
 }
 
 _STATUS_ORDER = {s: i for i, s in enumerate([
-    Status.RUNNING, Status.FAILED, Status.CRASHED, Status.TERMINATED, Status.QUEUED,
+    Status.TERMINATING, Status.RUNNING, Status.FAILED, Status.CRASHED, Status.TERMINATED, Status.QUEUED,
     Status.MISSED, Status.SUCCEEDED, Status.IDLE, Status.DISABLED])}
 SORTS: dict[str, Callable[[TaskRow], Any]] = {
     "name": lambda r: r.name.lower(),
