@@ -30,6 +30,7 @@ class BlockWatch:
         self._cond = threading.Condition()
         self._active: int | None = None
         self._token = 0
+        self._idle = False
         self._closed = False
         self._thread = threading.Thread(target=self._watch, name="tui-sched-blockwatch",
                                         daemon=True)
@@ -37,10 +38,11 @@ class BlockWatch:
 
     def enter(self) -> None:
         """A blocking run starts (engine thread)."""
-        with self._cond:
-            self._token += 1
-            self._active = self._token
-            self._cond.notify()
+        self._token += 1
+        self._active = self._token
+        if self._idle:  # only wake a watcher that sleeps without a timeout
+            with self._cond:
+                self._cond.notify()
 
     def exit(self) -> None:
         """The blocking run returned (engine thread)."""
@@ -54,12 +56,22 @@ class BlockWatch:
 
     def _watch(self) -> None:
         flushed: int | None = None
+        seen = self._token
         with self._cond:
             while not self._closed:
-                if self._active is None or self._active == flushed:
-                    self._cond.wait()
+                if self._token == seen and (self._active is None or self._active == flushed):
+                    # Nothing new since the last look: sleep until enter() wakes us.
+                    self._idle = True
+                    if self._token == seen:
+                        self._cond.wait()
+                    self._idle = False
                     continue
+                seen = self._token
                 token = self._active
+                if token is None or token == flushed:
+                    # Main runs come and go: look again after a while (only while busy).
+                    self._cond.wait(self._after)
+                    continue
                 self._cond.wait(self._after)
                 if self._active == token and not self._closed:
                     flushed = token

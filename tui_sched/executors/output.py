@@ -19,6 +19,11 @@ LineHandler = Callable[[str, str], None]
 """Called with ``(stream, line)`` for each complete output line."""
 
 
+# One lock for every sink: writes are a few appends, and most runs never print, so a
+# lock per run would be allocated for nothing on the hot path.
+_SINK_LOCK = threading.Lock()
+
+
 class OutputSink:
     """Collects one run's output: keeps a bounded tail and forwards whole lines.
 
@@ -39,7 +44,6 @@ class OutputSink:
         self._forwarded = 0
         self._forward_limit = forward_limit
         self._truncated = False
-        self._lock = threading.Lock()
         self.closed = False
 
     def write(self, stream: str, text: str) -> None:
@@ -47,7 +51,7 @@ class OutputSink:
         if not text or self.closed:
             return
         lines: list[str] = []
-        with self._lock:
+        with _SINK_LOCK:
             self._tail.append(text)
             self._tail_len += len(text)
             while self._tail_len - len(self._tail[0]) >= self._tail_chars and len(self._tail) > 1:
@@ -70,7 +74,7 @@ class OutputSink:
 
     def close(self) -> None:
         """Forward any unterminated last line; ignore later writes (abandoned threads)."""
-        with self._lock:
+        with _SINK_LOCK:
             if self.closed:
                 return
             self.closed = True
@@ -82,7 +86,7 @@ class OutputSink:
 
     def tail(self) -> str:
         """The last ``tail_chars`` characters of output."""
-        with self._lock:
+        with _SINK_LOCK:
             text = "".join(self._tail)
         return text[-self._tail_chars:]
 

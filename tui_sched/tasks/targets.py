@@ -29,6 +29,11 @@ class FuncTarget:
     func: Callable[..., Any]
     file: str | None = None
     qualname: str | None = None
+    is_coroutine: bool = field(init=False, compare=False)
+    """Whether calling it returns a coroutine (looked up once: it is read every run)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_coroutine", inspect.iscoroutinefunction(self.func))
 
     @classmethod
     def of(cls, func: Callable[..., Any]) -> FuncTarget:
@@ -38,11 +43,6 @@ class FuncTarget:
         except TypeError:
             file = None
         return cls(func, file, getattr(func, "__qualname__", None))
-
-    @property
-    def is_coroutine(self) -> bool:
-        """Whether calling it returns a coroutine."""
-        return inspect.iscoroutinefunction(self.func)
 
     @property
     def referable(self) -> bool:
