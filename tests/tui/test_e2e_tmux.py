@@ -112,3 +112,35 @@ def test_force_run_disable_and_clean_shutdown(tmp_path: Path) -> None:
                              text=True, check=True, timeout=30)
     disabled = {r["name"]: r["disabled"] for r in json.loads(listing.stdout)}
     assert disabled == {"hello": False, "ticker": True}
+
+
+def test_the_terminal_vanishing_shuts_down_gracefully(tmp_path: Path) -> None:
+    # An SSH session that drops: the pty goes away and the process gets SIGHUP. A module
+    # that fails to load keeps an error notification on screen (that once hung the exit).
+    write_tasks(tmp_path / "tasks", E2E_TASKS)
+    (tmp_path / "tasks" / "bad.py").write_text("from tui_sched import App\napp = App()\nnope\n")
+    pidfile = tmp_path / "pid.txt"
+    env = f"TZ=UTC PATH={shlex.quote(os.environ.get('PATH', ''))}"
+    command = (f"cd {shlex.quote(str(tmp_path))} && echo $$ > {shlex.quote(str(pidfile))} && "
+               f"exec env {env} {shlex.quote(str(BIN))} tasks")
+    tmux = Tmux(command)
+    try:
+        tmux.wait(lambda s: "Tasks 2/2" in s and "✓ succeeded" in row(s, "ticker"), "the table")
+        pid = int(pidfile.read_text())
+    finally:
+        tmux.kill()  # the terminal vanishes
+    deadline = time.monotonic() + 20
+    while Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid):
+        assert time.monotonic() < deadline, "tui-sched is still running after SIGHUP"
+        time.sleep(0.05)
+    db = tmp_path / ".tui-sched" / "history.sqlite3"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute('SELECT count(*) FROM runs WHERE "end" IS NULL').fetchone() == (0,)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split("\n", 1)[0]
+    except (OSError, IndexError):
+        return "zombie"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
 import signal
+import threading
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -71,6 +73,11 @@ class SchedulerApp(App[int]):
         yield SystemCommand("Shut down", "Shut down the scheduler (confirm)", self.action_shutdown)
 
 
+#: Seconds the UI gets to exit after the engine stopped on a signal before the process
+#: leaves without it (a vanished terminal can block Textual's last writes).
+_UI_EXIT_GRACE = 3.0
+
+
 def _with_bus(build: Any, bus: EventBus) -> Builder:
     """Load errors go to the bus (shown in the UI), never to stderr under the screen."""
     try:
@@ -92,15 +99,29 @@ def run_tui(build: Builder, cfg: AppConfig) -> int:
     app = SchedulerApp(host, tasks_dir=cfg.tasks_dir, store_path=str(state / HISTORY_FILE),
                        keymap=getattr(cfg, "keymap", None))
     count = 0
+    ui_done = threading.Event()
+
+    def exit_if_stuck() -> None:
+        # After SIGHUP the terminal is gone, and Textual can block for ever writing its
+        # goodbye to it. Once the engine has stopped (history closed, consistent), give
+        # the UI a moment to exit normally, then leave without it.
+        host.join(cfg.scheduler.shutdown_timeout + 10)
+        if not ui_done.wait(_UI_EXIT_GRACE):
+            os._exit(1 if host.error is not None else 0)
 
     def on_signal(signum: int, frame: object) -> None:
         nonlocal count
         count += 1
         host.shutdown(force=count > 1)
+        if count == 1:
+            threading.Thread(target=exit_if_stuck, name="tui-sched-exit", daemon=True).start()
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
-    code = app.run()
+    try:
+        code = app.run()
+    finally:
+        ui_done.set()
     host.shutdown()
     if not host.join(cfg.scheduler.shutdown_timeout + 10):
         host.shutdown(force=True)
