@@ -68,8 +68,44 @@ def _naive_base(now: float, tz: tzinfo) -> datetime:
     return naive
 
 
+class _FireWindows:
+    """Memo of the fire window ``[prev, next)`` around the last instant asked, per
+    expression and zone: inside it the answers cannot change, and a folder of many tasks
+    on one expression (or one task asked at each tick) then costs one croniter walk per
+    fire instead of one per evaluation. A memo of a pure function, bounded in size."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._windows: dict[tuple[str, str], tuple[float | None, float | None]] = {}
+
+    def get(self, expr: str, now: float, tz: tzinfo) -> tuple[float | None, float | None]:
+        key = (expr, str(tz))
+        window = self._windows.get(key)
+        if window is not None:
+            prev, nxt = window
+            if prev is not None and nxt is not None and prev <= now < nxt:
+                return window
+        window = (_prev_fire(expr, now, tz), _next_fire(expr, now, tz))
+        if len(self._windows) >= self._size:
+            self._windows.clear()
+        self._windows[key] = window
+        return window
+
+
+_WINDOWS = _FireWindows()
+
+
 def prev_fire(expr: str, now: float, tz: tzinfo) -> float | None:
     """The latest fire instant at or before ``now``."""
+    return _WINDOWS.get(expr, now, tz)[0]
+
+
+def next_fire(expr: str, now: float, tz: tzinfo) -> float | None:
+    """The first fire instant after ``now``."""
+    return _WINDOWS.get(expr, now, tz)[1]
+
+
+def _prev_fire(expr: str, now: float, tz: tzinfo) -> float | None:
     it = _croniter()(MACROS.get(expr, expr), _naive_base(now, tz) + timedelta(seconds=1))
     for _ in range(_MAX_STEPS):
         fire = to_epoch(it.get_prev(datetime), tz)
@@ -78,8 +114,7 @@ def prev_fire(expr: str, now: float, tz: tzinfo) -> float | None:
     return None
 
 
-def next_fire(expr: str, now: float, tz: tzinfo) -> float | None:
-    """The first fire instant after ``now``."""
+def _next_fire(expr: str, now: float, tz: tzinfo) -> float | None:
     base = datetime.fromtimestamp(now, tz).replace(tzinfo=None, microsecond=0)
     it = _croniter()(MACROS.get(expr, expr), base)
     for _ in range(_MAX_STEPS):
