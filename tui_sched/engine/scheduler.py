@@ -371,14 +371,8 @@ class Engine:
         with self._lock:
             dirty, self._pending = self._pending, set()
             everything, self._pending_all = self._pending_all, False
-            flags, self._pending_flags = self._pending_flags, []
-            removed, self._pending_removed = self._pending_removed, []
             calls, self._pending_calls = self._pending_calls, []
-            swaps, self._pending_swaps = self._pending_swaps, []
-        if removed or flags:
-            self._apply_changes(removed, flags, now)
-        if swaps:
-            dirty |= self._apply_swaps(swaps)
+        dirty |= self._apply_pending(now)
         due: dict[str, float] = {}
         heap = self._heap
         while heap and heap[0][0] <= now:
@@ -696,17 +690,17 @@ class Engine:
         self._save_task_infos()
         return dirty
 
-    def _apply_pending(self, now: float) -> None:
-        """Persist flag changes and removals that arrived after the last tick (a metatask
-        that disables tasks and then restarts the session, in one go)."""
+    def _apply_pending(self, now: float) -> set[str]:
+        """Apply the flag changes, removals and reload swaps other threads queued; returns
+        the tasks to evaluate. Called every tick, and once more when stopping, so that a
+        metatask that disables tasks and then restarts the session loses nothing."""
         with self._lock:
             flags, self._pending_flags = self._pending_flags, []
             removed, self._pending_removed = self._pending_removed, []
             swaps, self._pending_swaps = self._pending_swaps, []
         if flags or removed:
             self._apply_changes(removed, flags, now)
-        if swaps:
-            self._apply_swaps(swaps)
+        return self._apply_swaps(swaps) if swaps else set()
 
     def _rebuild_dependents(self) -> None:
         deps: dict[str, set[str]] = {}
