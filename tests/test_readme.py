@@ -28,7 +28,8 @@ FRAGMENTS = {"10s", "1h 30m", "2 days, 12 hours", "300 ms", "run", "success", "f
              "... terminated", "... less than 1 hour", "less than", "file_exists('x.csv')",
              "this task", "task 'x' has failed today"}
 OBJECT_FRAGMENTS = {"same names", '@app.cond("...")', "...", "after_fail", "after_finish",
-                    "after_terminate", "after_all_fail", "after_all_finish",
+                    "after_terminate", "after_all_fail", "after_all_finish", "after_all_terminate",
+                    "after_any_terminate",
                     "after_any_success(...)", "failed", "`.this_week`", ".this_week",
                     "succeeded", '.after("10:00")', '.before("12:00")', '.starting("10:00")',
                     '.at("10:00")', ".on(...)", '.less_than(...)', "time_of_day.between(...)"}

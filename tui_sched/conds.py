@@ -110,6 +110,11 @@ def after_all_finish(*tasks: str) -> Condition:
     return All.of(*(After(t, "finished") for t in tasks))
 
 
+def after_all_terminate(*tasks: str) -> Condition:
+    """Every one of ``tasks`` was terminated after this task last started."""
+    return All.of(*(After(t, "terminated") for t in tasks))
+
+
 def after_any_success(*tasks: str) -> Condition:
     """``after any tasks 'a', 'b'``: one of them succeeded after this task last started."""
     return Any_.of(*(After(t, "succeeded") for t in tasks))
@@ -123,6 +128,11 @@ def after_any_fail(*tasks: str) -> Condition:
 def after_any_finish(*tasks: str) -> Condition:
     """One of ``tasks`` finished after this task last started."""
     return Any_.of(*(After(t, "finished") for t in tasks))
+
+
+def after_any_terminate(*tasks: str) -> Condition:
+    """One of ``tasks`` was terminated after this task last started."""
+    return Any_.of(*(After(t, "terminated") for t in tasks))
 
 
 # -- status ------------------------------------------------------------------------

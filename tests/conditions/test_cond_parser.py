@@ -137,3 +137,12 @@ def test_a_misspelt_word_after_a_phrase_gets_a_suggestion(text: str, word: str) 
     with pytest.raises(ConditionSyntaxError) as info:
         parse_condition(text)
     assert info.value.suggestion == word
+
+
+def test_terminate_dependencies_have_object_forms() -> None:
+    from tui_sched import conds
+
+    assert conds.after_all_terminate("a", "b") == parse_condition(
+        "after tasks 'a', 'b' terminated")
+    assert conds.after_any_terminate("a", "b") == parse_condition(
+        "after any tasks 'a', 'b' terminated")
