@@ -141,5 +141,6 @@ def test_polling_fallback_sees_every_save_even_two_within_a_second(tmp_path: Pat
         env.loaded(fresh, mark, added=("fresh",))
         env.loaded(jobs, mark, removed=("job",))
         env.session["fresh"].force_run = True
-        [run] = env.runner.finished("fresh")
-        assert run.return_summary == "1"
+        # Its condition may run it before the forced run: every run counts the same.
+        runs = env.runner.finished("fresh")
+        assert runs and all(run.return_summary == "1" for run in runs)
