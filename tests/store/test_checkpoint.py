@@ -22,8 +22,9 @@ def test_a_growing_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None
             store.flush()
     assert checkpointer.ran.wait(10), "no checkpoint ran"
     assert checkpointer.checkpoints >= 1
-    # The checkpointed pages reached the database file itself.
-    assert path.stat().st_size > 8 * 1024 * 1024
+    # Checkpointed pages reached the database file itself (an empty history is ~40 KB;
+    # how much of the 12 MB it holds depends on when the checkpoint ran).
+    assert path.stat().st_size > 2 * 1024 * 1024
     store.close()
     reopened = SqliteRunStore.open_readonly(path)
     assert len(reopened.history("t", limit=5000)) == 3000
