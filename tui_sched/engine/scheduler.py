@@ -136,6 +136,7 @@ class Engine:
         self._next_prune = 0.0
         self._finished_since_prune = 0
         self._flushed_at = 0.0
+        self._flush_at: float | None = None
         self.cycles = 0
         self.evaluations = 0
         """How many start conditions have been evaluated (idle cost is visible in tests)."""
@@ -403,16 +404,21 @@ class Engine:
                     fut.set_exception(exc)
 
     def _maybe_flush(self) -> None:
-        """Commit buffered history before sleeping, and at least every ``_FLUSH_EVERY``
-        while busy: one commit covers hundreds of runs, and a crash loses at most that
-        window of history (runs left open are still closed as ``crash`` at restart)."""
+        """Commit buffered history at most every ``_FLUSH_EVERY`` while busy (more work
+        is queued, or runs are in flight and will finish soon), and at once when idle:
+        one commit covers hundreds of runs, and a crash loses at most that window of
+        history (runs left open are still closed as ``crash`` at restart). A deferred
+        commit sets a wake-up, so nothing stays uncommitted longer than the window."""
         assert self._wake is not None
         now = time.monotonic()
-        busy = self._wake.is_set()
-        if busy and now - self._flushed_at < _FLUSH_EVERY:
+        since = now - self._flushed_at
+        busy = self._wake.is_set() or bool(self._running)
+        if busy and since < _FLUSH_EVERY:
+            self._flush_at = self.clock.time() + (_FLUSH_EVERY - since)
             return
         self.store.flush()
         self._flushed_at = now
+        self._flush_at = None
 
     def _context(self, now: float) -> Context:
         return Context(now, self.tz, None, self.status, self.started_at, self.cycles,
@@ -522,6 +528,8 @@ class Engine:
             candidates.append(self._heap[0][0])
         if self._end_deadline is not None:
             candidates.append(self._end_deadline)
+        if self._flush_at is not None:
+            candidates.append(self._flush_at)
         return min(candidates)
 
     def _mark_dirty(self, name: str) -> None:
