@@ -7,7 +7,6 @@ the options value as a whole, then tells the owning session so the engine re-eva
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from tui_sched.conditions.base import Condition
@@ -209,5 +208,3 @@ def _check_execution(name: str, target: Target, options: TaskOptions) -> None:
                 "execution",
             )
 
-
-Factory = Callable[..., Task]
