@@ -79,6 +79,14 @@ class Recorder:
             return runs()
 
 
+def next_engine(host: EngineHost, first: object) -> object:
+    """Wait until ``first`` has stopped and the host runs the engine that replaced it."""
+    assert first.done.wait(15)  # type: ignore[attr-defined]
+    with host.engine_changed:
+        assert host.engine_changed.wait_for(lambda: host.engine is not first, 15)
+    return host.wait_engine(10)
+
+
 def make_host(folder: Path, tmp: Path) -> tuple[EngineHost, Recorder]:
     bus = EventBus()
     rec = Recorder()
@@ -145,10 +153,7 @@ def test_do_restart_restarts_in_process_and_reloads_modules(tmp_path: Path) -> N
     (folder / "extra.py").write_text(HEADER + "@app.task()\ndef extra():\n    return 'x'\n")
     first.session.run_task("do_restart")
     rec.finished("do_restart")
-    assert first.done.wait(15)
-    with host.engine_changed:
-        assert host.engine_changed.wait_for(lambda: host.engine is not first, 15)
-    second = host.wait_engine(10)
+    second = next_engine(host, first)
     assert second is not None and second is not first
     assert host.restarts == 1
     assert "extra" in second.session
@@ -172,10 +177,7 @@ def test_do_modify_tasks_forces_restart_and_disables_every_task(tmp_path: Path) 
     # do_restart was forced: it runs (despite being disabled) and restarts the session.
     [restart_run] = rec.finished("do_restart")
     assert restart_run.trigger == "forced"
-    assert first.done.wait(15)
-    with host.engine_changed:
-        assert host.engine_changed.wait_for(lambda: host.engine is not first, 15)
-    second = host.wait_engine(10)
+    second = next_engine(host, first)
     assert second is not None
     # The disabled flags were persisted: they survive the restart and the reload.
     assert sorted(t.name for t in second.session.tasks if t.disabled) == [
