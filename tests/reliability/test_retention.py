@@ -7,14 +7,10 @@ from pathlib import Path
 from harness import EngineRunner
 
 from tui_sched import App
-from tui_sched.engine import scheduler
 from tui_sched.store.sqlite import SqliteRunStore
 
 
-def test_retention_bounds_the_store_over_many_runs(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    # Prune every 1,000 runs instead of 50,000 so the test stays short; the mechanism is
-    # the same one that bounds a store over millions of runs.
-    monkeypatch.setattr(scheduler, "_PRUNE_AFTER_RUNS", 1_000)
+def test_retention_bounds_the_store_over_many_runs(tmp_path: Path) -> None:
     store = SqliteRunStore(tmp_path / "h.sqlite3")
     app = App(state_dir=None)
     counter = {"n": 0}
@@ -30,6 +26,25 @@ def test_retention_bounds_the_store_over_many_runs(tmp_path: Path, monkeypatch) 
         r.sync()
         sizes = r.engine.call(lambda: len(store.history("work", limit=100_000))).result()
     assert counter["n"] == 10_000
-    # At most the kept runs plus what finished since the last prune.
-    assert 500 <= sizes <= 500 + 1_000
+    # At most the kept runs plus what finished since the task was last pruned (a tenth
+    # of keep_runs queues it again).
+    assert 500 <= sizes <= 500 + 50
+    store.close()
+
+
+def test_the_hourly_sweep_prunes_history_older_than_keep_days(tmp_path: Path) -> None:
+    store = SqliteRunStore(tmp_path / "h.sqlite3")
+    app = App(state_dir=None)
+    app.task("every 10 minutes", func=lambda: None, name="tick", execution="main")
+    with EngineRunner(app.session, store=store, keep_days=0.1) as r:  # 2.4 hours
+        r.finished("tick", 1)
+        first = r.finishes("tick")[0].id
+        for _ in range(18):  # three hours, a run every ten minutes
+            r.advance(600)
+        r.finished("tick", 19)
+        r.sync()
+        kept = r.engine.call(lambda: [run.id for run in store.history("tick", limit=100)]).result()
+    # The sweep at the start of each hour dropped what had ended 2.4 hours before it.
+    assert first not in kept
+    assert 14 <= len(kept) <= 19
     store.close()

@@ -211,6 +211,19 @@ def test_summaries_give_latest_start_and_latest_end_per_outcome(store: RunStore)
     ]
 
 
+def test_summaries_last_start_skips_rows_of_starts_that_never_happened(store: RunStore) -> None:
+    store.start_run(run(1, "a", start=10.0))
+    store.finish_run(1, done(11.0, Outcome.SUCCESS))
+    # Newer rows, but no run started: a missed slot and a skipped (overlapping) start.
+    store.start_run(run(2, "a", start=50.0, end=50.0, outcome=Outcome.MISSED))
+    store.start_run(run(3, "a", start=60.0, end=60.0, outcome=Outcome.SKIPPED))
+    store.start_run(run(4, "b", start=70.0, end=70.0, outcome=Outcome.MISSED))
+
+    a, b = store.summaries()
+    assert a.last_start == 10.0 and a.run_count == 3
+    assert b.last_start is None and b.last_end == {Outcome.MISSED: 70.0}
+
+
 def test_summaries_of_an_empty_store(store: RunStore) -> None:
     assert store.summaries() == []
 
@@ -301,6 +314,20 @@ def test_prune_by_count_keeps_the_newest_of_each_task(store: RunStore) -> None:
     assert ids(store.history(task="a")) == [5, 4]
     assert ids(store.history(task="b")) == [7, 6]
     assert store.prune(keep_per_task=2, older_than=None) == 0
+
+
+def test_prune_of_some_tasks_leaves_the_others(store: RunStore) -> None:
+    for run_id in range(1, 4):
+        add_finished(store, run_id, "a", end=float(run_id))
+    for run_id in range(4, 7):
+        add_finished(store, run_id, "b", end=float(run_id))
+    store.flush()
+
+    assert store.prune(keep_per_task=1, older_than=None, tasks=["a"]) == 2
+    assert store.prune(keep_per_task=None, older_than=100.0, tasks=[]) == 0
+
+    assert ids(store.history(task="a")) == [3]
+    assert ids(store.history(task="b")) == [6, 5, 4]
 
 
 def test_prune_by_count_never_deletes_open_runs(store: RunStore) -> None:

@@ -56,6 +56,15 @@ class ArgumentResolver:
             return flag()
         raise TypeError(f"unknown argument marker {value!r}")
 
+    @staticmethod
+    def needs_binding(task: Task) -> bool:
+        """Whether a run of ``task`` has any arguments to resolve (most have none: then
+        the function is called without any, and no binder is made)."""
+        if task.options.parameters:
+            return True
+        target = task.target
+        return not isinstance(target, FuncTarget) or bool(markers_of(target.func))
+
     def binder(self, task: Task, flag: Callable[[], threading.Event]
                ) -> Callable[[Callable[..., Any]], dict[str, Any]]:
         """A function that builds the kwargs for the resolved callable, at call time."""

@@ -8,6 +8,11 @@ import time
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 
+#: How much of a wait ``SystemClock`` does as a precise blocking sleep (seconds).
+_FINE_SLEEP = 0.0015
+#: The longest ``SystemClock`` keeps the event loop from running between two turns.
+_MAX_HOLD = 0.005
+
 
 class Clock(ABC):
     """Source of the current time and of waiting."""
@@ -31,6 +36,9 @@ class Clock(ABC):
 class SystemClock(Clock):
     """Wall-clock time; waiting is a real sleep."""
 
+    def __init__(self) -> None:
+        self._turn = 0.0  # when the event loop last had a turn (monotonic)
+
     def time(self) -> float:
         return time.time()
 
@@ -43,12 +51,35 @@ class SystemClock(Clock):
         timeout = deadline - time.time()
         if timeout <= 0:
             return
+        if timeout <= _FINE_SLEEP and time.monotonic() - self._turn < _MAX_HOLD:
+            # Shorter than the loop's timer resolution: sleep precisely right here. The
+            # loop still gets a turn at least every ``_MAX_HOLD`` (async and thread runs
+            # report back through it).
+            time.sleep(timeout)
+            return
+        # The event loop sleeps in whole milliseconds, rounded up (epoll), so a timer
+        # fires up to a millisecond late, and every start due then is late with it (and,
+        # for `every`, stays late: the next start counts from this one). So the timer is
+        # set a little early and the last stretch is a precise sleep: at most
+        # ``_FINE_SLEEP`` of blocking, only when nothing else woke the engine.
+        fired = False
+
+        def ring() -> None:
+            nonlocal fired
+            fired = True
+            wake.set()
+
         # A timer that sets the event: cheaper than wait_for, which wraps a task.
-        handle = asyncio.get_running_loop().call_later(timeout, wake.set)
+        handle = asyncio.get_running_loop().call_later(max(0.0, timeout - _FINE_SLEEP), ring)
         try:
             await wake.wait()
         finally:
             handle.cancel()
+            self._turn = time.monotonic()
+        if fired:
+            rest = deadline - time.time()
+            if rest > 0:
+                time.sleep(min(rest, _FINE_SLEEP))
 
 
 class FakeClock(Clock):

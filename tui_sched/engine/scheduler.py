@@ -10,6 +10,7 @@ moments it sleeps.
 from __future__ import annotations
 
 import asyncio
+import gc
 import heapq
 import random
 import threading
@@ -41,6 +42,7 @@ from tui_sched.engine.events import (
     SchedulerStopping,
     TaskChanged,
 )
+from tui_sched.engine.retention import Retention
 from tui_sched.engine.session import Session
 from tui_sched.engine.status import StatusIndex
 from tui_sched.engine.timezone import resolve_timezone
@@ -55,9 +57,8 @@ T = TypeVar("T")
 #: A condition that predicts a change at (or before) now is re-checked this much later,
 #: so float rounding at a boundary can never make the loop spin.
 _MIN_STEP = 0.001
+#: Every task's history is pruned by age this often (by count: see ``Retention``).
 _PRUNE_EVERY = 3600.0
-#: Also prune after this many runs, so a busy scheduler stays bounded between hours.
-_PRUNE_AFTER_RUNS = 50_000
 #: While runs keep coming, history is committed at most this often (seconds).
 _FLUSH_EVERY = 0.05
 _ALIVE_KEY = "last_alive"
@@ -65,7 +66,7 @@ _ALIVE_KEY = "last_alive"
 _ALIVE_EVERY = 10.0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Active:
     """A run in progress."""
 
@@ -133,11 +134,14 @@ class Engine:
         self._rng = random.Random()
         self._dependents: dict[str, set[str]] = {}
         self._end_deadline: float | None = None
-        self._next_prune = 0.0
-        self._finished_since_prune = 0
+        self._retention = Retention(lambda keep, older, tasks: self.store.prune(keep, older, tasks),
+                                    self.config.keep_runs,
+                                    self.config.keep_days, _PRUNE_EVERY)
         self._flushed_at = 0.0
         self._flush_at: float | None = None
         self.cycles = 0
+        self._spawned = 0
+        """Runs launched as loop tasks (the serve loop yields to them once)."""
         self.evaluations = 0
         """How many start conditions have been evaluated (idle cost is visible in tests)."""
         self.started_at: float | None = None
@@ -268,17 +272,25 @@ class Engine:
         self.session._bind_engine(self)
         try:
             self._startup()
+            # Everything built so far (modules, tasks, conditions, the UI) lives as long
+            # as the process: take it out of the cyclic collector's full passes, which
+            # otherwise walk it all every few seconds under load (a 20-30 ms pause with
+            # 1,000 tasks, the largest single cause of late starts). Reference counting
+            # still frees these objects; only cycles among them are never collected.
+            gc.freeze()
             self._state = "running"
             self.ready.set()
             while self._stop_request is None:
                 with self._lock:
                     self._wake_requested = False
                 self._wake.clear()
+                spawned = self._spawned
                 self._tick()
-                # Let runs that were just launched (and main tasks) take their step, then
-                # commit: a run that already finished is written once, complete, and no
-                # start stays uncommitted while the engine sleeps.
-                await asyncio.sleep(0)
+                if self._spawned != spawned:
+                    # Let runs just launched on the loop take their first step, then
+                    # commit: a run that already finished is written once, complete.
+                    # (Main runs finished inside the tick: no extra loop turn for them.)
+                    await asyncio.sleep(0)
                 self._maybe_flush()
                 if self._stop_request is not None:
                     break
@@ -315,7 +327,7 @@ class Engine:
         self._rebuild_dependents()
         self._save_task_infos()
         self._detect_misfires(now)
-        self._prune(now)
+        # Pruning starts at the first tick (a sweep of every task), a slice at a time.
         with self._lock:
             self._pending_all = True
         if recovered:
@@ -388,7 +400,10 @@ class Engine:
             self._evaluate(dirty, due, now)
         if self._running:
             self._check_end_conditions(now)
-        if now >= self._next_prune or self._finished_since_prune >= _PRUNE_AFTER_RUNS:
+        retention = self._retention
+        if now >= retention.next_sweep:
+            retention.sweep(self.status.tasks(), now)
+        if retention.pending():
             self._prune(now)
         if now - self._alive_written >= _ALIVE_EVERY:
             # How long we were down is measured from this, after a crash.
@@ -404,20 +419,26 @@ class Engine:
                     fut.set_exception(exc)
 
     def _maybe_flush(self) -> None:
-        """Commit buffered history at most every ``_FLUSH_EVERY`` while busy (more work
-        is queued, or runs are in flight and will finish soon), and at once when idle:
-        one commit covers hundreds of runs, and a crash loses at most that window of
-        history (runs left open are still closed as ``crash`` at restart). A deferred
-        commit sets a wake-up, so nothing stays uncommitted longer than the window."""
+        """Commit buffered history at most every ``_FLUSH_EVERY``: one commit covers
+        hundreds of runs, and a crash loses at most that window of history (runs left
+        open are still closed as ``crash`` at restart). A commit that is not due yet is
+        deferred with a wake-up, unless the engine is about to sleep longer than the
+        window anyway: then it commits now, so an idle scheduler has nothing pending.
+        (Committing before every short sleep made each commit cover a handful of runs
+        when many tasks are spread over the second, at about a millisecond each.)"""
         assert self._wake is not None
-        now = time.monotonic()
-        since = now - self._flushed_at
-        busy = self._wake.is_set() or bool(self._running)
-        if busy and since < _FLUSH_EVERY:
-            self._flush_at = self.clock.time() + (_FLUSH_EVERY - since)
-            return
+        mono = time.monotonic()
+        left = _FLUSH_EVERY - (mono - self._flushed_at)
+        if left > 0:
+            self._flush_at = None
+            now = self.clock.time()
+            deadline = self._deadline()
+            if self._wake.is_set() or self._running or (
+                    deadline is not None and deadline - now < left):
+                self._flush_at = now + left
+                return
         self.store.flush()
-        self._flushed_at = now
+        self._flushed_at = mono
         self._flush_at = None
 
     def _context(self, now: float) -> Context:
@@ -523,7 +544,8 @@ class Engine:
         heapq.heappush(self._heap, (at, name))
 
     def _deadline(self) -> float | None:
-        candidates = [self._next_prune]
+        # A prune left unfinished by its time budget goes on at the next tick.
+        candidates = [self.clock.time() if self._retention.pending() else self._retention.next_sweep]
         if self._heap:
             candidates.append(self._heap[0][0])
         if self._end_deadline is not None:
@@ -546,41 +568,44 @@ class Engine:
     def _launch(self, task: Task, trigger: Trigger, due: float | None, attempt: int = 1) -> None:
         assert self._loop is not None
         now = self.clock.time()
-        record = RunRecord(self.store.next_run_id(), task.name, trigger, now, attempt=attempt)
-        self.store.start_run(record)
-        self.status.started(task.name, now)
-        self._wake_at.pop(task.name, None)
-        bus, name, run_id = self.bus, task.name, record.id
+        store, bus, name = self.store, self.bus, task.name
+        record = RunRecord(store.next_run_id(), name, trigger, now, attempt=attempt)
+        store.start_run(record)
+        self.status.started(name, now)
+        self._wake_at.pop(name, None)
+        run_id = record.id
 
         def on_line(stream: str, text: str) -> None:
             bus.publish(LogLine(time.time(), name, run_id, stream, text))
 
+        config = self.config
         job = Job(run_id, name, task.target, {}, task.options.timeout,
-                  OutputSink(on_line, self.config.output_tail),
-                  grace=self.config.termination_grace)
-        job.on_terminate = lambda reason: bus.publish(
-            RunTerminating(self.clock.time(), record, reason))
+                  OutputSink(on_line, config.output_tail), config.termination_grace)
         active = _Active(record, job, task)
         self._running[run_id] = active
         bus.publish(RunStarted(now, record, due))
-        self._mark_dirty(name)
         executor = self._executors[task.executor_key]
         if executor.blocks_loop:
             # main: run now, inside the tick. Each start is stamped when its run really
             # begins, so a burst of tasks due together spreads out instead of queueing
-            # behind its own launches.
+            # behind its own launches. Nothing else runs meanwhile, so the task and its
+            # dependents are marked for re-evaluation once, when it has finished.
             result = self._run_blocking(active, executor)
             if result is not None:
                 self._finish(active, result)
                 return
+        job.on_terminate = lambda reason: bus.publish(
+            RunTerminating(self.clock.time(), record, reason))
+        self._mark_dirty(name)
         active.future = self._loop.create_task(self._execute(active, executor))
+        self._spawned += 1
 
     def _prepare(self, active: _Active) -> None:
         """Resolve the run's arguments (at dispatch, explicitly, from the session)."""
         job, task = active.job, active.task
         if task.execution == "process":
             job.kwargs = self._args.process_kwargs(task)
-        else:
+        elif self._args.needs_binding(task):
             job.bind = self._args.binder(task, lambda: job.flag)
 
     def _run_blocking(self, active: _Active, executor: Executor) -> JobResult | None:
@@ -625,7 +650,7 @@ class Engine:
         run_end = RunEnd(end, result.outcome, result.error, result.traceback, summary,
                          job.sink.tail() or None)
         self.store.finish_run(rec.id, run_end)
-        self._finished_since_prune += 1
+        self._retention.finished(rec.task)
         self.status.finished(rec.task, rec.start, end, result.outcome)
         if result.outcome is Outcome.SUCCESS:
             self.session.returns[rec.task] = result.value
@@ -729,14 +754,10 @@ class Engine:
         ])
 
     def _prune(self, now: float) -> None:
-        cfg = self.config
-        older = None if cfg.keep_days is None else now - cfg.keep_days * 86400
         try:
-            self.store.prune(cfg.keep_runs, older)
+            self._retention.step(now)
         except Exception as exc:
             self._report(f"pruning the history failed: {exc}")
-        self._next_prune = now + _PRUNE_EVERY
-        self._finished_since_prune = 0
 
     def _report_problem(self, message: str) -> None:
         self.bus.publish(EngineError(self.clock.time(), message))

@@ -19,6 +19,10 @@ class StatusIndex:
             st = self._by_task[task] = TaskStatus()
         return st
 
+    def tasks(self) -> list[str]:
+        """Every task with a status (those with history, and any that ran since)."""
+        return list(self._by_task)
+
     def load(self, summaries: list[TaskSummary]) -> None:
         """Rebuild from the store at start-up (so ``daily`` does not rerun after a restart)."""
         for s in summaries:

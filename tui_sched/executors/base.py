@@ -12,12 +12,12 @@ from typing import Any
 
 from tui_sched.executors.output import OutputSink
 from tui_sched.store.base import Outcome
-from tui_sched.tasks.targets import Target
+from tui_sched.tasks.targets import CodeTarget, Target
 
 _FLAG_LOCK = threading.Lock()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Job:
     """One run handed to an executor.
 
@@ -105,13 +105,24 @@ class Inaction(Exception):
 
 def call_target(job: Job) -> Any:
     """Run a Python target in the current thread (function, lazy function or code)."""
-    from tui_sched.tasks.targets import CodeTarget
+    target = job.target
+    if isinstance(target, CodeTarget):
+        return target.run()
+    func: Callable[..., Any] = target.resolve()  # type: ignore[union-attr]
+    bind = job.bind
+    return func(**bind(func)) if bind is not None else func(**job.kwargs)
 
-    if isinstance(job.target, CodeTarget):
-        return job.target.run()
-    func: Callable[..., Any] = job.target.resolve()  # type: ignore[union-attr]
-    kwargs = job.bind(func) if job.bind is not None else job.kwargs
-    return func(**kwargs)
+
+def run_target(job: Job) -> JobResult:
+    """``call_target`` with what happens turned into a result (never raises)."""
+    try:
+        return JobResult(Outcome.SUCCESS, call_target(job))
+    except Inaction:
+        return JobResult(Outcome.INACTION)
+    except BaseException as exc:  # a task failure is data, whatever it raised
+        if isinstance(exc, KeyboardInterrupt | GeneratorExit):
+            raise
+        return JobResult.failed(exc)
 
 
 def result_of_call(fn: Callable[[], Any]) -> JobResult:

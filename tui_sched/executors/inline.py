@@ -11,9 +11,8 @@ from tui_sched.executors.base import (
     Executor,
     Job,
     JobResult,
-    call_target,
     race,
-    result_of_call,
+    run_target,
     stopped_result,
     timeout_reason,
 )
@@ -38,10 +37,11 @@ class MainExecutor(Executor):
         token = current_sink.set(job.sink)
         started = time.monotonic()
         try:
-            result = result_of_call(lambda: call_target(job))
+            result = run_target(job)
         finally:
             current_sink.reset(token)
-        if result.outcome is Outcome.SUCCESS and inspect.isawaitable(result.value):
+        value = result.value
+        if value is not None and result.outcome is Outcome.SUCCESS and inspect.isawaitable(value):
             close = getattr(result.value, "close", None)
             if close is not None:
                 close()  # never awaited: say so instead of leaking a warning
@@ -57,7 +57,7 @@ class MainExecutor(Executor):
         token = current_sink.set(job.sink)
         started = time.monotonic()
         try:
-            result = result_of_call(lambda: call_target(job))
+            result = run_target(job)
             if result.outcome is Outcome.SUCCESS and inspect.isawaitable(result.value):
                 # An async function under execution="main": await it here.
                 return await AsyncExecutor.await_with_limits(job, result.value)
@@ -76,7 +76,7 @@ class AsyncExecutor(Executor):
     async def execute(self, job: Job) -> JobResult:
         token = current_sink.set(job.sink)
         try:
-            result = result_of_call(lambda: call_target(job))
+            result = run_target(job)
         finally:
             current_sink.reset(token)
         if result.outcome is not Outcome.SUCCESS or not inspect.isawaitable(result.value):

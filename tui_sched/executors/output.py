@@ -27,6 +27,8 @@ _SINK_LOCK = threading.Lock()
 class OutputSink:
     """Collects one run's output: keeps a bounded tail and forwards whole lines.
 
+    Most runs never print, so a sink holds nothing until the first write.
+
     Args:
         on_line: Receives ``(stream, line)``; ``None`` to only keep the tail.
         tail_chars: How much of the end of the output to keep for the run record.
@@ -34,13 +36,16 @@ class OutputSink:
             (a task that prints megabytes must not flood the log pane).
     """
 
+    __slots__ = ("_forward_limit", "_forwarded", "_on_line", "_partial", "_tail", "_tail_chars",
+                 "_tail_len", "_truncated", "closed")
+
     def __init__(self, on_line: LineHandler | None, tail_chars: int = 4096,
                  forward_limit: int = 1_000_000) -> None:
         self._on_line = on_line
-        self._tail: deque[str] = deque()
+        self._tail: deque[str] | None = None
         self._tail_len = 0
         self._tail_chars = tail_chars
-        self._partial: dict[str, str] = {}
+        self._partial: dict[str, str] | None = None
         self._forwarded = 0
         self._forward_limit = forward_limit
         self._truncated = False
@@ -52,15 +57,21 @@ class OutputSink:
             return
         lines: list[str] = []
         with _SINK_LOCK:
-            self._tail.append(text)
+            tail = self._tail
+            if tail is None:
+                tail = self._tail = deque()
+            tail.append(text)
             self._tail_len += len(text)
-            while self._tail_len - len(self._tail[0]) >= self._tail_chars and len(self._tail) > 1:
-                self._tail_len -= len(self._tail.popleft())
+            while self._tail_len - len(tail[0]) >= self._tail_chars and len(tail) > 1:
+                self._tail_len -= len(tail.popleft())
             if self._on_line is None:
                 return
-            buf = self._partial.get(stream, "") + text
+            partial = self._partial
+            if partial is None:
+                partial = self._partial = {}
+            buf = partial.get(stream, "") + text
             *complete, rest = buf.split("\n")
-            self._partial[stream] = rest[-65536:]
+            partial[stream] = rest[-65536:]
             for line in complete:
                 if self._forwarded >= self._forward_limit:
                     if not self._truncated:
@@ -78,8 +89,11 @@ class OutputSink:
             if self.closed:
                 return
             self.closed = True
-            rest = [(s, p) for s, p in self._partial.items() if p]
-            self._partial.clear()
+            partial = self._partial
+            if not partial:
+                return
+            rest = [(s, p) for s, p in partial.items() if p]
+            partial.clear()
         if self._on_line is not None:
             for stream, line in rest:
                 self._on_line(stream, line)
@@ -87,6 +101,8 @@ class OutputSink:
     def tail(self) -> str:
         """The last ``tail_chars`` characters of output."""
         with _SINK_LOCK:
+            if not self._tail:
+                return ""
             text = "".join(self._tail)
         return text[-self._tail_chars:]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -82,7 +83,8 @@ class TaskSummary:
 
     Attributes:
         task: Task name.
-        last_start: Latest run start.
+        last_start: Start of the newest run that really started (``missed`` and
+            ``skipped`` rows record starts that never happened); ``None`` if none did.
         last_end: Latest time each outcome was reached (end time), by outcome.
         run_count: Number of stored runs.
     """
@@ -158,9 +160,11 @@ class RunStore(ABC):
         """The stored task list."""
 
     @abstractmethod
-    def prune(self, keep_per_task: int | None, older_than: float | None) -> int:
+    def prune(self, keep_per_task: int | None, older_than: float | None,
+              tasks: Iterable[str] | None = None) -> int:
         """Delete finished runs beyond the newest ``keep_per_task`` of each task, and
-        finished runs that ended before ``older_than``. Returns how many were deleted."""
+        finished runs that ended before ``older_than``; only those of ``tasks`` if given
+        (the engine prunes a few tasks at a time). Returns how many were deleted."""
 
     @abstractmethod
     def set_meta(self, key: str, value: str) -> None:

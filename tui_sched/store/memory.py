@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 
 from tui_sched.errors import StoreError
 from tui_sched.store.base import (
@@ -15,6 +16,9 @@ from tui_sched.store.base import (
     TaskInfo,
     TaskSummary,
 )
+
+#: Rows that record a start that never happened.
+_NOT_STARTED = (Outcome.MISSED, Outcome.SKIPPED)
 
 
 class MemoryRunStore(RunStore):
@@ -131,18 +135,18 @@ class MemoryRunStore(RunStore):
             last_start: dict[str, float] = {}
             last_end: dict[str, dict[Outcome, float]] = defaultdict(dict)
             counts: dict[str, int] = defaultdict(int)
-            for record in self._runs.values():
+            for run_id in sorted(self._runs):
+                record = self._runs[run_id]
                 counts[record.task] += 1
-                last_start[record.task] = max(
-                    record.start, last_start.get(record.task, record.start)
-                )
+                if record.outcome not in _NOT_STARTED:
+                    last_start[record.task] = record.start  # the newest run wins
                 if record.end is not None and record.outcome is not None:
                     ends = last_end[record.task]
                     ends[record.outcome] = max(record.end, ends.get(record.outcome, record.end))
             return [
                 TaskSummary(
                     task=task,
-                    last_start=last_start[task],
+                    last_start=last_start.get(task),
                     last_end=dict(last_end.get(task, {})),
                     run_count=counts[task],
                 )
@@ -176,28 +180,34 @@ class MemoryRunStore(RunStore):
         with self._lock:
             return list(self._tasks)
 
-    def prune(self, keep_per_task: int | None, older_than: float | None) -> int:
+    def prune(self, keep_per_task: int | None, older_than: float | None,
+              tasks: Iterable[str] | None = None) -> int:
         """Delete finished runs beyond the newest ``keep_per_task`` runs of each task (open
         runs count towards the newest but are never deleted) and finished runs that ended
-        before ``older_than``. Returns how many runs were deleted.
+        before ``older_than``. Only the runs of ``tasks`` if given. Returns how many runs
+        were deleted.
 
         Raises:
             ValueError: ``keep_per_task`` is negative.
         """
         if keep_per_task is not None and keep_per_task < 0:
             raise ValueError(f"keep_per_task must be 0 or more, not {keep_per_task}")
+        only = None if tasks is None else set(tasks)
         with self._lock:
             doomed: set[int] = set()
             if keep_per_task is not None:
                 seen: dict[str, int] = defaultdict(int)
                 for run_id in sorted(self._runs, reverse=True):
                     record = self._runs[run_id]
+                    if only is not None and record.task not in only:
+                        continue
                     seen[record.task] += 1
                     if seen[record.task] > keep_per_task and record.end is not None:
                         doomed.add(run_id)
             if older_than is not None:
                 doomed.update(
                     r.id for r in self._runs.values() if r.end is not None and r.end < older_than
+                    and (only is None or r.task in only)
                 )
             for run_id in doomed:
                 del self._runs[run_id]

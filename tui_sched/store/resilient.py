@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -129,8 +129,10 @@ class ResilientStore(RunStore):
     def tasks(self) -> list[TaskInfo]:
         return self._call(self._store.tasks, fallback=list)
 
-    def prune(self, keep_per_task: int | None, older_than: float | None) -> int:
-        return self._call(self._store.prune, keep_per_task, older_than, fallback=lambda: 0)
+    def prune(self, keep_per_task: int | None, older_than: float | None,
+              tasks: Iterable[str] | None = None) -> int:
+        return self._call(self._store.prune, keep_per_task, older_than, tasks,
+                          fallback=lambda: 0)
 
     def set_meta(self, key: str, value: str) -> None:
         self._call(self._store.set_meta, key, value,

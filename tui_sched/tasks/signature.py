@@ -10,7 +10,7 @@ from typing import Any
 from tui_sched.tasks.args import Marker
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)  # one entry per task function; 5,000 tasks must fit
 def _inspect(func: Callable[..., Any]) -> tuple[tuple[tuple[str, Marker], ...], frozenset[str], bool]:
     try:
         sig = inspect.signature(func)

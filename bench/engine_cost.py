@@ -1,0 +1,106 @@
+"""CPU per run of tui-sched's engine on simulated time: low-noise, for optimizing.
+
+    .venv/bin/python bench/engine_cost.py [WORKLOAD] [--seconds 20] [--repeat 5] [--profile]
+
+The same task set as ``run.py`` builds (``drivers.TuiDriver``), with history in SQLite,
+but the engine runs on a clock that jumps straight to the next wake-up instead of
+sleeping: ``--seconds`` of simulated schedule run as fast as the engine can, and the
+figure is CPU time divided by runs. Real lateness and keep-up need real time (``run.py``);
+this isolates the cost of the engine's own work per run, which is what the CPU column
+of ``run.py`` mostly is. Prints the median and the spread of ``--repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent))
+
+import drivers  # noqa: E402
+from workloads import BY_NAME  # noqa: E402
+
+from tui_sched.engine.clock import Clock  # noqa: E402
+
+
+class JumpClock(Clock):
+    """Simulated time that jumps to the engine's next deadline; stops the engine at ``end``."""
+
+    def __init__(self, start: float, end: float) -> None:
+        self.t = start
+        self.end = end
+        self.engine: object = None
+
+    def time(self) -> float:
+        return self.t
+
+    async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
+        if wake.is_set():
+            return
+        if deadline is None or deadline >= self.end:
+            self.engine.request_stop()  # type: ignore[attr-defined]
+            await wake.wait()
+            return
+        if deadline > self.t:
+            self.t = deadline
+        await asyncio.sleep(0)
+
+
+def once(workload: str, seconds: float, profile: bool) -> tuple[float, int, pstats.Stats | None]:
+    wl = replace(BY_NAME[workload], window=seconds)
+    with tempfile.TemporaryDirectory(prefix="tui-sched-cost-") as tmp:
+        drv = drivers.TuiDriver(wl, Path(tmp))
+        start = time.time()
+        clock = JumpClock(start, start + seconds)
+        engine = drv.engine
+        engine.clock = clock
+        clock.engine = engine
+        prof = cProfile.Profile() if profile else None
+        cpu0 = time.process_time()
+        if prof:
+            prof.enable()
+        engine.run()
+        if prof:
+            prof.disable()
+        cpu = time.process_time() - cpu0
+        drv.store.close()
+    runs = drv.total or sum(len(v) for v in drv.dues.values())
+    return cpu, runs, pstats.Stats(prof) if prof else None
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("workload", nargs="?", default="every1s_main_1000",
+                   choices=sorted(n for n, w in BY_NAME.items() if w.kind == "every"))
+    p.add_argument("--seconds", type=float, default=20.0, help="simulated seconds")
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--profile", action="store_true", help="cProfile one run (tottime)")
+    p.add_argument("--top", type=int, default=30)
+    a = p.parse_args(argv)
+    if a.profile:
+        _, _, stats = once(a.workload, a.seconds, True)
+        assert stats is not None
+        stats.sort_stats("tottime").print_stats(a.top)
+        return 0
+    per_run: list[float] = []
+    for _ in range(a.repeat):
+        cpu, runs, _ = once(a.workload, a.seconds, False)
+        per_run.append(1e6 * cpu / max(runs, 1))
+    print(f"{a.workload}: {runs:,} runs per repeat over {a.seconds:g} simulated s; CPU per run "
+          f"median {statistics.median(per_run):.1f} us (min {min(per_run):.1f}, "
+          f"max {max(per_run):.1f}, {a.repeat} repeats)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
