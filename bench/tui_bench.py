@@ -6,29 +6,44 @@ and the UI thread's CPU %, and RSS over time.
     .venv/bin/python bench/tui_bench.py                      # 2,000 tasks, 500 lines/s, 3 min
     .venv/bin/python bench/tui_bench.py --minutes 10         # the issue's memory figure
     .venv/bin/python bench/tui_bench.py --tasks 200 --minutes 0.5   # a quick look
+    .venv/bin/python bench/tui_bench.py --minutes 0.5 --profile ui.prof   # cProfile, UI thread
 
-"Key to screen" is measured from the key press to the moment the widget shows the
-change and the app is idle again (Pilot's ``pause`` waits for pending messages and the
-refresh): ``f`` shows ``» queued`` at once (optimistic) and the run's ``✓ succeeded`` once
-the engine confirms it (both are reported); ``/`` + each typed character until the table
-holds the filtered rows.
+The same measurement is the ``tui_2000`` workload of ``bench/run.py`` (``measure()``,
+run by ``child.py`` in a fresh process with time budgets instead of sample counts).
+
+"Key to screen" is the time from the key event entering the app (the path a terminal's
+key takes: the driver posts it) to the end of the first frame the main screen renders
+that shows the change. The frame hook checks the condition right after each frame
+(rendering and handlers share the UI thread, so what is true after a frame is what that
+frame drew); nothing polls. ``f`` shows ``» queued`` at once (optimistic) and the run's
+``✓ succeeded`` once the engine confirms it (both are reported; the second is an engine
+round trip: bus, bridge batch, snapshot); ``/`` + each typed character (and ``escape``)
+until the table holds the filtered rows.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import math
+import resource
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(HERE))
 
+import measure as m  # noqa: E402  (bench/measure.py: the CPU window every workload uses)
 from textual import events  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
 
@@ -40,7 +55,11 @@ from tui_sched.store.base import RunStore  # noqa: E402
 from tui_sched.store.sqlite import SqliteRunStore  # noqa: E402
 from tui_sched.tasks.args import TerminationFlag  # noqa: E402
 from tui_sched.tui.app import SchedulerApp  # noqa: E402
+from tui_sched.tui.model import matches  # noqa: E402
 from tui_sched.tui.widgets.task_table import TaskTable  # noqa: E402
+
+#: The bar of issue 7 for key-to-screen latency (``f`` -> queued and ``/`` filtering).
+KEY_P95_BAR_MS = 100.0
 
 
 def noop() -> None:
@@ -70,47 +89,55 @@ def build_session(tasks: int, rate: int) -> Session:
 
 
 def pct(values: list[float], q: float) -> float:
+    """Nearest-rank-ish percentile (``q`` in 0..1); NaN when empty."""
+    if not values:
+        return math.nan
     values = sorted(values)
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def fmt(name: str, values: list[float]) -> str:
     ms = [v * 1000 for v in values]
-    return (f"{name:<34} p50 {pct(ms, 0.5):7.1f} ms   p95 {pct(ms, 0.95):7.1f} ms   "
-            f"max {max(ms):7.1f} ms   (n={len(ms)})")
+    return (f"{name:<38} p50 {pct(ms, 0.5):7.1f} ms   p95 {pct(ms, 0.95):7.1f} ms   "
+            f"max {max(ms, default=math.nan):7.1f} ms   (n={len(ms)})")
 
 
-async def until(pilot: Pilot[object], pred: object, timeout: float = 30.0) -> None:
+async def until(pred: Callable[[], bool], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
-    while not pred():  # type: ignore[operator]
+    while not pred():
         if time.monotonic() > deadline:
             raise TimeoutError
         await asyncio.sleep(0.001)
 
 
 class RenderClock:
-    """Records when the main screen last pushed a frame (its compositor refresh)."""
+    """Hooks the main screen's frames (its compositor refresh): after each frame, every
+    armed condition is checked; the first frame after which one holds is when that
+    change reached the screen."""
 
-    def __init__(self, screen: object) -> None:
-        self.frames: list[float] = []
-        original = screen._compositor_refresh  # type: ignore[attr-defined]
+    def __init__(self, screen: Any) -> None:
+        self._armed: list[tuple[Callable[[], bool], asyncio.Future[float]]] = []
+        original = screen._compositor_refresh
 
         def refresh() -> None:
             original()
-            self.frames.append(time.perf_counter())
+            if self._armed:
+                now = time.perf_counter()
+                for pred, fut in list(self._armed):
+                    if fut.done():
+                        self._armed.remove((pred, fut))
+                    elif pred():
+                        fut.set_result(now)
+                        self._armed.remove((pred, fut))
 
-        screen._compositor_refresh = refresh  # type: ignore[attr-defined]
+        screen._compositor_refresh = refresh
 
-    async def frame_after(self, t: float, timeout: float = 10.0) -> float:
-        """The first frame drawn at or after ``t``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            later = [f for f in self.frames[-20:] if f >= t]
-            if later:
-                return later[0]
-            if time.monotonic() > deadline:
-                raise TimeoutError
-            await asyncio.sleep(0.001)
+    def arm(self, pred: Callable[[], bool]) -> asyncio.Future[float]:
+        """A future set to ``perf_counter()`` at the end of the first frame after which
+        ``pred()`` holds (arm it before the change can be drawn)."""
+        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._armed.append((pred, fut))
+        return fut
 
 
 def send_key(app: SchedulerApp, key: str) -> None:
@@ -122,91 +149,175 @@ def send_key(app: SchedulerApp, key: str) -> None:
     app._driver.send_message(event)
 
 
-async def press_until(app: SchedulerApp, clock: RenderClock, key: str, pred: object) -> float:
-    """Seconds from the key press to the first frame that shows ``pred`` true."""
+async def press(app: SchedulerApp, clock: RenderClock, key: str,
+                *preds: Callable[[], bool], timeout: float = 30.0) -> list[float]:
+    """Seconds from the key press to the end of the first frame that shows each of
+    ``preds``."""
+    futs = [clock.arm(pred) for pred in preds]
     start = time.perf_counter()
     send_key(app, key)
-    while not pred():  # type: ignore[operator]
-        if time.perf_counter() - start > 30:
-            raise TimeoutError(key)
-        await asyncio.sleep(0.001)
-    seen = time.perf_counter()
-    return await clock.frame_after(seen) - start
+    try:
+        done = await asyncio.wait_for(asyncio.gather(*futs), timeout)
+    except TimeoutError:
+        raise TimeoutError(f"key {key!r}: not on screen after {timeout:g} s") from None
+    return [t - start for t in done]
 
 
-def thread_cpu(proc: psutil.Process, native_id: int) -> float:
-    for t in proc.threads():
-        if t.id == native_id:
-            return t.user_time + t.system_time
-    return 0.0
+@dataclass
+class Plan:
+    """What ``measure`` does; a phase stops at ``*_samples`` or once its ``*_seconds``
+    have passed (with at least ``min_samples``), whichever comes first."""
+
+    tasks: int = 2000
+    rate: int = 500
+    warmup: float = 3.0
+    f_samples: int = 40
+    f_seconds: float = math.inf
+    filter_queries: int = 9
+    filter_seconds: float = math.inf
+    min_samples: int = 10
+    cpu_window: float = 20.0
+    minutes: float = 0.0
+    """Keep running (RSS sampled every minute) until this long after the table filled."""
+    store: str = "sqlite"
 
 
-async def scenario(app: SchedulerApp, pilot: Pilot[object], args: argparse.Namespace) -> None:
+async def scenario(app: SchedulerApp, pilot: Pilot[object], plan: Plan,
+                   say: Callable[[str], None]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     proc = psutil.Process()
-    ui_thread = threading.get_native_id()
     table = app.main.query_one(TaskTable)
     t0 = time.monotonic()
-    await until(pilot, lambda: table.row_count == args.tasks, timeout=120)
-    print(f"table filled with {args.tasks} rows in {time.monotonic() - t0:.1f} s")
+    await until(lambda: table.row_count == plan.tasks, timeout=120)
+    out["fill_s"] = time.monotonic() - t0
+    say(f"table filled with {plan.tasks} rows in {out['fill_s']:.1f} s")
     engine = app.host.engine
     assert engine is not None
     engine.session["chatter"].force_run = True
-    await pilot.pause(3.0)  # warm-up: first runs of the scheduled tasks, chatter running
+    await pilot.pause(plan.warmup)  # first runs of the scheduled tasks, chatter running
+    out["rss_start_mb"] = proc.memory_info().rss / 2**20
 
     clock = RenderClock(app.main)
+    cpu0, ui0, wall0 = time.process_time(), time.thread_time(), time.perf_counter()
     # -- f ---------------------------------------------------------------------------
-    queued, confirmed = [], []
-    for i in range(args.samples):
-        name = f"manual-{(i * 4 + 3) % (args.tasks - 1):04d}"
+    queued: list[float] = []
+    confirmed: list[float] = []
+    manual = [f"manual-{i:04d}" for i in range(3, plan.tasks - 1, 4)]
+    began = time.monotonic()
+    while len(queued) < min(plan.f_samples, len(manual)) and (
+            time.monotonic() - began < plan.f_seconds or len(queued) < plan.min_samples):
+        name = manual[len(queued) % len(manual)]
         table.move_cursor(row=table.get_row_index(name))
         await pilot.pause()
-        start = time.perf_counter()
-        queued.append(await press_until(
-            app, clock, "f", lambda n=name: "queued" in table.get_row(n)[0]
-            or "succeeded" in table.get_row(n)[0]))
-        await until(pilot, lambda n=name: "succeeded" in table.get_row(n)[0])
-        confirmed.append(await clock.frame_after(time.perf_counter()) - start)
+        shown, done = await press(
+            app, clock, "f",
+            lambda n=name: table.get_row(n)[0].endswith(("queued", "succeeded")),  # type: ignore[misc]
+            lambda n=name: table.get_row(n)[0].endswith("succeeded"))  # type: ignore[misc]
+        queued.append(shown)
+        confirmed.append(done)
 
     # -- / -----------------------------------------------------------------------------
-    typed = []
-    for i in range(args.samples // 5 + 1):
+    typed: list[float] = []
+    began = time.monotonic()
+    i = 0
+    while i < plan.filter_queries and (
+            time.monotonic() - began < plan.filter_seconds or len(typed) < plan.min_samples):
         await pilot.press("slash")
         query = f"manual-{i % 10}"
-        for k, ch in enumerate(query):
+        for k in range(len(query)):
             part = query[: k + 1]
-            expect = sum(1 for r in app.main.snapshot.rows if part in r.name.lower()
-                         or part in r.status.value or part in r.condition.lower()) \
-                if app.main.snapshot else 0
-            typed.append(await press_until(app, clock, ch, lambda e=expect: table.row_count == e))
-        typed.append(await press_until(app, clock, "escape",
-                                       lambda: table.row_count == args.tasks))
+            snap = app.main.snapshot
+            expect = sum(1 for r in snap.rows if matches(r, part)) if snap else 0
+            typed += await press(app, clock, query[k],
+                                 lambda p=part, e=expect: table.filter_text == p  # type: ignore[misc]
+                                 and table.row_count == e)
+        typed += await press(app, clock, "escape", lambda: table.row_count == plan.tasks)
+        i += 1
+    cpu1, ui1, wall1 = time.process_time(), time.thread_time(), time.perf_counter()
 
-    print(fmt("f -> '» queued' shown", queued))
-    print(fmt("f -> '✓ succeeded' (engine round trip)", confirmed))
-    print(fmt("/ filter: each key (and escape)", typed))
+    say(fmt("f -> '» queued' shown", queued))
+    say(fmt("f -> '✓ succeeded' (engine round trip)", confirmed))
+    say(fmt("/ filter: each key (and escape)", typed))
+    for key, values in (("f_queued", queued), ("f_done", confirmed), ("filter", typed)):
+        ms = [v * 1000 for v in values]
+        out.update({f"{key}_p50_ms": pct(ms, 0.5), f"{key}_p95_ms": pct(ms, 0.95),
+                    f"{key}_max_ms": max(ms, default=math.nan), f"{key}_n": len(ms)})
+    keys_wall = max(wall1 - wall0, 1e-9)
+    out["keys_s"] = keys_wall
+    out["keys_cpu_pct"] = (cpu1 - cpu0) / keys_wall * 100
+    out["keys_ui_cpu_pct"] = (ui1 - ui0) / keys_wall * 100
 
-    # -- CPU and memory under steady load ---------------------------------------------------
-    window = args.cpu_window
-    c0, u0, w0 = proc.cpu_times(), thread_cpu(proc, ui_thread), time.monotonic()
-    await pilot.pause(window)
-    c1, u1, w1 = proc.cpu_times(), thread_cpu(proc, ui_thread), time.monotonic()
-    wall = w1 - w0
-    total = (c1.user + c1.system - c0.user - c0.system) / wall * 100
-    print(f"CPU over {wall:.0f} s under load: process {total:.1f} %, UI thread "
-          f"{(u1 - u0) / wall * 100:.1f} % (one core = 100 %)")
-    lines = len(app.main.query_one("#log")._entries)  # type: ignore[attr-defined]
-    print(f"log buffer holds {lines} lines (bounded)")
-    end = t0 + args.minutes * 60
-    while True:
-        rss = proc.memory_info().rss / 2**20
-        print(f"  t={time.monotonic() - t0:6.0f} s  RSS {rss:7.1f} MiB", flush=True)
-        if time.monotonic() >= end:
-            break
-        await pilot.pause(min(60.0, max(0.1, end - time.monotonic())))
-    print(f"RSS after {(time.monotonic() - t0) / 60:.1f} min: {proc.memory_info().rss / 2**20:.1f} MiB")
+    # -- CPU under steady load (no keys) ------------------------------------------------
+    cpu = m.CpuWindow()
+    cpu.start()
+    ui0 = time.thread_time()  # this coroutine runs on the UI thread (the app's loop)
+    await pilot.pause(plan.cpu_window)
+    ui1 = time.thread_time()
+    cpu.stop()
+    out.update(m.base_result(cpu))
+    out["ui_cpu_pct"] = (ui1 - ui0) / max(cpu.wall, 1e-9) * 100
+    say(f"CPU over {cpu.wall:.0f} s under load (no keys): process {cpu.cpu_pct:.1f} %, "
+        f"UI thread {out['ui_cpu_pct']:.1f} % (one core = 100 %); others on the machine "
+        f"{cpu.others_cpu_pct:.0f} %")
+    out["log_lines"] = len(app.main.query_one("#log")._entries)  # type: ignore[attr-defined]
+    say(f"log buffer holds {out['log_lines']} lines (bounded)")
+    if plan.minutes:
+        end = t0 + plan.minutes * 60
+        while True:
+            rss = proc.memory_info().rss / 2**20
+            say(f"  t={time.monotonic() - t0:6.0f} s  RSS {rss:7.1f} MiB")
+            if time.monotonic() >= end:
+                break
+            await pilot.pause(min(60.0, max(0.1, end - time.monotonic())))
+        say(f"RSS after {(time.monotonic() - t0) / 60:.1f} min: "
+            f"{proc.memory_info().rss / 2**20:.1f} MiB")
+    out["rss_end_mb"] = proc.memory_info().rss / 2**20
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     # Stop the engine while the UI still captures output (the chatter task prints).
     app.host.shutdown(force=True)
-    await until(pilot, lambda: not app.host.alive, timeout=30)
+    await until(lambda: not app.host.alive, timeout=30)
+    return out
+
+
+def measure(plan: Plan, tmp: Path, *, say: Callable[[str], None] = lambda _: None,
+            profile: cProfile.Profile | None = None) -> dict[str, Any]:
+    """Run the scenario on a headless app in this process; returns its figures.
+
+    Args:
+        plan: Tasks, log rate, phases.
+        tmp: A folder for the history store.
+        say: Progress and human-readable results.
+        profile: Enabled on the UI thread for the whole scenario, if given.
+    """
+    def build() -> tuple[Session, RunStore]:
+        session = build_session(plan.tasks, plan.rate)
+        if plan.store == "memory":  # diagnostic only: history not persisted
+            from tui_sched.store.memory import MemoryRunStore
+
+            return session, MemoryRunStore()
+        return session, SqliteRunStore(tmp / "history.sqlite3")
+
+    host = EngineHost(build, config=SchedulerConfig(shutdown_timeout=5), bus=EventBus())
+    app = SchedulerApp(host, tasks_dir="(bench)", store_path=str(tmp / "history.sqlite3"))
+    result: dict[str, Any] = {}
+
+    async def go() -> None:
+        async with app.run_test(size=(160, 50)) as pilot:
+            if profile is not None:
+                profile.enable()
+            try:
+                result.update(await scenario(app, pilot, plan, say))
+            finally:
+                if profile is not None:
+                    profile.disable()
+
+    try:
+        asyncio.run(go())
+    finally:
+        host.shutdown(force=True)
+        host.join(20)
+    result["scheduler"] = "tui-sched" + (" [memory store]" if plan.store == "memory" else "")
+    return result
 
 
 def main() -> None:
@@ -214,28 +325,23 @@ def main() -> None:
     p.add_argument("--tasks", type=int, default=2000)
     p.add_argument("--rate", type=int, default=500, help="log lines per second")
     p.add_argument("--minutes", type=float, default=3.0, help="total run time (memory figure)")
-    p.add_argument("--samples", type=int, default=40, help="key presses measured per key")
+    p.add_argument("--samples", type=int, default=40,
+                   help="f presses measured (and samples // 5 + 1 filter queries of 9 keys)")
     p.add_argument("--cpu-window", type=float, default=20.0)
+    p.add_argument("--profile", metavar="FILE",
+                   help="cProfile the UI thread over the whole scenario, write pstats here")
     args = p.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="tui-bench-"))
-
-    def build() -> tuple[Session, RunStore]:
-        return build_session(args.tasks, args.rate), SqliteRunStore(tmp / "history.sqlite3")
-
-    host = EngineHost(build, config=SchedulerConfig(shutdown_timeout=5), bus=EventBus())
-    app = SchedulerApp(host, tasks_dir="(bench)", store_path=str(tmp / "history.sqlite3"))
-
-    async def go() -> None:
-        async with app.run_test(size=(160, 50)) as pilot:
-            await scenario(app, pilot, args)
-
+    plan = Plan(tasks=args.tasks, rate=args.rate, f_samples=args.samples,
+                filter_queries=args.samples // 5 + 1, min_samples=0,
+                cpu_window=args.cpu_window, minutes=args.minutes)
+    prof = cProfile.Profile() if args.profile else None
     print(f"tui bench: {args.tasks} tasks, {args.rate} log lines/s, {args.minutes} min, "
           f"python {sys.version.split()[0]}")
-    try:
-        asyncio.run(go())
-    finally:
-        host.shutdown(force=True)
-        host.join(20)
+    with tempfile.TemporaryDirectory(prefix="tui-bench-") as tmp:
+        measure(plan, Path(tmp), say=lambda s: print(s, flush=True), profile=prof)
+    if prof is not None:
+        prof.dump_stats(args.profile)
+        print(f"profile: {args.profile} (python -m pstats {args.profile})")
 
 
 if __name__ == "__main__":
