@@ -503,6 +503,7 @@ def test_sqlite_unflushed_writes_are_invisible_to_other_connections_until_flush(
         assert reader.get_flags() == {}
 
         store.flush()
+        store.wait_written()  # the commit itself happens on the store's writer thread
 
         assert ids(reader.history()) == [1]
         assert reader.get_flags() == {"a": True}
@@ -516,8 +517,9 @@ def test_sqlite_second_writable_open_reads_while_the_first_holds_buffered_writes
 ) -> None:
     first = SqliteRunStore(db)
     add_finished(first, 1)
-    first.flush()
-    first.start_run(run(2))  # the first store now holds the write transaction
+    first.wait_written()
+    first.start_run(run(2))
+    first.history()  # the first store now holds the write transaction (run 2 in it)
     second = SqliteRunStore(db)
     try:
         assert ids(second.history()) == [1]
@@ -543,7 +545,7 @@ def test_sqlite_another_process_reads_committed_history_while_open(db: Path) -> 
     try:
         add_finished(store, 1, "a")
         store.start_run(run(2, "b"))
-        store.flush()
+        store.wait_written()
         store.start_run(run(3, "c"))  # buffered: the other process must not see it
 
         # Wherever this test imported tui_sched from, the child imports the same code.

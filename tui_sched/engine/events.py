@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui_sched.frozen import quick_init
 from tui_sched.store.base import RunRecord
 
 
@@ -36,6 +37,7 @@ class SchedulerStopped(Event):
     restart: bool
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RunStarted(Event):
     """A run started. ``due`` is when its condition was due to turn true, if known."""
@@ -44,6 +46,7 @@ class RunStarted(Event):
     due: float | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RunTerminating(Event):
     """A run is being terminated (timeout, ``end_cond``, shutdown, operator)."""
@@ -52,6 +55,7 @@ class RunTerminating(Event):
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RunFinished(Event):
     """A run ended (``run.outcome`` says how)."""
@@ -59,6 +63,7 @@ class RunFinished(Event):
     run: RunRecord
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RunRecorded(Event):
     """A run that never started was recorded: ``missed`` (downtime) or ``skipped``
@@ -82,6 +87,7 @@ class TaskChanged(Event):
     change: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LogLine(Event):
     """One line of a run's output."""

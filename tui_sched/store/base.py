@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tui_sched.frozen import quick_init
+
 
 class Outcome(StrEnum):
     """How a run ended (``missed`` and ``skipped`` mark runs that never started)."""
@@ -29,6 +31,7 @@ class Trigger(StrEnum):
     CATCH_UP = "catch-up"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RunRecord:
     """One run of one task, as stored. Times are epoch seconds (UTC).
@@ -65,6 +68,7 @@ class RunRecord:
         return None if self.end is None else max(0.0, self.end - self.start)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RunEnd:
     """How a run finished; applied to an open record by ``RunStore.finish_run``."""
@@ -173,6 +177,10 @@ class RunStore(ABC):
     @abstractmethod
     def get_meta(self, key: str) -> str | None:
         """A stored fact, or ``None``."""
+
+    def wait_written(self) -> None:  # noqa: B027 - most backends write synchronously
+        """Block until every flushed write is committed (a backend that commits in the
+        background, like SQLite's, waits for it; others have nothing to wait for)."""
 
     @abstractmethod
     def close(self) -> None:

@@ -106,6 +106,9 @@ class ResilientStore(RunStore):
     def flush(self) -> None:
         self._call(self._store.flush, fallback=lambda: None)
 
+    def wait_written(self) -> None:
+        self._call(self._store.wait_written, fallback=lambda: None)
+
     def close_open_runs(self, at: float, outcome: Outcome, error: str) -> list[RunRecord]:
         return self._call(self._store.close_open_runs, at, outcome, error, fallback=list)
 

@@ -7,10 +7,10 @@ import os
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tui_sched.errors import StoreError
 from tui_sched.store.base import (
@@ -70,6 +70,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP INDEX IF EXISTS runs_task_start",
     ),
 )
+T = TypeVar("T")
+
 SCHEMA_VERSION = len(_MIGRATIONS)
 """The schema version this code writes and reads."""
 
@@ -146,9 +148,20 @@ class SqliteRunStore(RunStore):
         """
         self.path = Path(path)
         self._readonly = readonly
+        # _lock guards the buffers below and hands work to the writer in order; only the
+        # writer thread touches the connection once the store is open.
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._pending: dict[int, list[Any]] = {}
+        """Runs started since the last flush, by id (a finish completes the row here)."""
+        self._ops: list[tuple[str, tuple[Any, ...]]] = []
+        """Other buffered statements, in order (ends of runs already handed on, flags...)."""
+        self._open: set[int] = set()
+        """Ids of runs this store started and has not finished."""
+        self._failure: StoreError | None = None
+        self._uncommitted = False
+        """The writer left written buffers in an open transaction (for a read)."""
+        self._closed = False
         self._checkpointer: Checkpointer | None = None
         self._wal_path = self.path.with_name(self.path.name + "-wal")
         try:
@@ -166,6 +179,10 @@ class SqliteRunStore(RunStore):
             if isinstance(exc, sqlite3.Error | OSError):
                 raise self._error("open it", exc) from exc
             raise
+        # One thread does every read and write, in the order they were asked for: a
+        # commit of thousands of rows takes milliseconds, and the engine thread only
+        # hands the batch over. Reads wait for the writes asked before them.
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="tui-sched-history")
 
     @classmethod
     def open_readonly(cls, path: str | os.PathLike[str]) -> SqliteRunStore:
@@ -192,7 +209,7 @@ class SqliteRunStore(RunStore):
         Raises:
             StoreError: A run with this id is already stored, or the write failed.
         """
-        row = (
+        row = [
             record.id,
             record.task,
             record.trigger.value,
@@ -204,19 +221,20 @@ class SqliteRunStore(RunStore):
             record.return_summary,
             record.output_tail,
             record.attempt,
-        )
-        # The two hot paths skip the context managers: they are most of a tick's cost.
+        ]
+        self._check_writable("record a run start")
+        if record.id <= self._written_high and self._run_exists(record.id):
+            raise self._duplicate(record.id)
         # A start is held back until the next flush or read, so a run that also finishes
         # before then is written once, complete, instead of an insert plus an update.
         with self._lock:
-            conn = self._transaction("record a run start")
-            if record.id in self._pending or (
-                    record.id <= self._written_high
-                    and conn.execute("SELECT 1 FROM runs WHERE id = ?", (record.id,)).fetchone()):
-                raise StoreError(f"run history {self.path}: cannot record the start of run "
-                                 f"{record.id}: UNIQUE constraint failed: runs.id")
-            self._pending[record.id] = list(row)
-            self._written_high = max(self._written_high, record.id)
+            if record.id in self._pending:
+                raise self._duplicate(record.id)
+            self._pending[record.id] = row
+            if record.end is None:
+                self._open.add(record.id)
+            if record.id > self._written_high:
+                self._written_high = record.id
             if record.id >= self._next_id:
                 self._next_id = record.id + 1
 
@@ -237,71 +255,87 @@ class SqliteRunStore(RunStore):
             run_id,
         )
         with self._lock:
-            pending = self._pending.get(run_id)
-            if pending is not None and pending[4] is None:
-                pending[4:10] = row[:6]  # end, outcome, error, traceback, summary, tail
+            if run_id in self._open:
+                self._open.discard(run_id)
+                pending = self._pending.get(run_id)
+                if pending is not None:
+                    pending[4:10] = row[:6]  # end, outcome, error, traceback, summary, tail
+                else:
+                    self._ops.append((_FINISH_RUN, row))
                 return
-            conn = self._transaction("record a run end")
-            try:
-                finished = conn.execute(_FINISH_RUN, row).rowcount
-            except sqlite3.Error as exc:
-                raise self._error(f"record the end of run {run_id}", exc) from exc
-        if finished != 1:
+        # Not started by this store (left open by an earlier one): at once, checked.
+        def finish(conn: sqlite3.Connection) -> int:
+            _begin(conn)
+            count = conn.execute(_FINISH_RUN, row).rowcount
+            conn.execute("COMMIT")
+            return int(count)
+
+        if self._run(f"record the end of run {run_id}", finish) != 1:
             raise StoreError(f"run history {self.path}: no open run with id {run_id}")
 
     def set_flag(self, task: str, disabled: bool) -> None:
         """Persist a task's ``disabled`` flag (buffered)."""
-        with self._write(f"save the disabled flag of task {task!r}") as conn:
-            conn.execute(
-                "INSERT INTO flags (task, disabled) VALUES (?, ?) "
-                "ON CONFLICT (task) DO UPDATE SET disabled = excluded.disabled",
-                (task, int(disabled)),
-            )
+        self._buffer(f"save the disabled flag of task {task!r}",
+                     "INSERT INTO flags (task, disabled) VALUES (?, ?) "
+                     "ON CONFLICT (task) DO UPDATE SET disabled = excluded.disabled",
+                     (task, int(disabled)))
 
     def set_meta(self, key: str, value: str) -> None:
         """Store a scheduler fact (buffered)."""
-        with self._write(f"save {key!r}") as conn:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+        self._buffer(f"save {key!r}",
+                     "INSERT INTO meta (key, value) VALUES (?, ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                     (key, value))
 
     def get_meta(self, key: str) -> str | None:
         """A scheduler fact, or ``None``."""
-        with self._use(f"read {key!r}") as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self._run(f"read {key!r}", lambda conn: conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (key,)).fetchone())
         return None if row is None else str(row[0])
 
     def flush(self) -> None:
-        """Commit buffered writes."""
-        with self._use("commit buffered runs") as conn:
-            if conn.in_transaction:
-                conn.execute("COMMIT")
-                self._maybe_checkpoint()
+        """Commit buffered writes: handed to the writer thread, which commits them in
+        the background (a failure is raised by the next call that writes or reads).
 
-    def _maybe_checkpoint(self) -> None:
-        if self._checkpointer is None:
-            return
-        try:
-            size = os.stat(self._wal_path).st_size
-        except OSError:
-            return
-        if size >= _WAL_CHECKPOINT_BYTES:
-            self._checkpointer.request()
+        Raises:
+            StoreError: An earlier background commit failed.
+        """
+        with self._lock:
+            self._raise_failure()
+            if not self._pending and not self._ops and not self._uncommitted:
+                return
+            rows, ops = self._take()
+            self._writer.submit(self._commit_batch, rows, ops)
+
+    def wait_written(self) -> None:
+        """Commit what is buffered and block until it and every earlier flush are
+        committed (for readers in other processes, and tests).
+
+        Raises:
+            StoreError: A commit failed.
+        """
+        self.flush()
+        self._run("commit buffered runs", lambda conn: None)
 
     # -- writes committed at once -----------------------------------------------------------
 
     def close_open_runs(self, at: float, outcome: Outcome, error: str) -> list[RunRecord]:
         """Close every open run at ``at`` with ``outcome`` and ``error``, commit, and
         return them closed, oldest id first."""
-        with self._write("close runs left open") as conn:
+        def close(conn: sqlite3.Connection) -> list[Any]:
+            _begin(conn)
             rows = conn.execute(f'SELECT {_COLUMNS} FROM runs WHERE "end" IS NULL ORDER BY id').fetchall()
             conn.execute(
                 'UPDATE runs SET "end" = ?, outcome = ?, error = ? WHERE "end" IS NULL',
                 (at, outcome.value, error),
             )
             conn.execute("COMMIT")
+            return rows
+
+        self._check_writable("close runs left open")
+        with self._lock:
+            self._open.clear()  # buffered ones are written first, then closed with the rest
+        rows = self._run("close runs left open", close)
         return [dataclasses.replace(_record(row), end=at, outcome=outcome, error=error) for row in rows]
 
     def save_tasks(self, tasks: list[TaskInfo]) -> None:
@@ -313,13 +347,19 @@ class SqliteRunStore(RunStore):
         duplicates = sorted(n for n, c in Counter(t.name for t in tasks).items() if c > 1)
         if duplicates:
             raise StoreError(f"run history {self.path}: duplicate task names {duplicates}")
-        with self._write("save the task list") as conn:
+        rows = [(t.name, t.condition, t.execution, int(t.disabled), t.module) for t in tasks]
+
+        def save(conn: sqlite3.Connection) -> None:
+            _begin(conn)
             conn.execute("DELETE FROM tasks")
             conn.executemany(
                 "INSERT INTO tasks (name, condition, execution, disabled, module) VALUES (?, ?, ?, ?, ?)",
-                [(t.name, t.condition, t.execution, int(t.disabled), t.module) for t in tasks],
+                rows,
             )
             conn.execute("COMMIT")
+
+        self._check_writable("save the task list")
+        self._run("save the task list", save)
 
     def prune(self, keep_per_task: int | None, older_than: float | None,
               tasks: Iterable[str] | None = None) -> int:
@@ -334,10 +374,12 @@ class SqliteRunStore(RunStore):
         """
         if keep_per_task is not None and keep_per_task < 0:
             raise ValueError(f"keep_per_task must be 0 or more, not {keep_per_task}")
-        deleted = 0
-        with self._write("prune old runs") as conn:
-            names = ([row[0] for row in conn.execute(_TASK_NAME_LIST)] if tasks is None
-                     else list(tasks))
+        only = None if tasks is None else list(tasks)
+
+        def prune(conn: sqlite3.Connection) -> int:
+            deleted = 0
+            _begin(conn)
+            names = [row[0] for row in conn.execute(_TASK_NAME_LIST)] if only is None else only
             for name in names:
                 if keep_per_task is not None:
                     deleted += conn.execute(_PRUNE_BY_COUNT, (name, keep_per_task)).rowcount
@@ -345,7 +387,10 @@ class SqliteRunStore(RunStore):
                     for outcome in (*_OUTCOMES, None):
                         deleted += conn.execute(_PRUNE_BY_AGE, (name, outcome, older_than)).rowcount
             conn.execute("COMMIT")
-        return deleted
+            return deleted
+
+        self._check_writable("prune old runs")
+        return int(self._run("prune old runs", prune))
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -366,15 +411,18 @@ class SqliteRunStore(RunStore):
         sql = f"SELECT {_COLUMNS} FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        with self._use("read run history") as conn:
-            rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
+        sql += " ORDER BY id DESC LIMIT ?"
+        rows = self._run("read run history",
+                         lambda conn: conn.execute(sql, (*params, limit)).fetchall())
         return [_record(row) for row in rows]
 
     def summaries(self) -> list[TaskSummary]:
         """One summary per task that has runs, sorted by task name."""
-        with self._use("summarise run history") as conn:
-            totals = conn.execute(_SUMMARY_TOTALS).fetchall()
-            ends = conn.execute(_SUMMARY_ENDS, _OUTCOMES).fetchall()
+        def read(conn: sqlite3.Connection) -> tuple[list[Any], list[Any]]:
+            return (conn.execute(_SUMMARY_TOTALS).fetchall(),
+                    conn.execute(_SUMMARY_ENDS, _OUTCOMES).fetchall())
+
+        totals, ends = self._run("summarise run history", read)
         last_end: dict[str, dict[Outcome, float]] = {name: {} for name, _, _ in totals}
         for name, outcome, end in ends:
             if end is not None:
@@ -386,16 +434,15 @@ class SqliteRunStore(RunStore):
 
     def get_flags(self) -> dict[str, bool]:
         """Persisted ``disabled`` flags by task name."""
-        with self._use("read task flags") as conn:
-            rows = conn.execute("SELECT task, disabled FROM flags").fetchall()
+        rows = self._run("read task flags",
+                         lambda conn: conn.execute("SELECT task, disabled FROM flags").fetchall())
         return {task: bool(disabled) for task, disabled in rows}
 
     def tasks(self) -> list[TaskInfo]:
         """The stored task list, in the order it was saved."""
-        with self._use("read the task list") as conn:
-            rows = conn.execute(
-                "SELECT name, condition, execution, disabled, module FROM tasks ORDER BY rowid"
-            ).fetchall()
+        rows = self._run("read the task list", lambda conn: conn.execute(
+            "SELECT name, condition, execution, disabled, module FROM tasks ORDER BY rowid"
+        ).fetchall())
         return [TaskInfo(n, c, e, bool(d), m) for n, c, e, d, m in rows]
 
     def close(self) -> None:
@@ -404,22 +451,145 @@ class SqliteRunStore(RunStore):
         Raises:
             StoreError: The final commit failed (the file is closed anyway).
         """
-        if self._checkpointer is not None:
-            self._checkpointer.close()
-            self._checkpointer = None
         with self._lock:
-            conn, self._conn = self._conn, None
-            if conn is None:
+            if self._closed:
                 return
+            self._closed = True
+            rows, ops = self._take()
+            failure = self._failure
+            final = self._writer.submit(self._close_connection, rows, ops)
+        try:
+            final.result()
+        finally:
+            self._writer.shutdown(wait=True)
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+                self._checkpointer = None
+        if failure is not None:
+            raise failure
+
+    # -- the writer thread ------------------------------------------------------------------
+
+    def _take(self) -> tuple[list[list[Any]], list[tuple[str, tuple[Any, ...]]]]:
+        """Hand over the buffers (lock held)."""
+        rows, ops = list(self._pending.values()), self._ops
+        self._pending = {}
+        self._ops = []
+        return rows, ops
+
+    def _write_buffers(self, conn: sqlite3.Connection, rows: list[list[Any]],
+                       ops: list[tuple[str, tuple[Any, ...]]], commit: bool) -> None:
+        """Insert ``rows`` and run ``ops`` inside the write transaction, and commit it if
+        ``commit`` (writer thread). Uncommitted, they are what this store's reads see
+        before a flush, and the next commit takes them along."""
+        if rows or ops:
+            _begin(conn)
             try:
-                if self._pending:
-                    self._write_pending(conn)
+                if rows:
+                    conn.executemany(_INSERT_RUN, rows)
+                for sql, params in ops:
+                    conn.execute(sql, params)
+            except BaseException:
                 if conn.in_transaction:
-                    conn.execute("COMMIT")
+                    conn.rollback()
+                raise
+        if not commit:
+            self._uncommitted = conn.in_transaction
+        elif conn.in_transaction:
+            conn.execute("COMMIT")
+            self._uncommitted = False
+            self._maybe_checkpoint()
+
+    def _commit_batch(self, rows: list[list[Any]], ops: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """A flushed batch (writer thread). A failure is kept for the next caller."""
+        if self._failure is not None or self._conn is None:
+            return
+        try:
+            self._write_buffers(self._conn, rows, ops, commit=True)
+        except sqlite3.Error as exc:
+            self._failure = self._error("commit buffered runs", exc)
+
+    def _run(self, action: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the writer thread after every write asked for before it (and
+        what is still buffered, committed first); return its result.
+
+        Raises:
+            StoreError: It, or an earlier background commit, failed.
+        """
+        def job(rows: list[list[Any]], ops: list[tuple[str, tuple[Any, ...]]]) -> T:
+            if self._failure is not None:
+                raise self._failure
+            conn = self._connection(action)
+            try:
+                self._write_buffers(conn, rows, ops, commit=False)
             except sqlite3.Error as exc:
-                raise self._error("commit buffered runs", exc) from exc
-            finally:
-                conn.close()
+                self._failure = self._error("commit buffered runs", exc)
+                raise self._failure from exc
+            try:
+                return fn(conn)
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.rollback()
+                raise self._error(action, exc) from exc
+
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"run history {self.path}: cannot {action}: store is closed")
+            rows, ops = self._take() if not self._readonly else ([], [])
+            fut = self._writer.submit(job, rows, ops)
+        return fut.result()
+
+    def _close_connection(self, rows: list[list[Any]], ops: list[tuple[str, tuple[Any, ...]]]) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if self._failure is None:
+                self._write_buffers(conn, rows, ops, commit=True)
+        except sqlite3.Error as exc:
+            self._failure = self._error("commit buffered runs", exc)
+        finally:
+            conn.close()
+
+    def _buffer(self, action: str, sql: str, params: tuple[Any, ...]) -> None:
+        self._check_writable(action)
+        with self._lock:
+            self._ops.append((sql, params))
+
+    def _check_writable(self, action: str) -> None:
+        if self._readonly:
+            raise StoreError(f"run history {self.path}: cannot {action}: opened read-only")
+        if self._closed:
+            raise StoreError(f"run history {self.path}: cannot {action}: store is closed")
+        if self._failure is not None:
+            raise self._failure
+
+    def _raise_failure(self) -> None:
+        if self._closed:
+            raise StoreError(f"run history {self.path}: cannot commit buffered runs: store is closed")
+        if self._failure is not None:
+            raise self._failure
+
+    def _run_exists(self, run_id: int) -> bool:
+        with self._lock:
+            if run_id in self._pending:
+                return True
+        return self._run("check a run id", lambda conn: conn.execute(
+            "SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None)
+
+    def _duplicate(self, run_id: int) -> StoreError:
+        return StoreError(f"run history {self.path}: cannot record the start of run "
+                          f"{run_id}: UNIQUE constraint failed: runs.id")
+
+    def _maybe_checkpoint(self) -> None:
+        if self._checkpointer is None:
+            return
+        try:
+            size = os.stat(self._wal_path).st_size
+        except OSError:
+            return
+        if size >= _WAL_CHECKPOINT_BYTES:
+            self._checkpointer.request()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -480,54 +650,10 @@ class SqliteRunStore(RunStore):
         return max(max_id or 0, seq[0] if seq else 0)
 
     def _connection(self, action: str) -> sqlite3.Connection:
-        """The connection, if the store is open. Call with the lock held."""
+        """The connection, if the store is open (writer thread)."""
         if self._conn is None:
             raise StoreError(f"run history {self.path}: cannot {action}: store is closed")
         return self._conn
-
-    def _write_pending(self, conn: sqlite3.Connection) -> None:
-        """Insert the held-back starts (lock held, inside the write transaction)."""
-        if self._pending:
-            rows, self._pending = list(self._pending.values()), {}
-            conn.executemany(_INSERT_RUN, rows)
-
-    def _transaction(self, action: str) -> sqlite3.Connection:
-        """The connection inside the write transaction, begun if needed. Call with the
-        lock held."""
-        conn = self._connection(action)
-        if self._readonly:
-            raise StoreError(f"run history {self.path}: cannot {action}: opened read-only")
-        if not conn.in_transaction:
-            try:
-                # IMMEDIATE takes the write lock now; a deferred upgrade could fail with
-                # SQLITE_BUSY_SNAPSHOT, which the busy timeout does not retry.
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise self._error(action, exc) from exc
-        return conn
-
-    @contextmanager
-    def _use(self, action: str) -> Iterator[sqlite3.Connection]:
-        """Hold the lock and turn sqlite errors into ``StoreError``s naming ``action``."""
-        with self._lock:
-            try:
-                conn = self._connection(action)
-                if self._pending:
-                    self._write_pending(self._transaction(action))
-                yield conn
-            except sqlite3.Error as exc:
-                raise self._error(action, exc) from exc
-
-    @contextmanager
-    def _write(self, action: str) -> Iterator[sqlite3.Connection]:
-        """Like ``_use``, inside the write transaction."""
-        with self._lock:
-            try:
-                conn = self._transaction(action)
-                self._write_pending(conn)
-                yield conn
-            except sqlite3.Error as exc:
-                raise self._error(action, exc) from exc
 
     def _error(self, action: str, exc: Exception) -> StoreError:
         return StoreError(f"run history {self.path}: cannot {action}: {exc}")
@@ -544,6 +670,14 @@ def _open_connection(database: str, *, uri: bool) -> sqlite3.Connection:
         check_same_thread=False,
         uri=uri,
     )
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    """Open the write transaction if none is open. IMMEDIATE takes the write lock now; a
+    deferred upgrade could fail with SQLITE_BUSY_SNAPSHOT, which the busy timeout does
+    not retry."""
+    if not conn.in_transaction:
+        conn.execute("BEGIN IMMEDIATE")
 
 
 def _user_version(conn: sqlite3.Connection) -> int:
