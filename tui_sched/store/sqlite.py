@@ -120,16 +120,18 @@ _PRUNE_BY_AGE = 'DELETE FROM runs WHERE task = ? AND outcome IS ? AND "end" < ?'
 class SqliteRunStore(RunStore):
     """A ``RunStore`` in one SQLite file, safe to read from other processes while open.
 
-    Writes (``start_run``, ``finish_run``, ``set_flag``) go into an open transaction that
-    ``flush`` commits, so a burst of runs costs one commit; reads on this store see them
-    before that. ``close_open_runs``, ``save_tasks`` and ``prune`` commit at once, and
+    Writes (``start_run``, ``finish_run``, ``set_flag``, ``set_meta``) are buffered in
+    memory; ``flush`` hands them to the store's writer thread, which commits them in one
+    transaction, so a burst of runs costs one commit and the caller never waits for it
+    (``wait_written`` does; a failed commit is raised by the next call). Reads run on
+    the writer thread too, after every write asked for before them, and see this store's
+    buffered writes. ``close_open_runs``, ``save_tasks`` and ``prune`` commit at once, and
     with them anything still buffered. The file is in WAL mode with
     ``synchronous=NORMAL``: a commit survives a crash of the process, and only a power
     loss may take the last commits with it.
 
-    One writer by contract (the engine thread), but the connection is shared with a lock,
-    so another thread may read or write occasionally. Failures raise ``StoreError``
-    naming the file.
+    One writer by contract (the engine thread); any thread may call it. Failures raise
+    ``StoreError`` naming the file.
 
     Attributes:
         path: The database file.
