@@ -55,7 +55,8 @@ DEFAULT_IMPORT_TIMEOUT = 10.0
 class ReloadSettings(BaseModel):
     """How the tasks folder is watched and reloaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use: only the CLI and the UI need it, not a script's start-up.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     watch: bool = True
     """Watch the folder and hot-reload changed modules (``False``: load once at start)."""
@@ -80,7 +81,8 @@ class ReloadSettings(BaseModel):
 class AppConfig(BaseModel):
     """Everything configurable from files, environment and flags."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use: only the CLI and the UI need it, not a script's start-up.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     tasks_dir: str = "tasks"
     """The folder of task modules."""

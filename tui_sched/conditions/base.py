@@ -15,10 +15,10 @@ Every condition is a frozen, hashable value with three duties:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import ClassVar
 
 from tui_sched.conditions.context import Context
+from tui_sched.frozen import value
 
 
 def earliest(*times: float | None) -> float | None:
@@ -77,7 +77,7 @@ def _wrap(child: Condition, parent_precedence: int) -> str:
     return f"({text})" if child.precedence <= parent_precedence else text
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AlwaysTrue(Condition):
     """``true``: always holds."""
 
@@ -88,7 +88,7 @@ class AlwaysTrue(Condition):
         return "true"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AlwaysFalse(Condition):
     """``false``: never holds."""
 
@@ -99,7 +99,7 @@ class AlwaysFalse(Condition):
         return "false"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class All(Condition):
     """``a & b & ...``: all hold."""
 
@@ -127,7 +127,7 @@ class All(Condition):
         return " & ".join(_wrap(c, self.precedence) for c in self.items)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Any_(Condition):
     """``a | b | ...``: at least one holds."""
 
@@ -155,7 +155,7 @@ class Any_(Condition):
         return " | ".join(_wrap(c, self.precedence) for c in self.items)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Not(Condition):
     """``~a``: ``a`` does not hold."""
 

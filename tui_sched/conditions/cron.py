@@ -10,13 +10,13 @@ first occurrence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
 from tui_sched.conditions.localtime import to_epoch
+from tui_sched.frozen import value
 from tui_sched.store.base import Outcome
 
 MACROS = {
@@ -124,7 +124,7 @@ def _next_fire(expr: str, now: float, tz: tzinfo) -> float | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Cron(Condition):
     """``cron */5 * * * *``: the task runs once in each cron slot.
 
@@ -161,7 +161,7 @@ class Cron(Condition):
         return f"cron {self.expr}"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CronTime(Condition):
     """``crontime 0 10 * * 1-5``: a pure window, true during each fire minute."""
 

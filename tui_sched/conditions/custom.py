@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TypeVar
 
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
 from tui_sched.conditions.text import quote
+from tui_sched.frozen import value
 
 F = TypeVar("F", bound=Callable[..., Any])
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class FuncCond(Condition):
     """A custom condition: ``ctx.custom[name](*args, **kwargs)``.
 

@@ -3,14 +3,14 @@ the TUI's condition pane and ``tui-sched check --explain``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from tui_sched.conditions.base import All, Any_, Condition, Not
 from tui_sched.conditions.context import Context
+from tui_sched.frozen import value
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Explanation:
     """One node of an explained condition.
 

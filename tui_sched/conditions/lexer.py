@@ -8,10 +8,10 @@ its characters mean nothing elsewhere in the language.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
 
 from tui_sched.errors import ConditionSyntaxError
+from tui_sched.frozen import value
 
 
 class Tok(Enum):
@@ -34,7 +34,7 @@ class Tok(Enum):
     EOF = "the end"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Token:
     """One token.
 

@@ -3,13 +3,13 @@ and ``every <span>``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar, Literal, Self
 
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
 from tui_sched.conditions.text import norm_span
 from tui_sched.conditions.windows import Kind, Unit, Window
+from tui_sched.frozen import value
 from tui_sched.store.base import Outcome
 from tui_sched.timespan import format_span
 
@@ -59,7 +59,7 @@ class _Windowed:
     at = on
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Period(_Windowed, Condition):
     """``daily``, ``weekly on Monday``, ``daily between 10:00 and 12:00`` ...
 
@@ -88,7 +88,7 @@ def _ended_since(ctx: Context, since: float) -> bool:
     return any((t := status.last(o)) is not None and t >= since for o in PERIOD_OUTCOMES)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TimeOf(_Windowed, Condition):
     """``time of day between 10:00 and 12:00``: a pure window, true inside it."""
 
@@ -104,7 +104,7 @@ class TimeOf(_Windowed, Condition):
         return f"time of {self.window.unit}{self.window.variant_str()}"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Every(Condition):
     """``every 10 seconds``: the task has not started (or succeeded, failed, finished, per
     ``based``) within the span. Spans are elapsed time, not wall time.

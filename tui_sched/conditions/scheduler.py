@@ -6,16 +6,16 @@ time, so those nodes ask to be re-checked every ``ctx.poll_interval``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
 from tui_sched.conditions.text import norm_span, quote
+from tui_sched.frozen import value
 from tui_sched.timespan import format_span
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SchedulerAge(Condition):
     """``scheduler has run over 10 minutes`` (``over``) or ``scheduler started 10 minutes
     ago`` (started within the last span)."""
@@ -40,7 +40,7 @@ class SchedulerAge(Condition):
         return f"scheduler started {format_span(self.span)} ago"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SchedulerCycles(Condition):
     """``scheduler has more than 5 cycles`` / ``less than``."""
 
@@ -57,7 +57,7 @@ class SchedulerCycles(Condition):
         return f"scheduler has {self.compare} than {self.n} cycles"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Env(Condition):
     """``env 'prod'``: the session's environment is ``name``."""
 
@@ -73,7 +73,7 @@ class Env(Condition):
         return f"env {quote(self.name)}"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ParamExists(Condition):
     """``param 'key' exists``: the session parameter is set (to anything but ``None``)."""
 
@@ -89,7 +89,7 @@ class ParamExists(Condition):
         return f"param {quote(self.key)} exists"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ParamIs(Condition):
     """``param 'key' is 'value'``: the parameter equals ``value`` (or its text does, so
     ``param 'workers' is '4'`` matches the number 4)."""

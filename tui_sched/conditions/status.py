@@ -8,13 +8,14 @@ import math
 import operator
 from abc import abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Literal
 
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context, TaskStatus
 from tui_sched.conditions.text import norm_span, quote
 from tui_sched.conditions.windows import Kind, Unit, Window
+from tui_sched.frozen import value
 from tui_sched.store.base import Outcome
 from tui_sched.timespan import format_span, parse_span
 
@@ -38,7 +39,7 @@ def last_of(status: TaskStatus, outcomes: tuple[Outcome, ...]) -> float | None:
     return max(ends, default=None)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class After(Condition):
     """``after task 'x' [succeeded|failed|finished|terminated]``.
 
@@ -109,7 +110,7 @@ class Countable(Condition):
         return Compare(self, "==", n)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Compare(Condition):
     """``has failed today >= 3``, ``running < 4``: a count compared with a number."""
 
@@ -146,7 +147,7 @@ SCOPE_WORDS: dict[str, str] = {"minute": "this minute", "hour": "this hour", "da
                                "week": "this week", "month": "this month"}
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class HasStatus(Countable):
     """``[task 'x' ]has failed [today [between ...] | this week | in past 1 hour]``.
 
@@ -297,7 +298,7 @@ class HasStatus(Countable):
         return f"{who}has {self.verb}{when}"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Running(Countable):
     """``running``, ``task 'x' is running [more than 10 minutes] [less than 1 hour]``.
 
@@ -362,7 +363,7 @@ class Running(Countable):
 _STREAK_BREAKERS = (Outcome.SUCCESS, Outcome.TERMINATE, Outcome.CRASH, Outcome.INACTION)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Retry(Condition):
     """``retry(n)``: the task's latest run failed and at most ``n`` runs in a row have
     failed, so it may try again (combine as ``daily | retry(3)``)."""

@@ -10,11 +10,11 @@ instant, so an end written as a clock value is exclusive; named values (``Friday
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
 from tui_sched.conditions.localtime import floor, length, local_naive, step, to_epoch
+from tui_sched.frozen import value
 
 Unit = Literal["second", "minute", "hour", "day", "week", "month"]
 Kind = Literal["full", "between", "after", "before", "starting", "on"]
@@ -110,7 +110,7 @@ def format_value(unit: str, offset: int) -> str:
     raise ValueError(f"unit {unit!r} has no values")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Window:
     """A recurring window within each ``unit``.
 

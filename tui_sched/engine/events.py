@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from tui_sched.frozen import quick_init
+from tui_sched.frozen import value
 from tui_sched.store.base import RunRecord
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Event:
     """Base of every engine event. ``at`` is epoch seconds."""
 
     at: float
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SchedulerStarted(Event):
     """The engine started scheduling."""
 
     tasks: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SchedulerStopping(Event):
     """Shutdown or restart began; no new runs start."""
 
@@ -30,15 +28,14 @@ class SchedulerStopping(Event):
     running: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SchedulerStopped(Event):
     """The engine stopped; ``restart`` says whether it will start again."""
 
     restart: bool
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@value
 class RunStarted(Event):
     """A run started. ``due`` is when its condition was due to turn true, if known."""
 
@@ -46,8 +43,7 @@ class RunStarted(Event):
     due: float | None
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@value
 class RunTerminating(Event):
     """A run is being terminated (timeout, ``end_cond``, shutdown, operator)."""
 
@@ -55,16 +51,14 @@ class RunTerminating(Event):
     reason: str
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@value
 class RunFinished(Event):
     """A run ended (``run.outcome`` says how)."""
 
     run: RunRecord
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@value
 class RunRecorded(Event):
     """A run that never started was recorded: ``missed`` (downtime) or ``skipped``
     (its previous run was still going)."""
@@ -72,14 +66,14 @@ class RunRecorded(Event):
     run: RunRecord
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RunsRecovered(Event):
     """Runs left open by a scheduler that died were closed as ``crash``."""
 
     runs: tuple[RunRecord, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TaskChanged(Event):
     """A task was added, changed, removed, disabled or enabled."""
 
@@ -87,8 +81,7 @@ class TaskChanged(Event):
     change: str
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@value
 class LogLine(Event):
     """One line of a run's output."""
 
@@ -98,7 +91,7 @@ class LogLine(Event):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class EngineError(Event):
     """Something went wrong in the engine itself (it carries on)."""
 
@@ -106,7 +99,7 @@ class EngineError(Event):
     traceback: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ModuleLoaded(Event):
     """A task module was (re)loaded and its tasks swapped in."""
 
@@ -116,7 +109,7 @@ class ModuleLoaded(Event):
     changed: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ModuleFailed(Event):
     """A task module failed to load; the last good version of it keeps running."""
 

@@ -8,13 +8,13 @@ everything else). Every missed slot becomes a ``missed`` row in the history.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import tzinfo
 
 from tui_sched.conditions.base import All, Condition
 from tui_sched.conditions.context import TaskStatus
 from tui_sched.conditions.cron import Cron, next_fire
 from tui_sched.conditions.periods import PERIOD_OUTCOMES, Period
+from tui_sched.frozen import value
 
 #: More missed slots than this per task are summarised in the last row.
 MAX_MISSED_ROWS = 100
@@ -37,7 +37,7 @@ def default_policy(cond: Condition | None) -> str:
     return "once" if periodic_node(cond) is not None else "skip"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Slot:
     """A period or cron slot ``[start, end)`` (epoch seconds)."""
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui_sched.executors.output import OutputSink
-from tui_sched.frozen import quick_init
+from tui_sched.frozen import value
 from tui_sched.store.base import Outcome
 from tui_sched.tasks.targets import CodeTarget, Target
 
@@ -79,8 +79,7 @@ class Job:
             self._on_stop()
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@value
 class JobResult:
     """How a job ended."""
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui_sched.frozen import value
 from tui_sched.tasks.targets import CodeTarget, CommandTarget, FuncTarget, LazyFuncTarget
 from tui_sched.tasks.task import Task
 
@@ -91,7 +92,7 @@ def declared_disabled(print_: Fingerprint) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class FileDiff:
     """What one file's reload did to the session."""
 

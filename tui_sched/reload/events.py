@@ -3,12 +3,11 @@ events): frozen, past tense, published on the same bus."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tui_sched.engine.events import Event
+from tui_sched.frozen import value
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ReloadFinished(Event):
     """One reload pass is complete: every ``ModuleLoaded`` / ``ModuleFailed`` of the pass
     was published before it, and the session already holds the result."""
@@ -23,7 +22,7 @@ class ReloadFinished(Event):
     """How many failed; their last good version keeps running."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ReloadWarning(Event):
     """A module loaded, but something in it deserves attention (e.g. a condition that
     names a task which does not exist yet)."""
@@ -32,7 +31,7 @@ class ReloadWarning(Event):
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class WatchStatus(Event):
     """The folder watcher's state changed.
 

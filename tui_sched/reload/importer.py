@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from tui_sched.frozen import value
 from tui_sched.tasks.modules import import_file
 
 #: Task modules themselves are imported under these fresh names; never evict them (a
@@ -38,7 +38,7 @@ class ImportTimedOut(Exception):
             "running. Move slow work from module level into a task.")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Imported:
     """A freshly imported task module."""
 

@@ -21,6 +21,7 @@ from types import ModuleType
 from tui_sched.app import App
 from tui_sched.engine.session import Session
 from tui_sched.errors import DuplicateTaskError, ModuleLoadError, TuiSchedError
+from tui_sched.frozen import value
 from tui_sched.reload.importer import ImportTimedOut, import_guarded
 from tui_sched.reload.settings import DEFAULT_IMPORT_TIMEOUT
 from tui_sched.tasks.modules import fresh_module_name
@@ -40,7 +41,7 @@ class LoadFailure(ModuleLoadError):
         self.kind = kind
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class LoadedModule:
     """One successfully imported task module (its tasks are not in any session yet)."""
 
@@ -193,9 +194,9 @@ def import_module(path: Path) -> ModuleType:
 def apps_in(module: ModuleType) -> list[App]:
     """Every ``App`` instance among the module's globals (each once)."""
     seen: dict[int, App] = {}
-    for value in vars(module).values():
-        if isinstance(value, App):
-            seen.setdefault(id(value), value)
+    for item in vars(module).values():
+        if isinstance(item, App):
+            seen.setdefault(id(item), item)
     return list(seen.values())
 
 

@@ -28,6 +28,7 @@ from tui_sched.engine.bus import EventBus
 from tui_sched.engine.events import Event, ModuleFailed, ModuleLoaded
 from tui_sched.engine.session import Session
 from tui_sched.errors import DuplicateTaskError, ModuleLoadError, UnknownTaskReference
+from tui_sched.frozen import value
 from tui_sched.reload.diff import (
     FileDiff,
     Fingerprint,
@@ -57,7 +58,7 @@ from tui_sched.tasks.task import Task
 _RETRY_ON_CHANGE = frozenset({"clash", "import", "permission"})
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class _Good:
     """The last good version of a module, as it runs in the session."""
 
@@ -68,7 +69,7 @@ class _Good:
     module_name: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class _Bad:
     """The last failed attempt at a module."""
 

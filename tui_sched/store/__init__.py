@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tui_sched.store.base import (
     Outcome,
     RunEnd,
@@ -11,8 +13,25 @@ from tui_sched.store.base import (
     TaskSummary,
     Trigger,
 )
-from tui_sched.store.memory import MemoryRunStore
-from tui_sched.store.sqlite import SqliteRunStore
+
+if TYPE_CHECKING:
+    from tui_sched.store.memory import MemoryRunStore
+    from tui_sched.store.sqlite import SqliteRunStore
+
+
+def __getattr__(name: str) -> Any:
+    # The backends load on first use: the record types above are imported by modules
+    # (conditions, the engine) that never need sqlite3 or the memory backend.
+    if name == "MemoryRunStore":
+        from tui_sched.store.memory import MemoryRunStore
+
+        return MemoryRunStore
+    if name == "SqliteRunStore":
+        from tui_sched.store.sqlite import SqliteRunStore
+
+        return SqliteRunStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "MemoryRunStore",

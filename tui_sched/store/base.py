@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 
-from tui_sched.frozen import quick_init
+from tui_sched.frozen import value
 
 
 class Outcome(StrEnum):
@@ -31,8 +30,7 @@ class Trigger(StrEnum):
     CATCH_UP = "catch-up"
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@value
 class RunRecord:
     """One run of one task, as stored. Times are epoch seconds (UTC).
 
@@ -68,8 +66,7 @@ class RunRecord:
         return None if self.end is None else max(0.0, self.end - self.start)
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@value
 class RunEnd:
     """How a run finished; applied to an open record by ``RunStore.finish_run``."""
 
@@ -81,7 +78,7 @@ class RunEnd:
     output_tail: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TaskSummary:
     """The latest times of each kind for one task, to rebuild the status index at start.
 
@@ -99,7 +96,7 @@ class TaskSummary:
     run_count: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TaskInfo:
     """What ``tui-sched list`` shows of a task; written by the engine when tasks change."""
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from tui_sched.frozen import value
 
 
 class Marker:
@@ -25,14 +26,14 @@ class Marker:
     in_process_only = False
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Session(Marker):
     """The running session (``main``, ``async`` and ``thread`` tasks only)."""
 
     in_process_only = True
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Task(Marker):
     """This task, or the task named ``name`` (``main``, ``async``, ``thread`` only)."""
 
@@ -40,7 +41,7 @@ class Task(Marker):
     in_process_only = True
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Return(Marker):
     """The return value of the last successful run of task ``name`` (else ``default``)."""
 
@@ -51,7 +52,7 @@ class Return(Marker):
 _MISSING: Any = object()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Arg(Marker):
     """A session parameter set with ``app.params(key=value)``.
 
@@ -67,7 +68,7 @@ class Arg(Marker):
         return self.default is not _MISSING
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class EnvArg(Marker):
     """The environment variable ``var`` (``default`` if unset)."""
 
@@ -79,14 +80,14 @@ class EnvArg(Marker):
         return os.environ.get(self.var, self.default)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class FuncArg(Marker):
     """The result of calling ``func()`` at run time."""
 
     func: Callable[[], Any]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TerminationFlag(Marker):
     """A ``threading.Event`` set when the run should stop (poll it in thread tasks)."""
 

@@ -13,7 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui_sched.frozen import value
 from tui_sched.tasks.modules import load_file
+
+_SOURCE_FILES: dict[str, str] = {}
+
+
+def _source_file(func: Callable[..., Any]) -> str | None:
+    """``inspect.getsourcefile``, remembered per file: a module of many tasks (or a
+    thousand tasks of one function) asks about the same file each time, and each asking
+    stats it."""
+    code = getattr(func, "__code__", None)
+    name = getattr(code, "co_filename", None)
+    if name is not None and name in _SOURCE_FILES:
+        return _SOURCE_FILES[name]
+    file = inspect.getsourcefile(func)
+    if file is not None and file == name:
+        _SOURCE_FILES[name] = file
+    return file
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +56,7 @@ class FuncTarget:
     def of(cls, func: Callable[..., Any]) -> FuncTarget:
         """Build a target and record where the function can be found again."""
         try:
-            file: str | None = inspect.getsourcefile(func)
+            file = _source_file(func)
         except TypeError:
             file = None
         return cls(func, file, getattr(func, "__qualname__", None))
@@ -58,7 +75,7 @@ class FuncTarget:
         return f"{self.qualname or getattr(self.func, '__name__', '?')}()"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class LazyFuncTarget:
     """A function named ``func_name`` in the file ``path``, imported when the task runs.
 
@@ -92,7 +109,7 @@ class LazyFuncTarget:
         return f"{self.path}:{self.func_name}()"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CommandTarget:
     """A command: a list runs without a shell, a string through the platform shell."""
 
