@@ -10,7 +10,6 @@ moments it sleeps.
 from __future__ import annotations
 
 import asyncio
-import gc
 import heapq
 import random
 import threading
@@ -42,6 +41,7 @@ from tui_sched.engine.events import (
     SchedulerStopping,
     TaskChanged,
 )
+from tui_sched.engine.gcpolicy import GcPolicy
 from tui_sched.engine.retention import Retention
 from tui_sched.engine.session import Session
 from tui_sched.engine.status import StatusIndex
@@ -141,6 +141,7 @@ class Engine:
         self._flush_at: float | None = None
         self.cycles = 0
         self._spawned = 0
+        self._gc = GcPolicy()
         """Runs launched as loop tasks (the serve loop yields to them once)."""
         self.evaluations = 0
         """How many start conditions have been evaluated (idle cost is visible in tests)."""
@@ -272,12 +273,8 @@ class Engine:
         self.session._bind_engine(self)
         try:
             self._startup()
-            # Everything built so far (modules, tasks, conditions, the UI) lives as long
-            # as the process: take it out of the cyclic collector's full passes, which
-            # otherwise walk it all every few seconds under load (a 20-30 ms pause with
-            # 1,000 tasks, the largest single cause of late starts). Reference counting
-            # still frees these objects; only cycles among them are never collected.
-            gc.freeze()
+            # Short full collections: the largest single cause of late starts otherwise.
+            self._gc.install()
             self._state = "running"
             self.ready.set()
             while self._stop_request is None:
@@ -297,6 +294,7 @@ class Engine:
                 await self.clock.wait(self._deadline(), self._wake)
             await self._shutdown()
         finally:
+            self._gc.uninstall()
             self._blockwatch.close()
             self.session._bind_engine(None)
             OutputCapture.uninstall()
@@ -721,6 +719,7 @@ class Engine:
                 dirty.add(task.name)
         self._rebuild_dependents()
         self._save_task_infos()
+        self._gc.thaw()  # the replaced code may hold cycles: let the next full pass see them
         return dirty
 
     def _apply_pending(self, now: float) -> set[str]:
