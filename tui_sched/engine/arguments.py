@@ -28,6 +28,7 @@ class ArgumentResolver:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._plain: dict[str, tuple[object, object, dict[str, Any] | None]] = {}
 
     def resolve(self, value: Any, task: Task, flag: Callable[[], threading.Event]) -> Any:
         """The value a marker stands for (other values pass through)."""
@@ -56,14 +57,21 @@ class ArgumentResolver:
             return flag()
         raise TypeError(f"unknown argument marker {value!r}")
 
-    @staticmethod
-    def needs_binding(task: Task) -> bool:
-        """Whether a run of ``task`` has any arguments to resolve (most have none: then
-        the function is called without any, and no binder is made)."""
-        if task.options.parameters:
-            return True
-        target = task.target
-        return not isinstance(target, FuncTarget) or bool(markers_of(target.func))
+    def plain_kwargs(self, task: Task) -> dict[str, Any] | None:
+        """The keyword arguments of a run of ``task`` when nothing in them needs resolving
+        (no marker among its parameters or in its function's signature): the same for
+        every run, so worked out once per version of the task. ``None`` if some do."""
+        options, target = task.options, task.target
+        cached = self._plain.get(task.name)
+        if cached is not None and cached[0] is options and cached[1] is target:
+            return cached[2]
+        params = options.parameters
+        kwargs: dict[str, Any] | None = None
+        if (isinstance(target, FuncTarget) and not markers_of(target.func)
+                and not any(isinstance(v, a.Marker) for v in params.values())):
+            kwargs = dict(params)
+        self._plain[task.name] = (options, target, kwargs)
+        return kwargs
 
     def binder(self, task: Task, flag: Callable[[], threading.Event]
                ) -> Callable[[Callable[..., Any]], dict[str, Any]]:

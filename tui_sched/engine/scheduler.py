@@ -603,8 +603,12 @@ class Engine:
         job, task = active.job, active.task
         if task.execution == "process":
             job.kwargs = self._args.process_kwargs(task)
-        elif self._args.needs_binding(task):
-            job.bind = self._args.binder(task, lambda: job.flag)
+        else:
+            plain = self._args.plain_kwargs(task)
+            if plain is not None:
+                job.kwargs = plain  # read-only: the call unpacks it into its own dict
+            else:
+                job.bind = self._args.binder(task, lambda: job.flag)
 
     def _run_blocking(self, active: _Active, executor: Executor) -> JobResult | None:
         try:
