@@ -4,8 +4,11 @@ Bus subscribers run on the engine and worker threads, so ``_on_event`` only appe
 list. The bridge thread wakes when something arrived, waits out the batching window
 (100 ms) so a burst of output costs one message, posts it, and asks the engine for a
 fresh ``Snapshot`` when runs changed (at most every ``min_snapshot``) or once a second
-(elapsed times, next checks). The snapshot is built on the engine thread and posted from
-the future's callback, so neither this thread nor the UI ever waits on the engine.
+(elapsed times, next checks). A key press (``refresh``) asks for one at once, and for one
+more as soon as a run finishes or a task changes after it (what the key caused, e.g. the
+run ``f`` started ends), neither held behind the batching window nor the
+``min_snapshot`` pause. The snapshot is built on the engine thread and posted from the
+future's callback, so neither this thread nor the UI ever waits on the engine.
 """
 
 from __future__ import annotations
@@ -20,7 +23,11 @@ from tui_sched.engine import events as ev
 from tui_sched.engine.host import EngineHost
 from tui_sched.engine.scheduler import Engine
 from tui_sched.tui.messages import EventBatch, HostStopped, SnapshotReady
-from tui_sched.tui.model import RunTuple, Snapshot, build_snapshot, seed_runs
+from tui_sched.tui.model import RowMemo, RunTuple, Snapshot, build_snapshot, seed_runs
+
+#: Events that end what a key started (a run finishing, a task changed): the follow-up
+#: snapshot of ``Bridge.refresh`` waits for one of these.
+_SETTLING = (ev.RunFinished, ev.RunRecorded, ev.RunTerminating, ev.TaskChanged)
 
 
 class Target(Protocol):
@@ -54,10 +61,14 @@ class Bridge:
         self._cond = threading.Condition()
         self._events: list[ev.Event] = []
         self._dirty = True
+        self._asked = False  # refresh(): a snapshot now,
+        self._follow_up = False  # and one when a run ends or a task changes after it:
+        self._settled = False  # that happened
         self._stopped = False
         self._unsubscribe: Callable[[], None] = lambda: None
         self._engine: Engine | None = None
         self._seed: dict[str, list[RunTuple]] | None = None
+        self._rows: RowMemo = {}  # the engine thread's, for build_snapshot
         self._in_flight: float | None = None
         self._last_snapshot = 0.0
         self._thread = threading.Thread(target=self._serve, name="tui-sched-bridge", daemon=True)
@@ -78,10 +89,14 @@ class Bridge:
             self._thread.join(2)
 
     def refresh(self) -> None:
-        """Ask for a snapshot now (after a selection change or a key press)."""
+        """Ask for a snapshot now (after a selection change or a key press), and for one
+        more as soon as a run ends or a task changes after it (not after
+        ``min_snapshot``): what the key caused shows when it happens. At most two
+        snapshots per call."""
         with self._cond:
             self._dirty = True
-            self._last_snapshot = 0.0
+            self._asked = True
+            self._follow_up = True
             self._cond.notify_all()
 
     # -- any thread ------------------------------------------------------------------
@@ -90,6 +105,8 @@ class Bridge:
             self._events.append(event)
             if not isinstance(event, ev.LogLine):
                 self._dirty = True
+                if self._follow_up and isinstance(event, _SETTLING):
+                    self._settled = True
             self._cond.notify_all()
 
     # -- bridge thread ---------------------------------------------------------------
@@ -101,10 +118,13 @@ class Bridge:
                                     timeout=self._wait_time())
                 if self._stopped:
                     return
+            if self._due():
+                self._request_snapshot()
             if self._events:
-                # The batching window: let a burst collect into one message.
+                # The batching window: let a burst collect into one message (a snapshot
+                # falling due meanwhile, e.g. asked for by a key, is not held behind it).
                 with self._cond:
-                    self._cond.wait_for(lambda: self._stopped, timeout=self.batch)
+                    self._cond.wait_for(lambda: self._stopped or self._due(), timeout=self.batch)
                     events, self._events = self._events, []
                 self.target.post_message(EventBatch(events))
             if self._due():
@@ -131,25 +151,33 @@ class Bridge:
         now = time.monotonic()
         if self._in_flight is not None and now - self._in_flight < self.stall:
             return False
+        if self._asked or self._settled:
+            return True
         since = now - self._last_snapshot
         return since >= (self.min_snapshot if self._dirty else self.max_snapshot)
 
     def _request_snapshot(self) -> None:
         engine = self.host.engine
         self._last_snapshot = time.monotonic()
+        with self._cond:
+            # Built after the events so far, this snapshot shows them: a run that ended
+            # after a key press is the key's follow-up (else it stays armed).
+            if self._settled:
+                self._follow_up = self._settled = False
+            self._asked = False
         if engine is None or engine.done.is_set() or not engine.ready.is_set():
             return
         if engine is not self._engine:
-            self._engine, self._seed = engine, None
+            self._engine, self._seed, self._rows = engine, None, {}
         with self._cond:
             self._dirty = False
         self._in_flight = time.monotonic()
-        selected, restarts = self.selected, self.host.restarts
+        selected, restarts, rows = self.selected, self.host.restarts, self._rows
 
         def build() -> Snapshot:
             if self._seed is None:
                 self._seed = seed_runs(engine)
-            return build_snapshot(engine, selected, self._seed, restarts)
+            return build_snapshot(engine, selected, self._seed, restarts, rows)
 
         engine.call(build).add_done_callback(self._deliver)
 

@@ -6,6 +6,8 @@ index and wake-up times consistently; the widgets only ever see the ``Snapshot``
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import StrEnum
@@ -141,7 +143,7 @@ class TaskDetail:
     at: float
 
 
-def _last_run(recent: list[RunTuple], seed: list[RunTuple], last_start: float | None,
+def _last_run(recent: Sequence[RunTuple], seed: list[RunTuple], last_start: float | None,
               last_end: dict[Outcome, float]) -> tuple[float | None, float | None, Outcome | None]:
     if recent:
         return recent[-1]
@@ -153,8 +155,33 @@ def _last_run(recent: list[RunTuple], seed: list[RunTuple], last_start: float | 
     return last_start, end, outcome
 
 
+_FAILED = (Outcome.FAIL, Outcome.CRASH)
+_NO_RUNS: list[RunTuple] = []
+
+
+def _failures_since(recent: Sequence[RunTuple], seed: list[RunTuple],
+                    since: float) -> tuple[int, float]:
+    """Failed or crashed runs among the latest ones, newest first, up to the first that
+    ended before ``since``; and the earliest end among those counted (the count holds
+    until ``since`` passes it)."""
+    count, earliest = 0, math.inf
+    for runs in (recent, seed):  # seeded runs: before a restart
+        for _, end, outcome in reversed(runs):
+            if end < since:
+                return count, earliest
+            count += outcome in _FAILED
+            earliest = min(earliest, end)
+    return count, earliest
+
+
+RowMemo = dict[str, tuple[tuple[object, ...], "TaskRow", int, float, float]]
+"""Per task: what its row was made from, the row, and its failures in the last hour
+with the span of ``hour_ago`` over which that count holds (``build_snapshot``)."""
+
+
 def build_snapshot(engine: Engine, selected: str | None,
-                   seed: dict[str, list[RunTuple]], restarts: int = 0) -> Snapshot:
+                   seed: dict[str, list[RunTuple]], restarts: int = 0,
+                   memo: RowMemo | None = None) -> Snapshot:
     """The main screen's data (engine thread only: call it through ``engine.call``).
 
     Args:
@@ -163,42 +190,72 @@ def build_snapshot(engine: Engine, selected: str | None,
         seed: Runs from before this engine started, per task, oldest first (from
             ``seed_runs``), so the strip survives a restart.
         restarts: How many times the host restarted the engine.
+        memo: The rows of earlier snapshots (updated here; one per engine and thread).
+            A task whose row inputs (the task, its flags, its latest run, running runs,
+            next wake-up) are those of last time keeps that same row object: most of
+            2,000 rows do not change between two snapshots, so they cost a comparison
+            instead of formatting, and the UI recognises them by identity.
     """
     now = engine.clock.time()
     hour_ago = now - 3600
     terminating = engine.terminating_tasks()
+    status, next_wake = engine.status.status, engine.next_wake
     rows: list[TaskRow] = []
     disabled = running = failures = 0
     explanation: Explanation | None = None
     for task in engine.session.tasks:
-        st = engine.status.status(task.name)
-        recent = list(st.recent)
-        old = seed.get(task.name, [])
-        for _, end, outcome in reversed(old + recent):  # seeded runs: before a restart
-            if end < hour_ago:
-                break
-            failures += outcome in (Outcome.FAIL, Outcome.CRASH)
-        last = _last_run(recent, old, st.last_start, st.last_end)
-        strip = tuple(o for _, _, o in (old + recent)[-STRIP_LEN:])
+        name = task.name
+        st = status(name)
+        recent = st.recent
+        old = seed.get(name, _NO_RUNS)
         cond = task.start_cond
-        rows.append(TaskRow(
-            name=task.name,
-            execution="command" if task.kind == "command" else task.execution,
-            condition=task.condition_text,
-            disabled=task.disabled,
-            queued=task.force_run,
-            running_since=min(st.running) if st.running else None,
-            last_start=last[0], last_end=last[1], last_outcome=last[2], strip=strip,
-            next_wake=engine.next_wake(task.name),
-            waits_for=tuple(sorted(cond.task_refs())) if cond is not None else (),
-            terminating=task.name in terminating,
-        ))
+        runs = st.running
+        since = min(runs) if runs else None
+        wake = next_wake(name)
+        ending = name in terminating
+        key = (task, task.target, task.options, cond, task.disabled, task.force_run,
+               len(recent), recent[-1] if recent else None, old, st.last_start,
+               None if recent or old else tuple(st.last_end.items()), since, wake, ending)
+        cached = memo.get(name) if memo is not None else None
+        if memo is not None and cached is not None and cached[0] == key:
+            row = cached[1]
+            failed, valid_from, valid_to = cached[2:]
+            if not valid_from <= hour_ago <= valid_to:
+                failed, valid_to = _failures_since(recent, old, hour_ago)
+                memo[name] = (key, row, failed, hour_ago, valid_to)
+        else:
+            last = _last_run(recent, old, st.last_start, st.last_end)
+            latest = list(recent)[-STRIP_LEN:]
+            if len(latest) < STRIP_LEN and old:
+                latest = old[len(latest) - STRIP_LEN:] + latest
+            row = TaskRow(
+                name=name,
+                execution="command" if task.kind == "command" else task.execution,
+                condition=task.condition_text,
+                disabled=task.disabled,
+                queued=task.force_run,
+                running_since=since,
+                last_start=last[0], last_end=last[1], last_outcome=last[2],
+                strip=tuple(o for _, _, o in latest),
+                next_wake=wake,
+                waits_for=tuple(sorted(cond.task_refs())) if cond is not None else (),
+                terminating=ending,
+            )
+            failed, valid_to = _failures_since(recent, old, hour_ago)
+            if memo is not None:
+                memo[name] = (key, row, failed, hour_ago, valid_to)
+        rows.append(row)
+        failures += failed
         disabled += task.disabled
-        running += len(st.running)
-        if task.name == selected and cond is not None:
+        running += len(runs)
+        if name == selected and cond is not None:
             ctx = engine.context()
-            ctx.task = task.name
+            ctx.task = name
             explanation = explain(cond, ctx)
+    if memo is not None and len(memo) > len(rows):  # tasks removed since
+        names = {r.name for r in rows}
+        for name in [n for n in memo if n not in names]:
+            del memo[name]
     facts = Facts(engine.state, engine.started_at, len(rows), disabled, running, failures, restarts)
     return Snapshot(now, engine.tz, facts, tuple(rows), selected, explanation)
 
@@ -311,9 +368,14 @@ def strip_text(row: TaskRow) -> str:
     return "".join(OUTCOME_SYMBOLS[o] for o in row.strip)
 
 
+def haystack(row: TaskRow) -> str:
+    """What the filter searches: name, status and condition, lower-cased."""
+    return f"{row.name}\n{row.status.value}\n{row.condition}".lower()
+
+
 def matches(row: TaskRow, query: str) -> bool:
     """Whether every word of ``query`` occurs in the name, status or condition."""
-    hay = f"{row.name}\n{row.status.value}\n{row.condition}".lower()
+    hay = haystack(row)
     return all(word in hay for word in query.lower().split())
 
 

@@ -248,7 +248,9 @@ class MainScreen(Screen[None]):
         def force(name: str) -> None:
             self.control.force_run(name)
             self.table.mark(name, Status.QUEUED)
-            self.bridge.refresh()
+            # Ask the engine once the mark is on screen: a snapshot built meanwhile
+            # would compete with that frame for the interpreter.
+            self.call_after_refresh(self.bridge.refresh)
 
         self._with_task(force)
 
@@ -258,7 +260,7 @@ class MainScreen(Screen[None]):
             disabled = self.control.toggle_disabled(name)
             self.table.mark(name, Status.DISABLED if disabled else Status.IDLE)
             self.notify(f"{name} {'disabled' if disabled else 'enabled'}")
-            self.bridge.refresh()
+            self.call_after_refresh(self.bridge.refresh)
 
         self._with_task(toggle)
 

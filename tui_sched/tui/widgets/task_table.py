@@ -1,5 +1,6 @@
-"""The task table: a virtual list (only the visible rows are ever rendered), so 2,000
-tasks cost what 40 do. Filtering and sorting are list operations on the snapshot."""
+"""The task table: a virtual list (only the visible rows are ever rendered, and only
+their cells are ever formatted), so 2,000 tasks cost what 40 do. Sorting happens once per
+snapshot; a filter key only picks rows from that sorted list."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from tui_sched.tui.model import (
     Snapshot,
     Status,
     TaskRow,
+    haystack,
     last_text,
-    matches,
     next_text,
     strip_text,
 )
@@ -127,10 +128,17 @@ class TaskTable(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._snapshot: Snapshot | None = None
+        self._sorted: list[TaskRow] = []
+        self._sorted_for: tuple[Snapshot | None, str] = (None, "")
+        self._haystacks: list[str] | None = None
         self._rows: list[TaskRow] = []
         self._index: dict[str, int] = {}
+        # Formatted cells of the rows drawn so far (any filter), by task, and the row
+        # (and time, while it runs) they were made from; ``mark`` overrides a task's
+        # cells until the next snapshot.
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._cell_src: dict[str, tuple[TaskRow, float]] = {}
+        self._marked: set[str] = set()
         self._lines: dict[tuple[Any, ...], Strip] = {}
         self._widths: tuple[tuple[str, int], ...] = ()
         self._last_selected: str | None = None
@@ -156,7 +164,7 @@ class TaskTable(ScrollView, can_focus=True):
 
     def get_row(self, task: str) -> list[str]:
         """The shown cells of ``task``'s row, as text."""
-        return [text for text, _ in self._cells[task]]
+        return [text for text, _ in self._cells_of(self._rows[self._index[task]])]
 
     def get_row_at(self, index: int) -> list[str]:
         """The shown cells of the row at ``index``."""
@@ -167,42 +175,73 @@ class TaskTable(ScrollView, can_focus=True):
         self.cursor_row = row
 
     def show(self, snapshot: Snapshot | None) -> None:
-        """Show ``snapshot``: filter, sort, and refresh only what is visible."""
+        """Show ``snapshot``: filter, sort, and refresh only what is visible.
+
+        A new snapshot is sorted once; a filter key (same snapshot) only picks rows from
+        that sorted list. Cells are formatted when a row is drawn, not here.
+        """
         self._snapshot = snapshot
         if snapshot is None:
             return
-        query = self.filter_text
-        rows = [r for r in snapshot.rows if matches(r, query)] if query else list(snapshot.rows)
-        rows.sort(key=SORTS[self.sort_by])
+        sorted_snapshot, sorted_by = self._sorted_for
+        if sorted_snapshot is not snapshot or sorted_by != self.sort_by:
+            if sorted_snapshot is not snapshot:
+                self._new_snapshot(snapshot)
+            self._sorted = sorted(snapshot.rows, key=SORTS[self.sort_by])
+            self._sorted_for = (snapshot, self.sort_by)
+            self._haystacks = None
         keep = self._last_selected
+        words = self.filter_text.lower().split()
+        if words:
+            if self._haystacks is None:
+                self._haystacks = [haystack(r) for r in self._sorted]
+            rows = [r for r, hay in zip(self._sorted, self._haystacks, strict=True)
+                    if all(word in hay for word in words)]
+        else:
+            rows = self._sorted
         self._rows = rows
         self._index = {r.name: i for i, r in enumerate(rows)}
-        cells, src, now = {}, self._cell_src, snapshot.at
-        old_cells = self._cells
-        for r in rows:
-            # A row's cells depend on the row and, while it runs, on the time.
-            stamp = now if r.running_since is not None else 0.0
-            if src.get(r.name) == (r, stamp) and r.name in old_cells:
-                cells[r.name] = old_cells[r.name]
-            else:
-                cells[r.name] = self._row_cells(r, snapshot)
-                src[r.name] = (r, stamp)
-        self._cells = cells
-        if len(src) > 2 * len(snapshot.rows) + 100:
-            self._cell_src = {k: v for k, v in src.items() if k in cells}
         self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + 1)
         target = self._index.get(keep, min(self.cursor_row, max(0, len(rows) - 1))) if keep else 0
         self._set_cursor(target)
         self._retitle()
         self.refresh()
 
+    def _new_snapshot(self, snapshot: Snapshot) -> None:
+        # Optimistic marks last until the engine's next word on the task.
+        for name in self._marked:
+            self._cells.pop(name, None)
+            self._cell_src.pop(name, None)
+        self._marked.clear()
+        if len(self._cell_src) > len(snapshot.rows) + 100:  # tasks removed since
+            names = {r.name for r in snapshot.rows}
+            self._cell_src = {k: v for k, v in self._cell_src.items() if k in names}
+            self._cells = {k: v for k, v in self._cells.items() if k in names}
+
+    def _cells_of(self, row: TaskRow) -> tuple[Cell, ...]:
+        """``row``'s formatted cells (made again only when the row changed, or, while it
+        runs, the snapshot's time)."""
+        name = row.name
+        if name in self._marked:
+            return self._cells[name]
+        snap = self._snapshot
+        assert snap is not None
+        # A row's cells depend on the row and, while it runs, on the time.
+        src = (row, snap.at if row.running_since is not None else 0.0)
+        cells = self._cells.get(name)
+        if cells is None or self._cell_src.get(name) != src:
+            cells = self._cells[name] = self._row_cells(row, snap)
+            self._cell_src[name] = src
+        return cells
+
     def mark(self, task: str, status: Status) -> None:
         """Show ``status`` for ``task`` at once, before the engine confirms it."""
-        cells = self._cells.get(task)
-        if cells is None:
+        index = self._index.get(task)
+        if index is None:
             return
+        cells = self._cells_of(self._rows[index])
         self._cells[task] = ((f"{status.symbol} {status.value}", _STATUS_CLASS[status]), *cells[1:])
-        self._cell_src.pop(task, None)
+        self._marked.add(task)
         self.refresh()
 
     def _row_cells(self, row: TaskRow, snap: Snapshot) -> tuple[Cell, ...]:
@@ -285,8 +324,7 @@ class TaskTable(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y - 1
         if not 0 <= index < len(self._rows):
             return Strip.blank(width, self.rich_style)
-        name = self._rows[index].name
-        cells = self._cells[name]
+        cells = self._cells_of(self._rows[index])
         keys = [k for k, _ in widths]
         picked = [cells[list(_COLUMNS).index(k)] for k in keys]
         cursor = None
