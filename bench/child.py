@@ -128,6 +128,15 @@ def run(scheduler: str, wl: Workload, tmp: Path, store: str = "sqlite") -> dict[
     return out
 
 
+def run_tui(wl: Workload, tmp: Path, store: str = "sqlite") -> dict[str, Any]:
+    """The ``tui`` kind: ``bench/tui_bench.py``'s measurement (a headless app driven by
+    Pilot: 2,000 tasks, 500 log lines/s) with its phases fitted into ``wl.window``."""
+    import tui_bench
+
+    plan = tui_bench.plan_for_window(wl.window, wl.warmup, tasks=wl.n, store=store)
+    return tui_bench.measure(plan, tmp)
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("scheduler", choices=("tui", "aps"))
@@ -143,7 +152,10 @@ def main(argv: list[str]) -> int:
                  runs=a.runs or BY_NAME[a.workload].runs)
     try:
         with tempfile.TemporaryDirectory(prefix="tui-sched-bench-") as tmp:
-            result = run(a.scheduler, wl, Path(tmp), a.store)
+            if wl.kind == "tui":
+                result = run_tui(wl, Path(tmp), a.store)
+            else:
+                result = run(a.scheduler, wl, Path(tmp), a.store)
     except BaseException:
         result = {"error": traceback.format_exc()}
     Path(a.out).write_text(json.dumps(result))

@@ -60,6 +60,8 @@ from tui_sched.tui.widgets.task_table import TaskTable  # noqa: E402
 
 #: The bar of issue 7 for key-to-screen latency (``f`` -> queued and ``/`` filtering).
 KEY_P95_BAR_MS = 100.0
+#: Log lines a second the ``chatter`` task prints (issue 7: 500).
+LOG_RATE = 500
 
 
 def noop() -> None:
@@ -182,6 +184,17 @@ class Plan:
     store: str = "sqlite"
 
 
+def plan_for_window(window: float, warmup: float, tasks: int = 2000,
+                    store: str = "sqlite") -> Plan:
+    """``bench/run.py``'s ``tui`` workload: a bounded ``window`` (seconds after the
+    warm-up) split into ``f`` presses (30 %), ``/`` filter keys (25 %) and the CPU window
+    (45 %); each key phase takes at least ``min_samples`` presses, so a short window
+    (``--quick``) still gives figures, if rough ones."""
+    return Plan(tasks=tasks, rate=LOG_RATE, warmup=warmup, f_samples=10**6,
+                f_seconds=0.30 * window, filter_queries=10**6, filter_seconds=0.25 * window,
+                min_samples=10, cpu_window=0.45 * window, store=store)
+
+
 async def scenario(app: SchedulerApp, pilot: Pilot[object], plan: Plan,
                    say: Callable[[str], None]) -> dict[str, Any]:
     out: dict[str, Any] = {}
@@ -217,31 +230,38 @@ async def scenario(app: SchedulerApp, pilot: Pilot[object], plan: Plan,
         confirmed.append(done)
 
     # -- / -----------------------------------------------------------------------------
-    typed: list[float] = []
+    chars: list[float] = []
+    clears: list[float] = []
     began = time.monotonic()
     i = 0
-    while i < plan.filter_queries and (
-            time.monotonic() - began < plan.filter_seconds or len(typed) < plan.min_samples):
+    while i < plan.filter_queries and (time.monotonic() - began < plan.filter_seconds
+                                       or len(chars) + len(clears) < plan.min_samples):
         await pilot.press("slash")
         query = f"manual-{i % 10}"
         for k in range(len(query)):
             part = query[: k + 1]
             snap = app.main.snapshot
             expect = sum(1 for r in snap.rows if matches(r, part)) if snap else 0
-            typed += await press(app, clock, query[k],
+            chars += await press(app, clock, query[k],
                                  lambda p=part, e=expect: table.filter_text == p  # type: ignore[misc]
                                  and table.row_count == e)
-        typed += await press(app, clock, "escape", lambda: table.row_count == plan.tasks)
+        clears += await press(app, clock, "escape", lambda: table.row_count == plan.tasks)
         i += 1
+    typed = chars + clears
     cpu1, ui1, wall1 = time.process_time(), time.thread_time(), time.perf_counter()
 
     say(fmt("f -> '» queued' shown", queued))
     say(fmt("f -> '✓ succeeded' (engine round trip)", confirmed))
     say(fmt("/ filter: each key (and escape)", typed))
-    for key, values in (("f_queued", queued), ("f_done", confirmed), ("filter", typed)):
+    say(fmt("    of which typed characters", chars))
+    say(fmt("    of which escape (clears the filter)", clears))
+    for key, values in (("f_queued", queued), ("f_done", confirmed), ("filter", typed),
+                        ("filter_char", chars), ("filter_escape", clears)):
         ms = [v * 1000 for v in values]
         out.update({f"{key}_p50_ms": pct(ms, 0.5), f"{key}_p95_ms": pct(ms, 0.95),
                     f"{key}_max_ms": max(ms, default=math.nan), f"{key}_n": len(ms)})
+    # Issue 7's bar applies to what a key shows by itself: f's mark and the filter.
+    out["key_p95_ms"] = max(out["f_queued_p95_ms"], out["filter_p95_ms"])
     keys_wall = max(wall1 - wall0, 1e-9)
     out["keys_s"] = keys_wall
     out["keys_cpu_pct"] = (cpu1 - cpu0) / keys_wall * 100
@@ -317,13 +337,14 @@ def measure(plan: Plan, tmp: Path, *, say: Callable[[str], None] = lambda _: Non
         host.shutdown(force=True)
         host.join(20)
     result["scheduler"] = "tui-sched" + (" [memory store]" if plan.store == "memory" else "")
+    result.update(tasks=plan.tasks, log_rate=plan.rate)
     return result
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tasks", type=int, default=2000)
-    p.add_argument("--rate", type=int, default=500, help="log lines per second")
+    p.add_argument("--rate", type=int, default=LOG_RATE, help="log lines per second")
     p.add_argument("--minutes", type=float, default=3.0, help="total run time (memory figure)")
     p.add_argument("--samples", type=int, default=40,
                    help="f presses measured (and samples // 5 + 1 filter queries of 9 keys)")
@@ -338,7 +359,10 @@ def main() -> None:
     print(f"tui bench: {args.tasks} tasks, {args.rate} log lines/s, {args.minutes} min, "
           f"python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="tui-bench-") as tmp:
-        measure(plan, Path(tmp), say=lambda s: print(s, flush=True), profile=prof)
+        out = measure(plan, Path(tmp), say=lambda s: print(s, flush=True), profile=prof)
+    ok = out["key_p95_ms"] <= KEY_P95_BAR_MS
+    print(f"key to screen p95 (f -> queued, / filter) {out['key_p95_ms']:.1f} ms: "
+          f"{'bar ok' if ok else 'BAR MISSED'} (<= {KEY_P95_BAR_MS:g} ms)")
     if prof is not None:
         prof.dump_stats(args.profile)
         print(f"profile: {args.profile} (python -m pstats {args.profile})")

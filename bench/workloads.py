@@ -17,7 +17,8 @@ class Workload:
     Attributes:
         name: Identifier (``--only`` matches it).
         kind: ``every`` (``every 1 second``), ``idle`` (``daily``, after its one run),
-            ``true`` (as fast as possible), ``startup`` or ``longrun``.
+            ``true`` (as fast as possible), ``startup``, ``longrun`` or ``tui`` (the
+            terminal UI: ``bench/tui_bench.py``).
         n: Number of tasks.
         execution: tui-sched execution mode (APScheduler's mapping is in the drivers).
         window: Measurement window in seconds (full run).
@@ -94,6 +95,12 @@ WORKLOADS: tuple[Workload, ...] = (
                   "at the start, half-way and at the end. 10 tasks so that retention "
                   "(keep_runs 10,000 per task = 100,000 rows) is exercised; tui-sched only "
                   "(APScheduler keeps no history)"),
+    Workload("tui_2000", "tui", 2000, "thread", 60.0, 10.0, warmup=3.0, quick_warmup=1.0,
+             aps=False,
+             what="the terminal UI (headless, driven by Pilot) over 2,000 tasks with 500 log "
+                  "lines/s: key to screen p50/p95 of `f` (row shows queued) and of each "
+                  "`/` filter key, `f` until the run shows succeeded (engine round trip), "
+                  "UI thread and process CPU % with no keys pressed; tui-sched only"),
     # The rest of issue 7's matrix: run with --all (or --only NAME).
     _every(10, "thread", 10.0, 1.5, default=False),
     _every(5000, "thread", 20.0, 1.5, default=False),
