@@ -59,8 +59,12 @@ T = TypeVar("T")
 _MIN_STEP = 0.001
 #: Every task's history is pruned by age this often (by count: see ``Retention``).
 _PRUNE_EVERY = 3600.0
-#: While runs keep coming, history is committed at most this often (seconds).
-_FLUSH_EVERY = 0.05
+#: History is committed when nothing is due for this long (seconds) ...
+_FLUSH_GAP = 0.02
+#: ... or at the latest this long after the last commit, even during a burst.
+_FLUSH_LATEST = 0.25
+#: A ``main`` run that blocks the loop longer than this has its start committed.
+_BLOCK_COMMIT_AFTER = 0.05
 _ALIVE_KEY = "last_alive"
 #: The heartbeat's resolution: a crash loses at most this much of "when were we down".
 _ALIVE_EVERY = 10.0
@@ -138,6 +142,7 @@ class Engine:
                                     self.config.keep_runs,
                                     self.config.keep_days, _PRUNE_EVERY)
         self._flushed_at = 0.0
+        self._flushed_quiet = False
         self._flush_at: float | None = None
         self.cycles = 0
         self._spawned = 0
@@ -267,7 +272,7 @@ class Engine:
         self.clock.attach(self._loop, self._wake)
         self._state = "starting"
         OutputCapture.install()
-        self._blockwatch = BlockWatch(self.store.flush, _FLUSH_EVERY,
+        self._blockwatch = BlockWatch(self.store.flush, _BLOCK_COMMIT_AFTER,
                                       lambda exc: self._report_problem(f"committing history: {exc}"))
         self.session.default_execution = self.config.default_execution
         self.session._bind_engine(self)
@@ -288,10 +293,15 @@ class Engine:
                     # commit: a run that already finished is written once, complete.
                     # (Main runs finished inside the tick: no extra loop turn for them.)
                     await asyncio.sleep(0)
+                self._flushed_quiet = False
                 self._maybe_flush()
                 if self._stop_request is not None:
                     break
                 await self.clock.wait(self._deadline(), self._wake)
+                if self._flushed_quiet:
+                    # Everything was committed before this sleep: the next window of
+                    # uncommitted history opens now, not when the last one was handed on.
+                    self._flushed_at = time.monotonic()
             await self._shutdown()
         finally:
             self._gc.uninstall()
@@ -417,27 +427,28 @@ class Engine:
                     fut.set_exception(exc)
 
     def _maybe_flush(self) -> None:
-        """Commit buffered history at most every ``_FLUSH_EVERY``: one commit covers
-        hundreds of runs, and a crash loses at most that window of history (runs left
-        open are still closed as ``crash`` at restart). A commit that is not due yet is
-        deferred with a wake-up, unless the engine is about to sleep longer than the
-        window anyway: then it commits now, so an idle scheduler has nothing pending.
-        (Committing before every short sleep made each commit cover a handful of runs
-        when many tasks are spread over the second, at about a millisecond each.)"""
+        """Hand buffered history to the store's writer when the engine is about to be
+        quiet (nothing due for ``_FLUSH_GAP``), and at the latest ``_FLUSH_LATEST``
+        after the last time, even in the middle of a burst of starts; a deferred one
+        sets a wake-up. One commit covers hundreds of runs, and a crash loses at most
+        that window of history (runs left open are still closed as ``crash`` at
+        restart). A commit made in the middle of a burst, even on the writer's thread,
+        competes with the burst's runs for the interpreter and the CPU, and every later
+        start of the burst is that much late (and, for ``every``, the next start counts
+        from the late one); made in the gap after it, it delays nothing."""
         assert self._wake is not None
         mono = time.monotonic()
-        left = _FLUSH_EVERY - (mono - self._flushed_at)
-        if left > 0:
-            self._flush_at = None
+        since = mono - self._flushed_at
+        self._flush_at = None
+        if since < _FLUSH_LATEST:
             now = self.clock.time()
             deadline = self._deadline()
-            if self._wake.is_set() or self._running or (
-                    deadline is not None and deadline - now < left):
-                self._flush_at = now + left
+            if self._wake.is_set() or (deadline is not None and deadline - now < _FLUSH_GAP):
+                self._flush_at = now + (_FLUSH_LATEST - since)
                 return
         self.store.flush()
         self._flushed_at = mono
-        self._flush_at = None
+        self._flushed_quiet = since < _FLUSH_LATEST
 
     def _context(self, now: float) -> Context:
         return Context(now, self.tz, None, self.status, self.started_at, self.cycles,
