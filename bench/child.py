@@ -139,7 +139,7 @@ def run_tui(wl: Workload, tmp: Path, store: str = "sqlite") -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("scheduler", choices=("tui", "aps"))
+    p.add_argument("scheduler", choices=("tui", "aps", "apsd"))
     p.add_argument("workload", choices=sorted(BY_NAME))
     p.add_argument("--window", type=float, required=True)
     p.add_argument("--warmup", type=float, required=True)

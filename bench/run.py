@@ -34,7 +34,13 @@ sys.path.insert(0, str(HERE))
 
 from workloads import WORKLOADS, Workload  # noqa: E402
 
-SCHEDULERS = {"tui": "tui-sched", "aps": "APScheduler"}
+SCHEDULERS = {"tui": "tui-sched", "aps": "APScheduler", "apsd": "APScheduler defaults"}
+
+
+def _with_defaults(wl: Workload) -> bool:
+    """Whether APScheduler is also run as most people run it (``apsd``): for the
+    ``every`` workloads in ``main``, where the bars compare CPU with APScheduler."""
+    return wl.aps and wl.kind == "every" and wl.execution == "main"
 STARTUP_SPAWNS = 3
 #: Issue 7: key to screen p95 in the TUI (the same as tui_bench.KEY_P95_BAR_MS; not
 #: imported, so that this process never loads Textual).
@@ -236,7 +242,7 @@ def render(rows: list[tuple[Workload, dict[str, dict[str, Any]]]]) -> str:
     for wl, by_sched in rows:
         tui, aps = by_sched.get("tui"), by_sched.get("aps")
         first = True
-        for key in ("tui", "aps"):
+        for key in ("tui", "aps", "apsd"):
             r = by_sched.get(key)
             if r is None:
                 continue
@@ -250,19 +256,25 @@ def render(rows: list[tuple[Workload, dict[str, dict[str, Any]]]]) -> str:
                 note = "; ".join(x for x in (note, bar) if x)
             cells.append(note)
             table.append(cells)
-        if tui and aps and "error" not in tui and "error" not in aps:
-            cells = ["", "ratio tui/APS"]
+        for key, label in (("aps", "ratio tui/APS"), ("apsd", "ratio tui/APS defaults")):
+            other = by_sched.get(key)
+            if not tui or not other or "error" in tui or "error" in other:
+                continue
+            cells = ["", label]
             for _, field, _ in COLUMNS:
                 if field == "others_cpu_pct":  # not a property of the scheduler
                     cells.append("")
                 elif (field == "cpu_pct" and isinstance(tui.get(field), float)
-                      and max(tui[field], aps.get(field) or 0.0) < 0.05):
+                      and max(tui[field], other.get(field) or 0.0) < 0.05):
                     cells.append("~0")  # both idle: a ratio of two near-zero readings is noise
                 else:
-                    cells.append(_ratio(tui.get(field), aps.get(field)))
+                    cells.append(_ratio(tui.get(field), other.get(field)))
             if wl.kind == "startup":
-                cells.append(f"first run x{_ratio(tui['first_run_s'], aps['first_run_s'])}, "
-                             f"all x{_ratio(tui['all_runs_s'], aps['all_runs_s'])}")
+                cells.append(f"first run x{_ratio(tui['first_run_s'], other['first_run_s'])}, "
+                             f"all x{_ratio(tui['all_runs_s'], other['all_runs_s'])}")
+            elif key == "apsd":
+                cells.append("a second reference (BackgroundScheduler, ThreadPoolExecutor(10)); "
+                             "the bars use the row above")
             else:
                 cells.append("")
             table.append(cells)
@@ -337,7 +349,9 @@ def show(path: Path) -> int:
     by_workload: dict[str, dict[str, dict[str, Any]]] = {}
     configs: dict[str, dict[str, Any]] = {}
     for e in doc["results"]:
-        key = "tui" if str(e["scheduler"]).startswith("tui") else "aps"
+        label = str(e["scheduler"])
+        key = ("tui" if label.startswith("tui") else "apsd" if label.endswith("defaults")
+               else "aps")
         by_workload.setdefault(e["workload"], {})[key] = e["median"]
         configs[e["workload"]] = e.get("config", {})
     rows = []
@@ -368,8 +382,8 @@ def main(argv: list[str]) -> int:
                    help="measurement window for every workload (overrides the defaults)")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run each workload N times and report medians (issue 7: 3)")
-    p.add_argument("--scheduler", choices=("tui", "aps", "both"), default="both",
-                   help="run only one side")
+    p.add_argument("--scheduler", choices=("tui", "aps", "apsd", "both"), default="both",
+                   help="run only one scheduler (both: all of them)")
     p.add_argument("--tui-store", choices=("sqlite", "memory"), default="sqlite",
                    help="diagnostic: tui-sched without persisted history (labelled in the "
                         "table; never the headline figure)")
@@ -390,7 +404,7 @@ def main(argv: list[str]) -> int:
         return show(Path(args.show))
 
     workloads = select(args)
-    scheds = ("tui", "aps") if args.scheduler == "both" else (args.scheduler,)
+    scheds = ("tui", "aps", "apsd") if args.scheduler == "both" else (args.scheduler,)
     began = time.time()
     started = dt.datetime.now().astimezone()
     load_start = os.getloadavg()[0]
@@ -402,7 +416,7 @@ def main(argv: list[str]) -> int:
     for wl in workloads:
         by_sched: dict[str, dict[str, Any]] = {}
         for sched in scheds:
-            if sched == "aps" and not wl.aps:
+            if (sched == "aps" and not wl.aps) or (sched == "apsd" and not _with_defaults(wl)):
                 continue
             reps = []
             n_rep = args.repeat
