@@ -1,4 +1,4 @@
-"""The engine's GC policy: survivors of a full collection are frozen; a thaw undoes it."""
+"""The engine's GC policy: start-up objects are frozen; a thaw re-freezes only once."""
 
 from __future__ import annotations
 
@@ -8,46 +8,51 @@ import weakref
 from tui_sched.engine.gcpolicy import GcPolicy
 
 
-def test_survivors_of_a_full_collection_are_frozen_until_thawed() -> None:
+class Node:
+    other: Node
+
+
+def _cycle() -> weakref.ref[Node]:
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    return weakref.ref(a)
+
+
+def test_objects_made_while_running_are_collected_as_usual() -> None:
     policy = GcPolicy()
     policy.install()
     try:
-        assert policy._on_gc in gc.callbacks
-        keep = [[i] for i in range(1000)]  # new, tracked, long-lived objects
-        frozen_before = gc.get_freeze_count()
-        gc.collect()  # a full pass: the policy freezes what survived it
-        assert policy.freezes == 2
-        assert gc.get_freeze_count() >= frozen_before + len(keep)
-        gc.collect(1)  # a young pass freezes nothing
-        assert policy.freezes == 2
-
-        policy.thaw()  # e.g. after a reload: old code may hold cycles
-        assert gc.get_freeze_count() == 0
-    finally:
-        policy.uninstall()
-    assert policy._on_gc not in gc.callbacks
-    assert gc.get_freeze_count() == 0
-    gc.collect()
-    assert policy.freezes == 2  # no longer hooked
-    del keep
-
-
-def test_frozen_cycles_are_collected_after_a_thaw() -> None:
-    class Node:
-        other: Node
-
-    policy = GcPolicy()
-    policy.install()
-    try:
-        a, b = Node(), Node()
-        a.other, b.other = b, a
-        alive = weakref.ref(a)
-        gc.collect()  # they survive (still referenced), so the policy freezes them
-        del a, b  # now a garbage cycle, but frozen: full passes leave it alone
-        gc.collect()
-        assert alive() is not None
-        policy.thaw()
+        alive = _cycle()  # made after start-up, garbage at once
         gc.collect()
         assert alive() is None
+        assert policy.freezes == 1  # full passes do not freeze anything
     finally:
         policy.uninstall()
+    assert gc.get_freeze_count() == 0
+
+
+def test_startup_objects_are_frozen_until_thawed_then_survivors_once_more() -> None:
+    keep = [Node() for _ in range(100)]
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    alive = weakref.ref(a)
+    policy = GcPolicy()
+    policy.install()  # the cycle exists (and is live) at start-up
+    try:
+        assert gc.get_freeze_count() >= len(keep)
+        del a, b  # now garbage, but frozen: full passes leave it alone
+        gc.collect()
+        assert alive() is not None
+
+        policy.thaw()  # e.g. after a reload
+        assert gc.get_freeze_count() == 0
+        gc.collect()  # collects the cycle, then freezes the survivors (keep) once
+        assert alive() is None
+        assert policy.freezes == 2 and gc.get_freeze_count() >= len(keep)
+        later = _cycle()
+        gc.collect()
+        assert later() is None and policy.freezes == 2  # only once per thaw
+    finally:
+        policy.uninstall()
+    assert gc.get_freeze_count() == 0
+    assert policy._on_gc not in gc.callbacks

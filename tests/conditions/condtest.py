@@ -39,7 +39,7 @@ class Statuses:
         if start in s.running:
             s.running.remove(start)
         s.last_end[outcome] = max(end, s.last_end.get(outcome, end))
-        s.recent.append((start, end, outcome))
+        s.recent.append((start, end, outcome.value))
 
     def ctx(self, now: float, tz: str = "UTC", task: str | None = "me", **kw: object) -> Context:
         return Context(now, ZoneInfo(tz), task, self, **kw)  # type: ignore[arg-type]

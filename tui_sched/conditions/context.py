@@ -17,6 +17,13 @@ from tui_sched.store.base import Outcome
 #: ``failed.today >= 3``). Older runs are in the store.
 RECENT_RUNS = 256
 
+RecentRun = tuple[float, float, str]
+"""A finished run in ``TaskStatus.recent``: ``(start, end, outcome)``, the outcome as its
+plain string value (``Outcome`` members compare and hash equal to it). A tuple of floats
+and plain strings is not tracked by the cyclic garbage collector, and a busy scheduler
+keeps hundreds of these per task: as ``Outcome`` members (objects the collector tracks)
+they made every full collection walk them all, a 20-60 ms pause with 5,000 tasks."""
+
 
 @dataclass(slots=True)
 class TaskStatus:
@@ -29,13 +36,14 @@ class TaskStatus:
         last_start: Latest start of a run.
         last_end: Latest end time of each outcome.
         running: Start times of the runs in progress.
-        recent: The latest finished runs as ``(start, end, outcome)``, oldest first.
+        recent: The latest finished runs as ``(start, end, outcome value)``, oldest
+            first (see ``RecentRun``).
     """
 
     last_start: float | None = None
     last_end: dict[Outcome, float] = field(default_factory=dict)
     running: list[float] = field(default_factory=list)
-    recent: deque[tuple[float, float, Outcome]] = field(
+    recent: deque[RecentRun] = field(
         default_factory=lambda: deque(maxlen=RECENT_RUNS)
     )
 

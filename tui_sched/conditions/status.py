@@ -377,7 +377,7 @@ class Retry(Condition):
     def evaluate(self, ctx: Context) -> bool:
         streak = 0
         for _, _, outcome in reversed(ctx.self_status().recent):
-            if outcome is Outcome.FAIL:
+            if outcome == Outcome.FAIL:
                 streak += 1
             elif outcome in _STREAK_BREAKERS:
                 break

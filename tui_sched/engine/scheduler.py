@@ -327,6 +327,11 @@ class Engine:
         recovered = self.store.close_open_runs(
             now, Outcome.CRASH, "the scheduler stopped while this run was in progress")
         self.status.load(self.store.summaries())
+        for task in self.session.tasks:
+            # Made now rather than at the first run, so that they are among what the
+            # engine freezes once started (see GcPolicy): one pass less over them each
+            # full collection.
+            self.status.status(task.name)
         flags = self.store.get_flags()
         for task in self.session.tasks:
             if task.name in flags:

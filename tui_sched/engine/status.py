@@ -45,7 +45,7 @@ class StatusIndex:
             pass
         prev = st.last_end.get(outcome)
         st.last_end[outcome] = end if prev is None else max(prev, end)
-        st.recent.append((start, end, outcome))
+        st.recent.append((start, end, outcome.value))  # see RecentRun
 
     def recorded(self, task: str, at: float, outcome: Outcome) -> None:
         """Record a run that never ran (``missed``/``skipped``)."""

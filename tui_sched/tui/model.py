@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from tui_sched.conditions.context import RecentRun
 from tui_sched.conditions.explain import Explanation, explain
 from tui_sched.store.base import Outcome
 
@@ -143,10 +144,15 @@ class TaskDetail:
     at: float
 
 
-def _last_run(recent: Sequence[RunTuple], seed: list[RunTuple], last_start: float | None,
+#: An outcome from its value (``TaskStatus.recent`` keeps values; see ``RecentRun``).
+_OUTCOME_OF: dict[str, Outcome] = {o.value: o for o in Outcome}
+
+
+def _last_run(recent: Sequence[RecentRun], seed: list[RunTuple], last_start: float | None,
               last_end: dict[Outcome, float]) -> tuple[float | None, float | None, Outcome | None]:
     if recent:
-        return recent[-1]
+        start, end, outcome = recent[-1]
+        return start, end, _OUTCOME_OF[outcome]
     if seed:
         return seed[-1]
     if not last_end:
@@ -159,7 +165,7 @@ _FAILED = (Outcome.FAIL, Outcome.CRASH)
 _NO_RUNS: list[RunTuple] = []
 
 
-def _failures_since(recent: Sequence[RunTuple], seed: list[RunTuple],
+def _failures_since(recent: Sequence[RecentRun], seed: list[RunTuple],
                     since: float) -> tuple[int, float]:
     """Failed or crashed runs among the latest ones, newest first, up to the first that
     ended before ``since``; and the earliest end among those counted (the count holds
@@ -225,9 +231,9 @@ def build_snapshot(engine: Engine, selected: str | None,
                 memo[name] = (key, row, failed, hour_ago, valid_to)
         else:
             last = _last_run(recent, old, st.last_start, st.last_end)
-            latest = list(recent)[-STRIP_LEN:]
+            latest: list[RunTuple | RecentRun] = list(recent)[-STRIP_LEN:]
             if len(latest) < STRIP_LEN and old:
-                latest = old[len(latest) - STRIP_LEN:] + latest
+                latest = [*old[len(latest) - STRIP_LEN:], *latest]
             row = TaskRow(
                 name=name,
                 execution="command" if task.kind == "command" else task.execution,
@@ -236,7 +242,7 @@ def build_snapshot(engine: Engine, selected: str | None,
                 queued=task.force_run,
                 running_since=since,
                 last_start=last[0], last_end=last[1], last_outcome=last[2],
-                strip=tuple(o for _, _, o in latest),
+                strip=tuple(_OUTCOME_OF[o] for _, _, o in latest),
                 next_wake=wake,
                 waits_for=tuple(sorted(cond.task_refs())) if cond is not None else (),
                 terminating=ending,
