@@ -35,9 +35,11 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check tui_sched tests
 	$(BIN)/mypy
 
-bench: $(STAMP) ## Benchmarks (prints figures; writes bench/results/*.json)
+BENCH_ARGS ?= --repeat 3
+
+bench: $(STAMP) ## Benchmarks, medians of 3 (~25 min; BENCH_ARGS= for one pass, --quick for a smoke run)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
