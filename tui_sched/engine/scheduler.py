@@ -142,12 +142,11 @@ class Engine:
                                     self.config.keep_runs,
                                     self.config.keep_days, _PRUNE_EVERY)
         self._flushed_at = 0.0
-        self._flushed_quiet = False
         self._flush_at: float | None = None
         self.cycles = 0
         self._spawned = 0
-        self._gc = GcPolicy()
         """Runs launched as loop tasks (the serve loop yields to them once)."""
+        self._gc = GcPolicy()
         self.evaluations = 0
         """How many start conditions have been evaluated (idle cost is visible in tests)."""
         self.started_at: float | None = None
@@ -293,12 +292,11 @@ class Engine:
                     # commit: a run that already finished is written once, complete.
                     # (Main runs finished inside the tick: no extra loop turn for them.)
                     await asyncio.sleep(0)
-                self._flushed_quiet = False
-                self._maybe_flush()
+                flushed_quiet = self._maybe_flush()
                 if self._stop_request is not None:
                     break
                 await self.clock.wait(self._deadline(), self._wake)
-                if self._flushed_quiet:
+                if flushed_quiet:
                     # Everything was committed before this sleep: the next window of
                     # uncommitted history opens now, not when the last one was handed on.
                     self._flushed_at = time.monotonic()
@@ -327,13 +325,12 @@ class Engine:
         recovered = self.store.close_open_runs(
             now, Outcome.CRASH, "the scheduler stopped while this run was in progress")
         self.status.load(self.store.summaries())
+        flags = self.store.get_flags()
         for task in self.session.tasks:
             # Made now rather than at the first run, so that they are among what the
             # engine freezes once started (see GcPolicy): one pass less over them each
             # full collection.
             self.status.status(task.name)
-        flags = self.store.get_flags()
-        for task in self.session.tasks:
             if task.name in flags:
                 # The operator's last word wins over the module's declaration.
                 object.__setattr__(task, "_disabled", flags[task.name])
@@ -431,7 +428,7 @@ class Engine:
                 except BaseException as exc:
                     fut.set_exception(exc)
 
-    def _maybe_flush(self) -> None:
+    def _maybe_flush(self) -> bool:
         """Hand buffered history to the store's writer when the engine is about to be
         quiet (nothing due for ``_FLUSH_GAP``), and at the latest ``_FLUSH_LATEST``
         after the last time, even in the middle of a burst of starts; a deferred one
@@ -440,7 +437,11 @@ class Engine:
         restart). A commit made in the middle of a burst, even on the writer's thread,
         competes with the burst's runs for the interpreter and the CPU, and every later
         start of the burst is that much late (and, for ``every``, the next start counts
-        from the late one); made in the gap after it, it delays nothing."""
+        from the late one); made in the gap after it, it delays nothing.
+
+        Returns:
+            Whether everything was handed over because the engine is about to be quiet.
+        """
         assert self._wake is not None
         mono = time.monotonic()
         since = mono - self._flushed_at
@@ -450,10 +451,10 @@ class Engine:
             deadline = self._deadline()
             if self._wake.is_set() or (deadline is not None and deadline - now < _FLUSH_GAP):
                 self._flush_at = now + (_FLUSH_LATEST - since)
-                return
+                return False
         self.store.flush()
         self._flushed_at = mono
-        self._flushed_quiet = since < _FLUSH_LATEST
+        return since < _FLUSH_LATEST
 
     def _context(self, now: float) -> Context:
         return Context(now, self.tz, None, self.status, self.started_at, self.cycles,

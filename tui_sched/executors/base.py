@@ -114,22 +114,10 @@ def call_target(job: Job) -> Any:
     return func(**bind(func)) if bind is not None else func(**job.kwargs)
 
 
-def run_target(job: Job) -> JobResult:
-    """``call_target`` with what happens turned into a result (never raises)."""
+def result_of_call(fn: Callable[..., Any], *args: Any) -> JobResult:
+    """Call ``fn(*args)`` and turn what happens into a result (never raises)."""
     try:
-        return JobResult(Outcome.SUCCESS, call_target(job))
-    except Inaction:
-        return JobResult(Outcome.INACTION)
-    except BaseException as exc:  # a task failure is data, whatever it raised
-        if isinstance(exc, KeyboardInterrupt | GeneratorExit):
-            raise
-        return JobResult.failed(exc)
-
-
-def result_of_call(fn: Callable[[], Any]) -> JobResult:
-    """Call ``fn`` and turn what happens into a result (never raises)."""
-    try:
-        return JobResult(Outcome.SUCCESS, fn())
+        return JobResult(Outcome.SUCCESS, fn(*args))
     except Inaction:
         return JobResult(Outcome.INACTION)
     except BaseException as exc:  # a task failure is data, whatever it raised

@@ -11,8 +11,9 @@ from tui_sched.executors.base import (
     Executor,
     Job,
     JobResult,
+    call_target,
     race,
-    run_target,
+    result_of_call,
     stopped_result,
     timeout_reason,
 )
@@ -37,7 +38,7 @@ class MainExecutor(Executor):
         token = current_sink.set(job.sink)
         started = time.monotonic()
         try:
-            result = run_target(job)
+            result = result_of_call(call_target, job)
         finally:
             current_sink.reset(token)
         value = result.value
@@ -57,7 +58,7 @@ class MainExecutor(Executor):
         token = current_sink.set(job.sink)
         started = time.monotonic()
         try:
-            result = run_target(job)
+            result = result_of_call(call_target, job)
             if result.outcome is Outcome.SUCCESS and inspect.isawaitable(result.value):
                 # An async function under execution="main": await it here.
                 return await AsyncExecutor.await_with_limits(job, result.value)
@@ -76,7 +77,7 @@ class AsyncExecutor(Executor):
     async def execute(self, job: Job) -> JobResult:
         token = current_sink.set(job.sink)
         try:
-            result = run_target(job)
+            result = result_of_call(call_target, job)
         finally:
             current_sink.reset(token)
         if result.outcome is not Outcome.SUCCESS or not inspect.isawaitable(result.value):

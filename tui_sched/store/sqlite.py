@@ -303,7 +303,7 @@ class SqliteRunStore(RunStore):
             StoreError: An earlier background commit failed.
         """
         with self._lock:
-            self._raise_failure()
+            self._check_open("commit buffered runs")
             if not self._pending and not self._ops and not self._uncommitted:
                 return
             rows, ops = self._take()
@@ -561,21 +561,16 @@ class SqliteRunStore(RunStore):
     def _check_writable(self, action: str) -> None:
         if self._readonly:
             raise StoreError(f"run history {self.path}: cannot {action}: opened read-only")
+        self._check_open(action)
+
+    def _check_open(self, action: str) -> None:
         if self._closed:
             raise StoreError(f"run history {self.path}: cannot {action}: store is closed")
         if self._failure is not None:
             raise self._failure
 
-    def _raise_failure(self) -> None:
-        if self._closed:
-            raise StoreError(f"run history {self.path}: cannot commit buffered runs: store is closed")
-        if self._failure is not None:
-            raise self._failure
-
     def _run_exists(self, run_id: int) -> bool:
-        with self._lock:
-            if run_id in self._pending:
-                return True
+        """Whether a run with this id is stored (buffered ones are checked by the caller)."""
         return self._run("check a run id", lambda conn: conn.execute(
             "SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None)
 
