@@ -321,6 +321,21 @@ def _version(dist: str) -> str | None:
         return None
 
 
+def _compile_bytecode() -> None:
+    """Compile tui-sched's modules (and the bench's) to bytecode before timing start-up.
+
+    APScheduler comes from a wheel, whose modules pip compiled at install time. Ours is an
+    editable install: it has no bytecode until a first import writes it, and never where
+    ``PYTHONDONTWRITEBYTECODE`` is set (then every start compiles about 50 modules, some
+    60 ms here). Both schedulers start from compiled modules, as a user's would.
+    """
+    import compileall
+
+    root = Path(__file__).resolve().parent.parent
+    for folder in (root / "tui_sched", root / "bench"):
+        compileall.compile_dir(folder, quiet=1)
+
+
 def select(args: argparse.Namespace) -> list[Workload]:
     if args.only:
         pats = [p for chunk in args.only for p in chunk.split(",") if p]
@@ -404,6 +419,8 @@ def main(argv: list[str]) -> int:
         return show(Path(args.show))
 
     workloads = select(args)
+    if any(w.kind == "startup" for w in workloads):
+        _compile_bytecode()
     scheds = ("tui", "aps", "apsd") if args.scheduler == "both" else (args.scheduler,)
     began = time.time()
     started = dt.datetime.now().astimezone()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -133,6 +134,13 @@ def caller_file(depth: int = 2) -> str | None:
         if frame is None:
             return None
         file = frame.f_globals.get("__file__")
-        return str(Path(file).resolve()) if isinstance(file, str) else None
+        return _resolved(file) if isinstance(file, str) else None
     finally:
         del frame
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved(file: str) -> str:
+    # A module that defines a thousand tasks asks a thousand times; resolving walks the
+    # file system each time.
+    return str(Path(file).resolve())
