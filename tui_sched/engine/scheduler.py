@@ -408,6 +408,7 @@ class Engine:
             dirty = {t.name for t in self.session.tasks}
         if dirty:
             self._evaluate(dirty, due, now)
+            self._settle()
         if self._running:
             self._check_end_conditions(now)
         retention = self._retention
@@ -427,6 +428,25 @@ class Engine:
                     fut.set_result(fn())
                 except BaseException as exc:
                     fut.set_exception(exc)
+
+    def _settle(self) -> None:
+        """Re-evaluate, within this tick, the tasks whose runs started or ended in it
+        (``main`` runs end inside the tick) and their dependents, instead of in a tick
+        of their own: under load that halves the ticks. Only once per tick, so a task
+        that is due again at once (``true``) still waits for the next tick. When that
+        left nothing to do and no other thread asked, the wake-up the runs set is
+        taken back."""
+        assert self._wake is not None
+        with self._lock:
+            again, self._pending = self._pending, set()
+        if not again:
+            return
+        self._evaluate(again, {}, self.clock.time())
+        with self._lock:
+            if not self._pending and not self._wake_requested:
+                # Only this thread sets the event between two turns of the loop (other
+                # threads go through ``_wake_threadsafe``), so nothing is lost.
+                self._wake.clear()
 
     def _maybe_flush(self) -> bool:
         """Hand buffered history to the store's writer when the engine is about to be
