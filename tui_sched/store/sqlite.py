@@ -83,6 +83,8 @@ _WAL_AUTOCHECKPOINT_PAGES = 50_000
 _WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 
 _COLUMNS = 'id, task, trigger, start, "end", outcome, error, traceback, return_summary, output_tail, attempt'
+#: A run as a row of ``runs``, in ``_COLUMNS`` order.
+_Row = tuple[Any, ...]
 _INSERT_RUN = f"INSERT INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _FINISH_RUN = (
     'UPDATE runs SET "end" = ?, outcome = ?, error = ?, traceback = ?, return_summary = ?, '
@@ -154,7 +156,11 @@ class SqliteRunStore(RunStore):
         # writer thread touches the connection once the store is open.
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
-        self._pending: dict[int, list[Any]] = {}
+        # Rows are tuples of plain values: the garbage collector stops tracking those at
+        # its first pass, so a second's worth of buffered rows is never promoted to the
+        # oldest generation (as lists, thousands a second were, and set off a full
+        # collection of 15 ms every second or two with 5,000 tasks).
+        self._pending: dict[int, _Row] = {}
         """Runs started since the last flush, by id (a finish completes the row here)."""
         self._ops: list[tuple[str, tuple[Any, ...]]] = []
         """Other buffered statements, in order (ends of runs already handed on, flags...)."""
@@ -211,7 +217,7 @@ class SqliteRunStore(RunStore):
         Raises:
             StoreError: A run with this id is already stored, or the write failed.
         """
-        row = [
+        row = (
             record.id,
             record.task,
             record.trigger.value,
@@ -223,7 +229,7 @@ class SqliteRunStore(RunStore):
             record.return_summary,
             record.output_tail,
             record.attempt,
-        ]
+        )
         self._check_writable("record a run start")
         if record.id <= self._written_high and self._run_exists(record.id):
             raise self._duplicate(record.id)
@@ -261,7 +267,8 @@ class SqliteRunStore(RunStore):
                 self._open.discard(run_id)
                 pending = self._pending.get(run_id)
                 if pending is not None:
-                    pending[4:10] = row[:6]  # end, outcome, error, traceback, summary, tail
+                    # end, outcome, error, traceback, summary, tail
+                    self._pending[run_id] = pending[:4] + row[:6] + pending[10:]
                 else:
                     self._ops.append((_FINISH_RUN, row))
                 return
@@ -472,14 +479,14 @@ class SqliteRunStore(RunStore):
 
     # -- the writer thread ------------------------------------------------------------------
 
-    def _take(self) -> tuple[list[list[Any]], list[tuple[str, tuple[Any, ...]]]]:
+    def _take(self) -> tuple[list[_Row], list[tuple[str, tuple[Any, ...]]]]:
         """Hand over the buffers (lock held)."""
         rows, ops = list(self._pending.values()), self._ops
         self._pending = {}
         self._ops = []
         return rows, ops
 
-    def _write_buffers(self, conn: sqlite3.Connection, rows: list[list[Any]],
+    def _write_buffers(self, conn: sqlite3.Connection, rows: list[_Row],
                        ops: list[tuple[str, tuple[Any, ...]]], commit: bool) -> None:
         """Insert ``rows`` and run ``ops`` inside the write transaction, and commit it if
         ``commit`` (writer thread). Uncommitted, they are what this store's reads see
@@ -502,7 +509,7 @@ class SqliteRunStore(RunStore):
             self._uncommitted = False
             self._maybe_checkpoint()
 
-    def _commit_batch(self, rows: list[list[Any]], ops: list[tuple[str, tuple[Any, ...]]]) -> None:
+    def _commit_batch(self, rows: list[_Row], ops: list[tuple[str, tuple[Any, ...]]]) -> None:
         """A flushed batch (writer thread). A failure is kept for the next caller."""
         if self._failure is not None or self._conn is None:
             return
@@ -518,7 +525,7 @@ class SqliteRunStore(RunStore):
         Raises:
             StoreError: It, or an earlier background commit, failed.
         """
-        def job(rows: list[list[Any]], ops: list[tuple[str, tuple[Any, ...]]]) -> T:
+        def job(rows: list[_Row], ops: list[tuple[str, tuple[Any, ...]]]) -> T:
             if self._failure is not None:
                 raise self._failure
             conn = self._connection(action)
@@ -541,7 +548,7 @@ class SqliteRunStore(RunStore):
             fut = self._writer.submit(job, rows, ops)
         return fut.result()
 
-    def _close_connection(self, rows: list[list[Any]], ops: list[tuple[str, tuple[Any, ...]]]) -> None:
+    def _close_connection(self, rows: list[_Row], ops: list[tuple[str, tuple[Any, ...]]]) -> None:
         conn, self._conn = self._conn, None
         if conn is None:
             return
