@@ -48,3 +48,65 @@ def test_the_hourly_sweep_prunes_history_older_than_keep_days(tmp_path: Path) ->
     assert first not in kept
     assert 14 <= len(kept) <= 19
     store.close()
+
+
+class _CountingStore(SqliteRunStore):
+    """A real store that also counts the engine's prune calls."""
+
+    prunes = 0
+
+    def prune(self, keep_per_task: int | None, older_than: float | None,
+              tasks: list[str] | None = None) -> int:
+        self.prunes += 1
+        return super().prune(keep_per_task, older_than, tasks)
+
+
+def test_the_start_up_sweep_skips_tasks_without_history(tmp_path: Path) -> None:
+    store = _CountingStore(tmp_path / "h.sqlite3")
+    app = App(state_dir=None)
+    for k in range(40):
+        app.task("every 10 minutes", func=lambda: None, name=f"t{k}", execution="main")
+    with EngineRunner(app.session, store=store) as r:
+        for k in range(40):
+            r.finished(f"t{k}")
+        r.sync()
+        # A fresh store has nothing to prune: no store call (each waits for the writer).
+        assert store.prunes == 0
+    store.close()
+
+
+def _busy_and_kept(tmp_path: Path) -> tuple[_CountingStore, App]:
+    store = _CountingStore(tmp_path / "h.sqlite3")
+    app = App(state_dir=None)
+    app.task("every 10 minutes", func=lambda: None, name="kept", execution="main")
+    app.task("every 10 milliseconds", func=lambda: None, name="busy", execution="main")
+    return store, app
+
+
+def _no_gap_for_a_while(r: EngineRunner, store: _CountingStore) -> None:
+    r.finished("kept")
+    for _ in range(5):
+        r.advance(0.011)  # "busy" is always due again within 10 ms: no gap to prune in
+    assert len(r.finishes("busy")) >= 5
+    assert store.prunes == 0
+
+
+def test_pruning_waits_for_a_gap_in_the_schedule(tmp_path: Path) -> None:
+    store, app = _busy_and_kept(tmp_path)
+    # keep_runs=10: each finished run of a task queues it for pruning.
+    with EngineRunner(app.session, store=store, keep_runs=10) as r:
+        _no_gap_for_a_while(r, store)
+        app.session["busy"].disabled = True
+        r.advance(0.011)
+        r.advance(0.011)
+        assert store.prunes >= 1  # the next start is ten minutes away
+    store.close()
+
+
+def test_pruning_waits_at_most_five_seconds_for_a_gap(tmp_path: Path) -> None:
+    store, app = _busy_and_kept(tmp_path)
+    with EngineRunner(app.session, store=store, keep_runs=10) as r:
+        _no_gap_for_a_while(r, store)
+        r.advance(5.0)
+        assert store.prunes >= 1
+    store.close()

@@ -29,9 +29,9 @@ def test_a_task_is_queued_after_a_tenth_of_keep_runs_finished(tmp_path: Path) ->
     retention.next_sweep = float("inf")  # only the count decides here
 
     for _ in range(4):
-        retention.finished("busy")
+        retention.finished("busy", 0.0)
     assert not retention.pending()
-    retention.finished("busy")
+    retention.finished("busy", 0.0)
     assert retention.pending()
 
     assert retention.step(0.0) == 10
@@ -65,7 +65,7 @@ def test_the_sweep_prunes_by_age(tmp_path: Path) -> None:
     _fill(store, ["a"], 10)  # runs end at 1.5 .. 10.5
     retention = Retention(store.prune, keep_runs=None, keep_days=1.0)
     assert retention.threshold == 0
-    retention.finished("a")
+    retention.finished("a", 0.0)
     assert not retention.pending()  # no count limit: finishing queues nothing
 
     retention.sweep(["a"], now=86400.0 + 6.0)  # cut-off: 6.0

@@ -46,23 +46,25 @@ class Retention:
         self._queued: set[str] = set()
         self.next_sweep = 0.0
         """When every task is next queued (epoch seconds)."""
+        self.queued_since = 0.0
+        """When the queue last went from empty to not empty (epoch seconds)."""
         self.deleted = 0
 
-    def finished(self, task: str) -> None:
-        """A run of ``task`` finished (engine thread; a few dict operations)."""
+    def finished(self, task: str, now: float) -> None:
+        """A run of ``task`` finished at ``now`` (engine thread; a few dict operations)."""
         if not self.threshold:
             return
         count = self._counts.get(task, 0) + 1
         if count >= self.threshold:
             self._counts[task] = 0
-            self._enqueue(task)
+            self._enqueue(task, now)
         else:
             self._counts[task] = count
 
     def sweep(self, tasks: Iterable[str], now: float) -> None:
         """Queue every task in ``tasks`` (those with history) and set the next sweep."""
         for task in tasks:
-            self._enqueue(task)
+            self._enqueue(task, now)
         self.next_sweep = now + self.every
 
     def pending(self) -> bool:
@@ -88,7 +90,9 @@ class Retention:
         self.deleted += deleted
         return deleted
 
-    def _enqueue(self, task: str) -> None:
+    def _enqueue(self, task: str, now: float) -> None:
+        if not self._queue:
+            self.queued_since = now
         if task not in self._queued:
             self._queued.add(task)
             self._queue.append(task)

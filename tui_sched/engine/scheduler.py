@@ -59,6 +59,8 @@ T = TypeVar("T")
 _MIN_STEP = 0.001
 #: Every task's history is pruned by age this often (by count: see ``Retention``).
 _PRUNE_EVERY = 3600.0
+#: Pruning waits for a gap in the schedule at most this long (seconds).
+_PRUNE_DEFER_MAX = 5.0
 #: History is committed when nothing is due for this long (seconds) ...
 _FLUSH_GAP = 0.02
 #: ... or at the latest this long after the last commit, even during a burst.
@@ -325,6 +327,9 @@ class Engine:
         recovered = self.store.close_open_runs(
             now, Outcome.CRASH, "the scheduler stopped while this run was in progress")
         self.status.load(self.store.summaries())
+        # The first sweep by age covers what the store holds (tasks without history have
+        # nothing to prune); it goes a slice at a time, in gaps in the schedule.
+        self._retention.sweep(self.status.with_history(), now)
         flags = self.store.get_flags()
         for task in self.session.tasks:
             # Made now rather than at the first run, so that they are among what the
@@ -337,7 +342,6 @@ class Engine:
         self._rebuild_dependents()
         self._save_task_infos()
         self._detect_misfires(now)
-        # Pruning starts at the first tick (a sweep of every task), a slice at a time.
         with self._lock:
             self._pending_all = True
         if recovered:
@@ -413,8 +417,8 @@ class Engine:
             self._check_end_conditions(now)
         retention = self._retention
         if now >= retention.next_sweep:
-            retention.sweep(self.status.tasks(), now)
-        if retention.pending():
+            retention.sweep(self.status.with_history(), now)
+        if retention.pending() and self._may_prune(now):
             self._prune(now)
         if now - self._alive_written >= _ALIVE_EVERY:
             # How long we were down is measured from this, after a crash.
@@ -579,8 +583,14 @@ class Engine:
         heapq.heappush(self._heap, (at, name))
 
     def _deadline(self) -> float | None:
-        # A prune left unfinished by its time budget goes on at the next tick.
-        candidates = [self.clock.time() if self._retention.pending() else self._retention.next_sweep]
+        # A prune left unfinished by its time budget goes on at the next tick, if that
+        # is in a gap in the schedule (else when pruning has waited long enough).
+        retention = self._retention
+        candidates = [retention.next_sweep]
+        if retention.pending():
+            now = self.clock.time()
+            candidates.append(now if self._may_prune(now) else
+                              retention.queued_since + _PRUNE_DEFER_MAX)
         if self._heap:
             candidates.append(self._heap[0][0])
         if self._end_deadline is not None:
@@ -689,7 +699,7 @@ class Engine:
         run_end = RunEnd(end, result.outcome, result.error, result.traceback, summary,
                          job.sink.tail() or None)
         self.store.finish_run(rec.id, run_end)
-        self._retention.finished(rec.task)
+        self._retention.finished(rec.task, end)
         self.status.finished(rec.task, rec.start, end, result.outcome)
         if result.outcome is Outcome.SUCCESS:
             self.session.returns[rec.task] = result.value
@@ -792,6 +802,15 @@ class Engine:
                      t.disabled, t.origin)
             for t in self.session.tasks
         ])
+
+    def _may_prune(self, now: float) -> bool:
+        """Whether to prune now: in a gap with nothing due for ``_FLUSH_GAP`` (a prune
+        waits for the store's writer, which may be committing), or once pruning has
+        waited ``_PRUNE_DEFER_MAX`` for such a gap."""
+        heap = self._heap
+        if not heap or heap[0][0] - now >= _FLUSH_GAP:
+            return True
+        return now - self._retention.queued_since >= _PRUNE_DEFER_MAX
 
     def _prune(self, now: float) -> None:
         try:

@@ -23,6 +23,12 @@ class StatusIndex:
         """Every task with a status (those with history, and any that ran since)."""
         return list(self._by_task)
 
+    def with_history(self) -> list[str]:
+        """The tasks that have started or ended a run (statuses are also made ahead of
+        any run, e.g. at start-up)."""
+        return [name for name, st in self._by_task.items()
+                if st.last_start is not None or st.last_end]
+
     def load(self, summaries: list[TaskSummary]) -> None:
         """Rebuild from the store at start-up (so ``daily`` does not rerun after a restart)."""
         for s in summaries:
