@@ -609,6 +609,16 @@ class Engine:
         if self._wake is not None:
             self._wake.set()
 
+    def _mark_dependents(self, name: str) -> None:
+        """A run of ``name`` ended: re-evaluate the tasks whose conditions name it."""
+        with self._lock:
+            deps = self._dependents.get(name)
+            if not deps:
+                return
+            self._pending.update(deps)
+        if self._wake is not None:
+            self._wake.set()
+
     # == runs ==========================================================================
     def _launch(self, task: Task, trigger: Trigger, due: float | None, attempt: int = 1) -> None:
         assert self._loop is not None
@@ -637,7 +647,8 @@ class Engine:
             # dependents are marked for re-evaluation once, when it has finished.
             result = self._run_blocking(active, executor)
             if result is not None:
-                self._finish(active, result)
+                self._finish(active, result, inline=True)
+                self._reconsider(task)
                 return
         job.on_terminate = lambda reason: bus.publish(
             RunTerminating(self.clock.time(), record, reason))
@@ -686,7 +697,40 @@ class Engine:
             result = JobResult.failed(exc)
         self._finish(active, result)
 
-    def _finish(self, active: _Active, result: JobResult) -> None:
+    def _reconsider(self, task: Task) -> None:
+        """Right after a run that finished inside the tick: when is the task next due?
+
+        Done here rather than by the settle pass so that, in a burst of starts, each
+        start is followed by this work as it will be in every later round (when the
+        tasks fall due one by one): the burst spaces the tasks as the engine will take
+        them later, instead of closer, which would leave every later round behind.
+        Whatever needs more than a wake-up (due again at once, a retry, a forced run) is
+        left to the settle pass.
+        """
+        name = task.name
+        if (task.force_run or name in self._retry_at or name in self._jitter_at
+                or name in self._catch_up):
+            self._mark_dirty(name)
+            return
+        cond = task.start_cond
+        if task.disabled or cond is None or self._stop_request is not None:
+            return
+        now = self.clock.time()
+        ctx = self._context(now)
+        ctx.task = name
+        self.evaluations += 1
+        try:
+            if cond.evaluate(ctx):
+                self._mark_dirty(name)
+                return
+            wake = cond.next_change(ctx)
+        except Exception:
+            self._mark_dirty(name)  # the settle pass reports it
+            return
+        if wake is not None:
+            self._schedule(name, max(wake, now + _MIN_STEP))
+
+    def _finish(self, active: _Active, result: JobResult, inline: bool = False) -> None:
         end = self.clock.time()
         job, rec = active.job, active.record
         job.sink.close()
@@ -713,7 +757,10 @@ class Engine:
                 and self._stop_request is None and self.session._lookup(task.name) is task):
             wait = task.options.retry_wait(rec.attempt, self._random())
             self._retry_at[task.name] = (end + wait, rec.attempt + 1)
-        self._mark_dirty(rec.task)
+        if inline:
+            self._mark_dependents(rec.task)  # the task itself: see _reconsider
+        else:
+            self._mark_dirty(rec.task)
 
     def _check_end_conditions(self, now: float) -> None:
         ctx = self._context(now)
