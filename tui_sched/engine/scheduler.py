@@ -10,7 +10,6 @@ moments it sleeps.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import random
 import threading
 import time
@@ -46,6 +45,7 @@ from tui_sched.engine.retention import Retention
 from tui_sched.engine.session import Session
 from tui_sched.engine.status import StatusIndex
 from tui_sched.engine.timezone import resolve_timezone
+from tui_sched.engine.wakeups import Wakeups
 from tui_sched.executors import Executor, Job, JobResult, default_executors
 from tui_sched.executors.output import OutputCapture, OutputSink
 from tui_sched.store.base import Outcome, RunEnd, RunRecord, RunStore, TaskInfo, Trigger
@@ -131,8 +131,7 @@ class Engine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._running: dict[int, _Active] = {}
-        self._heap: list[tuple[float, str]] = []
-        self._wake_at: dict[str, float] = {}
+        self._wakeups = Wakeups()
         self._retry_at: dict[str, tuple[float, int]] = {}
         self._jitter_at: dict[str, tuple[float, float]] = {}
         self._catch_up: set[str] = set()
@@ -232,7 +231,7 @@ class Engine:
 
     def next_wake(self, task: str) -> float | None:
         """When ``task``'s condition is next due to be re-checked (``None``: on an event)."""
-        return self._wake_at.get(task)
+        return self._wakeups.get(task)
 
     def history(self, task: str | None = None, limit: int = 100,
                 before_id: int | None = None) -> Future[list[RunRecord]]:
@@ -400,14 +399,8 @@ class Engine:
             everything, self._pending_all = self._pending_all, False
             calls, self._pending_calls = self._pending_calls, []
         dirty |= self._apply_pending(now)
-        due: dict[str, float] = {}
-        heap = self._heap
-        while heap and heap[0][0] <= now:
-            at, name = heapq.heappop(heap)
-            if self._wake_at.get(name) == at:
-                del self._wake_at[name]
-                dirty.add(name)
-                due[name] = at
+        due = self._wakeups.pop_due(now)
+        dirty.update(due)
         if everything:
             dirty = {t.name for t in self.session.tasks}
         if dirty:
@@ -537,7 +530,7 @@ class Engine:
                     elif task.options.jitter > 0:
                         at = now + self._random() * task.options.jitter
                         self._jitter_at[name] = (at, due.get(name, now))
-                        self._schedule(name, at)
+                        self._wakeups.set(name, at, now)
                     else:
                         self._launch(task, Trigger.SCHEDULED, due.get(name))
                     continue
@@ -546,11 +539,12 @@ class Engine:
                 self._report(f"task {name!r}: evaluating its condition failed: {exc}")
                 wake = now + self.config.poll_interval
             if wake is not None:
-                self._schedule(name, max(wake, now + _MIN_STEP))
+                self._wakeups.set(name, max(wake, now + _MIN_STEP), now)
         # A retry waiting for its time needs a wake-up too.
         for name, (at, _) in self._retry_at.items():
-            if at > now and self._wake_at.get(name, float("inf")) > at:
-                self._schedule(name, at)
+            current = self._wakeups.get(name)
+            if at > now and (current is None or current > at):
+                self._wakeups.set(name, at, now)
 
     def _skip_overlap(self, task: Task, now: float) -> None:
         """Record (once per run in progress) that a due start was skipped: the task is
@@ -575,13 +569,6 @@ class Engine:
             return False
         return task.options.multilaunch or not self.status.status(task.name).running
 
-    def _schedule(self, name: str, at: float) -> None:
-        current = self._wake_at.get(name)
-        if current is not None and current <= at and current > self.clock.time():
-            return
-        self._wake_at[name] = at
-        heapq.heappush(self._heap, (at, name))
-
     def _deadline(self) -> float | None:
         # A prune left unfinished by its time budget goes on at the next tick, if that
         # is in a gap in the schedule (else when pruning has waited long enough).
@@ -591,8 +578,9 @@ class Engine:
             now = self.clock.time()
             candidates.append(now if self._may_prune(now) else
                               retention.queued_since + _PRUNE_DEFER_MAX)
-        if self._heap:
-            candidates.append(self._heap[0][0])
+        next_wake = self._wakeups.next_at()
+        if next_wake is not None:
+            candidates.append(next_wake)
         if self._end_deadline is not None:
             candidates.append(self._end_deadline)
         if self._flush_at is not None:
@@ -627,7 +615,7 @@ class Engine:
         record = RunRecord(store.next_run_id(), name, trigger, now, attempt=attempt)
         store.start_run(record)
         self.status.started(name, now)
-        self._wake_at.pop(name, None)
+        self._wakeups.discard(name)
         run_id = record.id
 
         def on_line(stream: str, text: str) -> None:
@@ -728,7 +716,7 @@ class Engine:
             self._mark_dirty(name)  # the settle pass reports it
             return
         if wake is not None:
-            self._schedule(name, max(wake, now + _MIN_STEP))
+            self._wakeups.set(name, max(wake, now + _MIN_STEP), now)
 
     def _finish(self, active: _Active, result: JobResult, inline: bool = False) -> None:
         end = self.clock.time()
@@ -785,7 +773,7 @@ class Engine:
     # == session changes ===============================================================
     def _apply_changes(self, removed: list[Task], flags: list[tuple[str, bool]], now: float) -> None:
         for task in removed:
-            self._wake_at.pop(task.name, None)
+            self._wakeups.discard(task.name)
             self._retry_at.pop(task.name, None)
             self._jitter_at.pop(task.name, None)
             self.bus.publish(TaskChanged(now, task.name, "removed"))
@@ -801,7 +789,8 @@ class Engine:
         dirty: set[str] = set()
         for removed, swapped_in, terminate in swaps:
             for task in removed:
-                for table in (self._wake_at, self._retry_at, self._jitter_at):
+                self._wakeups.discard(task.name)
+                for table in (self._retry_at, self._jitter_at):
                     table.pop(task.name, None)
                 if terminate:
                     for active in self._running.values():
@@ -813,7 +802,7 @@ class Engine:
                 if task.name in persisted:
                     # The operator's last word wins over the module's declaration.
                     object.__setattr__(task, "_disabled", persisted[task.name])
-                self._wake_at.pop(task.name, None)  # predicted from the old condition
+                self._wakeups.discard(task.name)  # predicted from the old condition
                 dirty.add(task.name)
         self._rebuild_dependents()
         self._save_task_infos()
@@ -854,8 +843,8 @@ class Engine:
         """Whether to prune now: in a gap with nothing due for ``_FLUSH_GAP`` (a prune
         waits for the store's writer, which may be committing), or once pruning has
         waited ``_PRUNE_DEFER_MAX`` for such a gap."""
-        heap = self._heap
-        if not heap or heap[0][0] - now >= _FLUSH_GAP:
+        next_wake = self._wakeups.next_at()
+        if next_wake is None or next_wake - now >= _FLUSH_GAP:
             return True
         return now - self._retention.queued_since >= _PRUNE_DEFER_MAX
 
