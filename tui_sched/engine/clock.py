@@ -92,9 +92,8 @@ def _sleep_until(deadline: float) -> None:
     A blocking sleep wakes 30-100 us late (timer slack, the hypervisor's wake-up), and in
     a train of ``every`` tasks due one after the other each such overshoot delays every
     later start in the train, and with `every` keeps them late (the next start counts
-    from the late one): a 1,000-task workload averaged 1 ms of lateness from that alone.
-    So the sleep stops ``_SPIN`` short and the rest is spun: at most about 100 us of CPU
-    per wake-up, only for a wake-up that must be precise.
+    from the late one). So the sleep stops ``_SPIN`` short and the rest is spun: at most
+    about 100 us of CPU per wake-up, only for a wake-up that must be precise.
     """
     rest = deadline - time.time()
     if rest > _SPIN:
