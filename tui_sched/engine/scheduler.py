@@ -429,7 +429,7 @@ class Engine:
     def _settle(self) -> None:
         """Re-evaluate, within this tick, the tasks whose runs started or ended in it
         (``main`` runs end inside the tick) and their dependents, instead of in a tick
-        of their own: under load that halves the ticks. Only once per tick, so a task
+        of their own: under load about a third fewer ticks. Only once per tick, so a task
         that is due again at once (``true``) still waits for the next tick. When that
         left nothing to do and no other thread asked, the wake-up the runs set is
         taken back."""
@@ -688,12 +688,11 @@ class Engine:
     def _reconsider(self, task: Task) -> None:
         """Right after a run that finished inside the tick: when is the task next due?
 
-        Done here rather than by the settle pass so that, in a burst of starts, each
-        start is followed by this work as it will be in every later round (when the
-        tasks fall due one by one): the burst spaces the tasks as the engine will take
-        them later, instead of closer, which would leave every later round behind.
-        Whatever needs more than a wake-up (due again at once, a retry, a forced run) is
-        left to the settle pass.
+        Done here rather than in the settle pass: each start of a burst is then followed
+        by the work that follows it in later rounds, when the tasks fall due one by one,
+        so a burst does not pack the tasks closer than the engine takes them later; and
+        a task without dependents leaves nothing for the settle pass. Whatever needs more
+        than a wake-up (due again at once, a retry, a forced run) is left to that pass.
         """
         name = task.name
         if (task.force_run or name in self._retry_at or name in self._jitter_at
