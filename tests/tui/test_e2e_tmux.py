@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,15 @@ def ticker():
 '''
 
 
+def poll(check: Callable[[], bool], timeout: float, failure: Callable[[], str]) -> None:
+    """Poll real external state (the screen, a file, ``/proc``) until ``check()`` holds;
+    past ``timeout`` seconds, fail with ``failure()``."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, failure()
+        time.sleep(0.05)
+
+
 class Tmux:
     """A private tmux server (its own socket) running one command in a 120x40 window."""
 
@@ -55,14 +65,14 @@ class Tmux:
 
     def wait(self, pred: object, what: str, timeout: float = 8.0) -> str:
         """Poll the screen until ``pred(screen)`` holds (deadline, not a fixed sleep)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.screen()
-            if pred(screen):  # type: ignore[operator]
-                return screen
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; screen:\n{screen}")
-            time.sleep(0.05)
+        seen = [""]
+
+        def holds() -> bool:
+            seen[0] = self.screen()
+            return bool(pred(seen[0]))  # type: ignore[operator]
+
+        poll(holds, timeout, lambda: f"timed out waiting for {what}; screen:\n{seen[0]}")
+        return seen[0]
 
     def kill(self) -> None:
         self._tmux("kill-server")
@@ -90,10 +100,8 @@ def test_force_run_disable_and_clean_shutdown(tmp_path: Path) -> None:
         tmux.keys("q")
         tmux.wait(lambda s: "Shut down the scheduler?" in s, "the shutdown question")
         tmux.keys("y")
-        deadline = time.monotonic() + 8
-        while not exit_file.exists() or not exit_file.read_text().strip():
-            assert time.monotonic() < deadline, f"no exit; screen:\n{tmux.screen()}"
-            time.sleep(0.05)
+        poll(lambda: exit_file.exists() and bool(exit_file.read_text().strip()), 8,
+             lambda: f"no exit; screen:\n{tmux.screen()}")
         assert exit_file.read_text().strip() == "EXIT=0"
     finally:
         tmux.kill()
@@ -129,10 +137,8 @@ def test_the_terminal_vanishing_shuts_down_gracefully(tmp_path: Path) -> None:
         pid = int(pidfile.read_text())
     finally:
         tmux.kill()  # the terminal vanishes
-    deadline = time.monotonic() + 20
-    while Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid):
-        assert time.monotonic() < deadline, "tui-sched is still running after SIGHUP"
-        time.sleep(0.05)
+    poll(lambda: not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid), 20,
+         lambda: "tui-sched is still running after SIGHUP")
     db = tmp_path / ".tui-sched" / "history.sqlite3"
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -19,10 +19,6 @@ class StatusIndex:
             st = self._by_task[task] = TaskStatus()
         return st
 
-    def tasks(self) -> list[str]:
-        """Every task with a status (those with history, and any that ran since)."""
-        return list(self._by_task)
-
     def with_history(self) -> list[str]:
         """The tasks that have started or ended a run (statuses are also made ahead of
         any run, e.g. at start-up)."""
