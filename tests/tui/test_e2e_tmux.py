@@ -82,15 +82,25 @@ def row(screen: str, task: str) -> str:
     return next((ln for ln in screen.splitlines() if f" {task} " in ln and "│" in ln[:3]), "")
 
 
+def _env() -> str:
+    """What the command under test runs with: UTC and this PATH."""
+    return f"TZ=UTC PATH={shlex.quote(os.environ.get('PATH', ''))}"
+
+
+def wait_for_table(tmux: Tmux) -> None:
+    """Both example tasks listed, the first run of ``ticker`` done."""
+    tmux.wait(lambda s: "Tasks 2/2" in s and "✓ succeeded" in row(s, "ticker"), "the table")
+
+
 def test_force_run_disable_and_clean_shutdown(tmp_path: Path) -> None:
     write_tasks(tmp_path / "tasks", E2E_TASKS)
     exit_file = tmp_path / "exit.txt"
-    env = f"TZ=UTC PATH={shlex.quote(os.environ.get('PATH', ''))}"
+    env = _env()
     command = (f"cd {shlex.quote(str(tmp_path))} && env {env} {shlex.quote(str(BIN))} tasks; "
                f"echo EXIT=$? > {shlex.quote(str(exit_file))}")
     tmux = Tmux(command)
     try:
-        tmux.wait(lambda s: "Tasks 2/2" in s and "✓ succeeded" in row(s, "ticker"), "the table")
+        wait_for_table(tmux)
         assert "· idle" in row(tmux.screen(), "hello")  # first row: selected
         tmux.keys("f")
         tmux.wait(lambda s: "✓ succeeded" in row(s, "hello"), "hello's forced run")
@@ -128,12 +138,12 @@ def test_the_terminal_vanishing_shuts_down_gracefully(tmp_path: Path) -> None:
     write_tasks(tmp_path / "tasks", E2E_TASKS)
     (tmp_path / "tasks" / "bad.py").write_text("from tui_sched import App\napp = App()\nnope\n")
     pidfile = tmp_path / "pid.txt"
-    env = f"TZ=UTC PATH={shlex.quote(os.environ.get('PATH', ''))}"
+    env = _env()
     command = (f"cd {shlex.quote(str(tmp_path))} && echo $$ > {shlex.quote(str(pidfile))} && "
                f"exec env {env} {shlex.quote(str(BIN))} tasks")
     tmux = Tmux(command)
     try:
-        tmux.wait(lambda s: "Tasks 2/2" in s and "✓ succeeded" in row(s, "ticker"), "the table")
+        wait_for_table(tmux)
         pid = int(pidfile.read_text())
     finally:
         tmux.kill()  # the terminal vanishes
