@@ -38,15 +38,42 @@ class Clock(ABC):
     def attach(self, loop: asyncio.AbstractEventLoop, wake: asyncio.Event) -> None:  # noqa: B027
         """Called by the engine so the clock can wake it (fake clocks do)."""
 
+    def hold(self, deadline: float) -> bool:
+        """Wait for ``deadline`` right here, without giving the event loop a turn, if it
+        is close enough to be worth it; say whether it has been reached.
+
+        The engine uses this to take tasks that fall due one right after the other
+        within one turn of the loop. The default never waits: time that does not pass
+        by itself (tests) is only ever reached through ``wait``.
+        """
+        return deadline <= self.time()
+
 
 class SystemClock(Clock):
-    """Wall-clock time; waiting is a real sleep."""
+    """Wall-clock time; waiting is a real sleep.
 
-    def __init__(self) -> None:
-        self._turn = 0.0  # when the event loop last had a turn (monotonic)
+    Args:
+        max_hold: The longest ``hold`` keeps the event loop from having a turn (seconds).
+    """
+
+    def __init__(self, max_hold: float = _MAX_HOLD) -> None:
+        self._max_hold = max_hold
+        self._turn = time.monotonic()  # when the event loop last had a turn (monotonic)
 
     def time(self) -> float:
         return time.time()
+
+    def hold(self, deadline: float) -> bool:
+        timeout = deadline - time.time()
+        if timeout <= 0:
+            return True
+        if timeout <= _FINE_SLEEP and time.monotonic() - self._turn < self._max_hold:
+            # Shorter than the loop's timer resolution: sleep precisely right here. The
+            # loop still gets a turn at least every ``max_hold`` (async and thread runs
+            # report back through it).
+            _sleep_until(deadline)
+            return True
+        return False
 
     async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
         if wake.is_set():
@@ -54,14 +81,7 @@ class SystemClock(Clock):
         if deadline is None:
             await wake.wait()
             return
-        timeout = deadline - time.time()
-        if timeout <= 0:
-            return
-        if timeout <= _FINE_SLEEP and time.monotonic() - self._turn < _MAX_HOLD:
-            # Shorter than the loop's timer resolution: sleep precisely right here. The
-            # loop still gets a turn at least every ``_MAX_HOLD`` (async and thread runs
-            # report back through it).
-            _sleep_until(deadline)
+        if self.hold(deadline):
             return
         # The event loop sleeps in whole milliseconds, rounded up (epoll), so a timer
         # fires up to a millisecond late, and every start due then is late with it (and,
@@ -76,6 +96,7 @@ class SystemClock(Clock):
             wake.set()
 
         # A timer that sets the event: cheaper than wait_for, which wraps a task.
+        timeout = deadline - time.time()
         handle = asyncio.get_running_loop().call_later(max(0.0, timeout - _TIMER_EARLY), ring)
         try:
             await wake.wait()

@@ -1,0 +1,110 @@
+"""Tasks that fall due one right after the other are taken without a turn of the loop.
+
+``every`` tasks started in one burst fall due again spaced by how long each run took.
+The engine holds (a short precise wait, ``Clock.hold``) for each next one instead of
+going back through the event loop and the clock's ``wait``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from harness import START, EngineRunner
+
+from tui_sched import App
+from tui_sched.engine.clock import FakeClock, SystemClock
+
+CREEP = 0.0002  # how long each run "takes" on the train clock
+
+
+class TrainClock(FakeClock):
+    """A fake clock on which runs take time and the engine may hold for near deadlines.
+
+    ``hold`` jumps to a deadline up to 1 ms away (a precise short wait) and records the
+    deadlines it held for; ``wait`` records those the engine went back to the loop for.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(START)
+        self.holds: list[float] = []
+        self.waits: list[float | None] = []
+
+    def creep(self, seconds: float) -> None:
+        """Time passes inside a run (nobody is woken)."""
+        with self._lock:
+            self._t += seconds
+
+    def hold(self, deadline: float) -> bool:
+        with self._lock:
+            if deadline - self._t > 0.001:
+                return False
+            self._t = max(self._t, deadline)
+            self.holds.append(deadline)
+        return True
+
+    async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
+        self.waits.append(deadline)
+        await super().wait(deadline, wake)
+
+
+def _train_app(clock: TrainClock, names: list[str], period: str) -> App:
+    app = App(state_dir=None)
+
+    def body() -> None:
+        clock.creep(CREEP)
+
+    for name in names:
+        app.task(period, func=body, name=name, execution="main")
+    return app
+
+
+def test_a_train_of_due_tasks_is_taken_holding_not_waiting() -> None:
+    clock = TrainClock()
+    names = ["a", "b", "c", "d"]
+    app = _train_app(clock, names, "every 1 second")
+    t0 = START.timestamp()
+    with EngineRunner(app.session, clock=clock) as r:
+        for name in names:
+            r.finished(name)
+        r.sync()
+        # The burst at start-up spread the starts CREEP apart; a second later they fall
+        # due just as far apart. Waking for the first runs the whole train.
+        clock.set(t0 + 1.0)
+        for name in names:
+            r.finished(name, 2)
+        r.sync()
+    firsts = [r.starts(n)[0].start for n in names]
+    seconds = [r.starts(n)[1].start for n in names]
+    assert [s - f for s, f in zip(seconds, firsts, strict=True)] == [1.0] * len(names)
+    train = sorted(seconds)
+    assert train[-1] - train[0] > 0.0005  # a train, not one instant
+    # All but the first were held for (the first woke the engine); the loop never
+    # waited for them.
+    assert clock.holds == train[1:]
+    assert not set(train[1:]) & set(clock.waits)
+
+
+def test_a_far_wake_up_goes_back_to_the_loop() -> None:
+    clock = TrainClock()
+    app = _train_app(clock, ["a"], "every 1 second")
+    with EngineRunner(app.session, clock=clock) as r:
+        r.finished("a")
+        r.sync()
+    # One second away is not held for: the engine waits on the loop (the clock's wait).
+    assert clock.holds == []
+    assert START.timestamp() + 1.0 in clock.waits
+
+
+def test_system_clock_holds_only_for_a_near_deadline() -> None:
+    clock = SystemClock(max_hold=60.0)
+    assert clock.hold(time.time() - 1.0)  # already reached
+    assert not clock.hold(time.time() + 1.0)  # far: the caller waits on the loop
+    deadline = time.time() + 0.0005
+    assert clock.hold(deadline)
+    assert time.time() >= deadline  # a precise wait, not an early return
+
+
+def test_system_clock_does_not_hold_the_loop_off_for_longer_than_max_hold() -> None:
+    clock = SystemClock(max_hold=0.0)  # the loop is due a turn
+    assert not clock.hold(time.time() + 0.0005)
