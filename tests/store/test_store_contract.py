@@ -381,6 +381,34 @@ def test_prune_updates_summaries(store: RunStore) -> None:
     assert [s.task for s in store.summaries()] == ["b"]
 
 
+def test_prune_keeps_each_outcome_s_last_end_while_the_task_has_runs(store: RunStore) -> None:
+    store.start_run(run(1, "a", start=10.0))
+    store.finish_run(1, done(11.0, Outcome.SUCCESS))
+    store.start_run(run(2, "a", start=20.0))
+    store.finish_run(2, done(21.0, Outcome.FAIL))
+    store.start_run(run(3, "b", start=12.0))
+    store.finish_run(3, done(13.0, Outcome.SUCCESS))
+    assert store.prune(keep_per_task=1, older_than=None) == 1  # a's success row
+    # The run is gone, the fact that the task succeeded at 11.0 is not (a restarted
+    # engine must still know, e.g., that it has succeeded today).
+    a, _ = store.summaries()
+    assert a.last_end == {Outcome.SUCCESS: 11.0, Outcome.FAIL: 21.0} and a.run_count == 1
+    assert store.prune(keep_per_task=None, older_than=15.0) == 1  # all of b's runs
+    assert [s.task for s in store.summaries()] == ["a"]
+    store.start_run(run(4, "b", start=30.0))
+    store.finish_run(4, done(31.0, Outcome.FAIL))
+    # b starts over: its pruned success is forgotten with the rest of it.
+    assert store.summaries()[1].last_end == {Outcome.FAIL: 31.0}
+
+
+def test_runs_closed_at_start_up_count_as_ends(store: RunStore) -> None:
+    store.start_run(run(1, "a", start=10.0))
+    store.flush()
+    store.close_open_runs(50.0, Outcome.CRASH, "died")
+    (a,) = store.summaries()
+    assert a.last_end == {Outcome.CRASH: 50.0}
+
+
 def test_ids_keep_increasing_after_prune(store: RunStore) -> None:
     for _ in range(3):
         add_finished(store, store.next_run_id())
@@ -478,6 +506,37 @@ def test_sqlite_never_reuses_a_pruned_id_after_reopen(db: Path) -> None:
         assert reopened.next_run_id() > 41
     finally:
         reopened.close()
+
+
+def test_sqlite_upgrade_to_last_ends_keeps_every_task_s_last_end_per_outcome(db: Path) -> None:
+    from tui_sched.store.sqlite import _MIGRATIONS
+
+    # A file as version 3 of the schema left it, with runs in it.
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db) as conn:
+        for statements in _MIGRATIONS[:3]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 3")
+        conn.executemany(
+            'INSERT INTO runs (id, task, trigger, start, "end", outcome) VALUES (?, ?, ?, ?, ?, ?)',
+            [(1, "a", "scheduled", 1.0, 2.0, "success"), (2, "a", "scheduled", 3.0, 4.0, "fail"),
+             (3, "a", "scheduled", 5.0, 6.0, "success"), (4, "b", "scheduled", 7.0, None, None)],
+        )
+    conn.close()
+    store = SqliteRunStore(db)
+    try:
+        a, b = store.summaries()
+        assert a.last_end == {Outcome.SUCCESS: 6.0, Outcome.FAIL: 4.0} and a.run_count == 3
+        assert b.last_end == {} and b.run_count == 1
+        assert [r.id for r in store.close_open_runs(9.0, Outcome.CRASH, "died")] == [4]
+        assert store.summaries()[1].last_end == {Outcome.CRASH: 9.0}
+    finally:
+        store.close()
+    with sqlite3.connect(db) as conn:
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    conn.close()
+    assert "runs_task_outcome_end" not in indexes and "runs_end" in indexes
 
 
 def test_sqlite_file_is_in_wal_mode_with_a_schema_version(db: Path) -> None:

@@ -35,6 +35,9 @@ class MemoryRunStore(RunStore):
         self._meta: dict[str, str] = {}
         self._lock = threading.Lock()
         self._runs: dict[int, RunRecord] = {}
+        # Each task's latest end per outcome: kept when runs are pruned, until the task
+        # has no runs left (as SQLite's last_ends table).
+        self._last_end: defaultdict[str, dict[Outcome, float]] = defaultdict(dict)
         self._open: set[int] = set()
         self._flags: dict[str, bool] = {}
         self._tasks: list[TaskInfo] = []
@@ -59,6 +62,8 @@ class MemoryRunStore(RunStore):
             self._runs[record.id] = record
             if record.end is None:
                 self._open.add(record.id)
+            else:
+                self._ended(record)
             self._next_id = max(self._next_id, record.id + 1)
 
     def finish_run(self, run_id: int, end: RunEnd) -> None:
@@ -71,7 +76,7 @@ class MemoryRunStore(RunStore):
             if run_id not in self._open:
                 raise StoreError(f"in-memory run history: no open run with id {run_id}")
             self._open.discard(run_id)
-            self._runs[run_id] = dataclasses.replace(
+            record = self._runs[run_id] = dataclasses.replace(
                 self._runs[run_id],
                 end=end.end,
                 outcome=end.outcome,
@@ -80,6 +85,12 @@ class MemoryRunStore(RunStore):
                 return_summary=end.return_summary,
                 output_tail=end.output_tail,
             )
+            self._ended(record)
+
+    def _ended(self, record: RunRecord) -> None:
+        if record.end is not None and record.outcome is not None:
+            ends = self._last_end[record.task]
+            ends[record.outcome] = max(record.end, ends.get(record.outcome, record.end))
 
     def seed_ids(self, last_id: int) -> None:
         """Hand out ids above ``last_id`` (when taking over from another store)."""
@@ -106,6 +117,7 @@ class MemoryRunStore(RunStore):
                     self._runs[run_id], end=at, outcome=outcome, error=error
                 )
                 self._runs[run_id] = record
+                self._ended(record)
                 closed.append(record)
             self._open.clear()
             return closed
@@ -133,21 +145,17 @@ class MemoryRunStore(RunStore):
         """One summary per task that has runs, sorted by task name."""
         with self._lock:
             last_start: dict[str, float] = {}
-            last_end: dict[str, dict[Outcome, float]] = defaultdict(dict)
             counts: dict[str, int] = defaultdict(int)
             for run_id in sorted(self._runs):
                 record = self._runs[run_id]
                 counts[record.task] += 1
                 if record.outcome not in _NOT_STARTED:
                     last_start[record.task] = record.start  # the newest run wins
-                if record.end is not None and record.outcome is not None:
-                    ends = last_end[record.task]
-                    ends[record.outcome] = max(record.end, ends.get(record.outcome, record.end))
             return [
                 TaskSummary(
                     task=task,
                     last_start=last_start.get(task),
-                    last_end=dict(last_end.get(task, {})),
+                    last_end=dict(self._last_end.get(task, {})),
                     run_count=counts[task],
                 )
                 for task in sorted(counts)
@@ -209,8 +217,10 @@ class MemoryRunStore(RunStore):
                     r.id for r in self._runs.values() if r.end is not None and r.end < older_than
                     and (only is None or r.task in only)
                 )
-            for run_id in doomed:
-                del self._runs[run_id]
+            pruned = {self._runs.pop(run_id).task for run_id in doomed}
+            pruned.difference_update(r.task for r in self._runs.values())
+            for task in pruned:  # no runs left
+                self._last_end.pop(task, None)
             return len(doomed)
 
     def close(self) -> None:

@@ -24,6 +24,10 @@ from tui_sched.store.base import (
 )
 from tui_sched.store.checkpoint import Checkpointer
 
+_UPSERT_LAST_END = """INSERT INTO last_ends (task, outcome, "end")
+                VALUES (NEW.task, NEW.outcome, NEW."end")
+                ON CONFLICT (task, outcome) DO UPDATE SET "end" = max("end", excluded."end")"""
+
 # Migration N (0-based) takes the file from schema version N to N+1; ``PRAGMA
 # user_version`` records how far a file got. Append to this tuple, never edit an entry.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -69,6 +73,33 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # to update per run (each index costs pages written per commit).
         "DROP INDEX IF EXISTS runs_task_start",
     ),
+    (
+        # Each task's latest end per outcome, kept up to date by the triggers below, in
+        # place of the (task, outcome, end) index. Runs of many tasks interleave, so that
+        # index took an entry in nearly every one of its pages at every commit: about
+        # half of the writer's time per run, growing with the table. This table has one
+        # row per (task, outcome), and it remembers an outcome after its runs are pruned
+        # (as the running engine does) until the task has no runs left.
+        """CREATE TABLE last_ends (
+            task TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            "end" REAL NOT NULL,
+            PRIMARY KEY (task, outcome)
+        ) WITHOUT ROWID""",
+        """INSERT INTO last_ends (task, outcome, "end")
+            SELECT task, outcome, MAX("end") FROM runs
+            WHERE outcome IS NOT NULL AND "end" IS NOT NULL GROUP BY task, outcome""",
+        f"""CREATE TRIGGER runs_last_end_insert AFTER INSERT ON runs
+            WHEN NEW.outcome IS NOT NULL AND NEW."end" IS NOT NULL
+            BEGIN {_UPSERT_LAST_END}; END""",
+        f"""CREATE TRIGGER runs_last_end_update AFTER UPDATE OF "end", outcome ON runs
+            WHEN NEW.outcome IS NOT NULL AND NEW."end" IS NOT NULL
+            BEGIN {_UPSERT_LAST_END}; END""",
+        "DROP INDEX IF EXISTS runs_task_outcome_end",
+        # Prune by age: the ends of new runs come last, so this index only grows at its
+        # end (a page or two per commit).
+        'CREATE INDEX runs_end ON runs ("end")',
+    ),
 )
 T = TypeVar("T")
 
@@ -106,17 +137,16 @@ SELECT name,
         ORDER BY r.id DESC LIMIT 1),
        (SELECT COUNT(*) FROM runs AS r WHERE r.task = names.name)
 FROM names WHERE name IS NOT NULL"""
-_OUTCOMES = tuple(o.value for o in Outcome)
-_OUTCOME_ROWS = ", ".join(["(?)"] * len(_OUTCOMES))
-_SUMMARY_ENDS = f"""{_TASK_NAMES}, outcomes(outcome) AS (VALUES {_OUTCOME_ROWS})
-SELECT names.name, outcomes.outcome,
-       (SELECT MAX(r."end") FROM runs AS r
-        WHERE r.task = names.name AND r.outcome = outcomes.outcome)
-FROM names, outcomes WHERE names.name IS NOT NULL"""
+_SUMMARY_ENDS = 'SELECT task, outcome, "end" FROM last_ends'
 _PRUNE_BY_COUNT = """DELETE FROM runs WHERE task = ?1 AND "end" IS NOT NULL
     AND id <= (SELECT id FROM runs WHERE task = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)"""
-# ``outcome IS ?`` also matches NULL, so a finished row without an outcome is pruned too.
-_PRUNE_BY_AGE = 'DELETE FROM runs WHERE task = ? AND outcome IS ? AND "end" < ?'
+# Runs that ended before the cutoff all have ids up to this one (from runs_end), so each
+# task's are a range of runs_task_id.
+_AGE_ID_BOUND = 'SELECT MAX(id) FROM runs WHERE "end" < ?'
+_PRUNE_BY_AGE = """DELETE FROM runs INDEXED BY runs_task_id
+    WHERE task = ?1 AND id <= ?2 AND "end" < ?3"""
+_FORGET_LAST_ENDS = """DELETE FROM last_ends WHERE task = ?1
+    AND NOT EXISTS (SELECT 1 FROM runs WHERE task = ?1)"""
 
 
 class SqliteRunStore(RunStore):
@@ -389,12 +419,17 @@ class SqliteRunStore(RunStore):
             deleted = 0
             _begin(conn)
             names = [row[0] for row in conn.execute(_TASK_NAME_LIST)] if only is None else only
+            bound = None
+            if older_than is not None:
+                (bound,) = conn.execute(_AGE_ID_BOUND, (older_than,)).fetchone()
             for name in names:
+                before = deleted
                 if keep_per_task is not None:
                     deleted += conn.execute(_PRUNE_BY_COUNT, (name, keep_per_task)).rowcount
-                if older_than is not None:
-                    for outcome in (*_OUTCOMES, None):
-                        deleted += conn.execute(_PRUNE_BY_AGE, (name, outcome, older_than)).rowcount
+                if bound is not None:
+                    deleted += conn.execute(_PRUNE_BY_AGE, (name, bound, older_than)).rowcount
+                if deleted > before:
+                    conn.execute(_FORGET_LAST_ENDS, (name,))
             conn.execute("COMMIT")
             return deleted
 
@@ -429,12 +464,12 @@ class SqliteRunStore(RunStore):
         """One summary per task that has runs, sorted by task name."""
         def read(conn: sqlite3.Connection) -> tuple[list[Any], list[Any]]:
             return (conn.execute(_SUMMARY_TOTALS).fetchall(),
-                    conn.execute(_SUMMARY_ENDS, _OUTCOMES).fetchall())
+                    conn.execute(_SUMMARY_ENDS).fetchall())
 
         totals, ends = self._run("summarise run history", read)
         last_end: dict[str, dict[Outcome, float]] = {name: {} for name, _, _ in totals}
         for name, outcome, end in ends:
-            if end is not None:
+            if name in last_end:
                 last_end[name][Outcome(outcome)] = end
         return [
             TaskSummary(task=name, last_start=start, last_end=last_end[name], run_count=count)
