@@ -113,16 +113,22 @@ def main(argv: list[str]) -> int:
 
             store._commit_batch = timed_commit
 
+        started = [0]
+
         def on_event(e: Any) -> None:
-            if type(e) is RunStarted and e.due is not None:
-                rows.append((e.due, ticks[-1], e.run.start))
+            if type(e) is RunStarted:
+                started[0] += 1
+                if e.due is not None:
+                    rows.append((e.due, ticks[-1], e.run.start))
 
         drv.bus.subscribe(on_event)
         gc.callbacks.append(on_gc)
         t0 = time.time()
+        cpu0 = time.process_time()
         drv.start()
         time.sleep(a.seconds)
         drv.stop()
+        cpu = time.process_time() - cpu0
         gc.callbacks.remove(on_gc)
 
     w0 = t0 + a.skip
@@ -138,6 +144,8 @@ def main(argv: list[str]) -> int:
           f"{a.seconds - a.skip:g} s, {len(ticks):,} ticks:")
     print(f"  lateness mean {1000 * mean:.3f} ms, p50 {_q(late, .5):.2f}, p99 {_q(late, .99):.2f}, "
           f"max {_q(late, 1):.2f} ms; keep-up implied {wl.period / (wl.period + mean):.5f}")
+    print(f"  process CPU {1e6 * cpu / started[0]:.1f} us per start ({started[0]:,} starts, "
+          "start-up included)")
     print(f"  before the tick: mean {1000 * statistics.mean(before):.3f} ms, p99 "
           f"{_q(before, .99):.2f}; inside it: mean {1000 * statistics.mean(inside):.3f} ms, "
           f"p99 {_q(inside, .99):.2f}")

@@ -110,6 +110,11 @@ class CpuWindow:
         used = sum(v - kids0.get(pid, 0.0) for pid, v in kids1.items())
         self.children_cpu_pct = 100.0 * used / w
         busy = 100.0 * (sys1 - self.sys0) / w
+        if busy > 100.0 * (psutil.cpu_count() or 1) * 1.05:
+            # The machine's counters jumped (seen once: 8e6 % in a 1 s window): the
+            # gauge is unknown for this window, not a figure.
+            self.others_cpu_pct = float("nan")
+            return
         self.others_cpu_pct = max(0.0, busy - self.cpu_pct_psutil - self.children_cpu_pct)
 
 
