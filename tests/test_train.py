@@ -8,8 +8,11 @@ going back through the event loop and the clock's ``wait``.
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
 import time
 
+import pytest
 from harness import START, EngineRunner
 
 from tui_sched import App
@@ -108,3 +111,23 @@ def test_system_clock_holds_only_for_a_near_deadline() -> None:
 def test_system_clock_does_not_hold_the_loop_off_for_longer_than_max_hold() -> None:
     clock = SystemClock(max_hold=0.0)  # the loop is due a turn
     assert not clock.hold(time.time() + 0.0005)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_TIMERSLACK is Linux's")
+def test_the_engine_thread_asks_linux_for_no_timer_slack() -> None:
+    import ctypes
+
+    seen: list[int] = []
+
+    def engine_thread() -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            SystemClock().attach(loop, asyncio.Event())
+            seen.append(ctypes.CDLL(None).prctl(30, 0, 0, 0, 0))  # PR_GET_TIMERSLACK
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=engine_thread)
+    thread.start()
+    thread.join(10)
+    assert seen == [1]  # nanoseconds; the default is 50,000
