@@ -131,3 +131,31 @@ def test_the_engine_thread_asks_linux_for_no_timer_slack() -> None:
     thread.start()
     thread.join(10)
     assert seen == [1]  # nanoseconds; the default is 50,000
+
+
+def test_an_engine_that_is_always_behind_still_turns_its_serve_loop() -> None:
+    # A round of runs takes longer than the tasks' period: the next one is always already
+    # due, so holding never has to wait. The serve loop (which commits history, prunes and
+    # writes the heartbeat) must still get its turns: the clock's wait is called again.
+    clock = TrainClock()
+    app = App(state_dir=None)
+    runs = 0
+    turned = threading.Event()
+
+    def slow() -> None:
+        nonlocal runs
+        runs += 1
+        clock.creep(0.002)
+
+    original_wait = clock.wait
+
+    async def wait(deadline: float | None, wake: asyncio.Event) -> None:
+        if runs >= 50:
+            turned.set()
+        await original_wait(deadline, wake)
+
+    clock.wait = wait  # type: ignore[method-assign]
+    for k in range(10):
+        app.task("every 10 milliseconds", func=slow, name=f"t{k}", execution="main")
+    with EngineRunner(app.session, clock=clock):
+        assert turned.wait(10), "the engine never went back to its serve loop"

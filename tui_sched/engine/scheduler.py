@@ -65,6 +65,9 @@ _PRUNE_DEFER_MAX = 5.0
 _FLUSH_GAP = 0.02
 #: ... or at the latest this long after the last commit, even during a burst.
 _FLUSH_LATEST = 0.25
+#: The longest the engine takes due tasks one after the other between two turns of its
+#: serve loop (which commits history, prunes, writes the heartbeat).
+_FOLLOW_MAX = 0.005
 #: A ``main`` run that blocks the loop longer than this has its start committed.
 _BLOCK_COMMIT_AFTER = 0.05
 _ALIVE_KEY = "last_alive"
@@ -457,12 +460,16 @@ class Engine:
         (flush check, deadline, the clock's wait). Here only the due tasks are evaluated,
         as a tick would, while the clock agrees to hold (a short, precise wait; at most
         ``_MAX_HOLD`` without a turn of the loop) and nothing else asked for a tick: no
-        other thread's request, nothing pending, no run in progress on the loop.
+        other thread's request, nothing pending, no run in progress on the loop; and for
+        at most ``_FOLLOW_MAX``.
         """
         assert self._wake is not None
         clock, wakeups, wake = self.clock, self._wakeups, self._wake
+        # Bounded even when every next task is already due (the engine is behind): the
+        # serve loop must still commit history, prune and write its heartbeat.
+        until = time.monotonic() + _FOLLOW_MAX
         while (self._stop_request is None and not self._wake_requested
-               and not wake.is_set() and not self._running):
+               and not wake.is_set() and not self._running and time.monotonic() < until):
             at = wakeups.next_at()
             if at is None or not clock.hold(at):
                 return
