@@ -6,10 +6,11 @@ Runs tui-sched's engine on one ``every`` workload (the same task set as ``run.py
 prints, for the starts due after ``--skip`` seconds: mean, p50, p99 and max of the
 engine's recorded lateness (start minus due), split into the part before the tick that
 started the run began (the engine was asleep or busy) and the part inside it (queued
-behind other starts of the tick); the keep-up that mean implies for `every`'s semantics
-(the next start counts from this one); and per second of dues, the mean and max
-lateness with the pauses that overlapped that second's starts: full garbage collections
-and history commits on the store's writer thread (both longer than 1 ms).
+behind other starts of the tick, or of the train of due tasks it went on to follow);
+the keep-up that mean implies for `every`'s semantics (the next start counts from this
+one); the process CPU per start; and per second of dues, the mean and max lateness with
+the pauses that overlapped that second's starts: full garbage collections, history
+commits on the store's writer thread and WAL checkpoints (longer than 1 ms).
 
 This is the tool that found the causes fixed for issue 7 (a loop timer firing late, full
 collections set off by buffered rows, pruning during the first rounds). ``run.py``'s
