@@ -6,7 +6,8 @@
 The same task set as ``run.py`` builds (``drivers.TuiDriver``), but ``Engine.run()`` runs
 on this thread under ``cProfile`` and a timer stops it. ``--store memory`` swaps the SQLite
 history for ``MemoryRunStore`` (to see what persistence costs; never a headline figure);
-``--no-profile`` just reports runs and CPU per run without the profiler's overhead.
+``--no-profile`` just reports runs and CPU per run without the profiler's overhead, and
+each thread's share (engine, history writer, checkpointer).
 Thread and process task bodies are not profiled (other threads / processes); use py-spy
 for those:
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import sys
 import tempfile
@@ -31,6 +33,20 @@ sys.path.insert(1, str(HERE.parent))
 
 import drivers  # noqa: E402
 from workloads import BY_NAME  # noqa: E402
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds so far of each live thread of this process, by thread name (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for thread in threading.enumerate():
+        try:
+            with open(f"/proc/self/task/{thread.native_id}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[thread.name] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return out
 
 
 def main(argv: list[str]) -> int:
@@ -57,12 +73,14 @@ def main(argv: list[str]) -> int:
         prof = cProfile.Profile()
         began = time.time()
         cpu0 = time.process_time()
+        per_thread0 = _thread_cpu()
         if not a.no_profile:
             prof.enable()
         engine.run()
         if not a.no_profile:
             prof.disable()
         wall, cpu = time.time() - began, time.process_time() - cpu0
+        per_thread = _thread_cpu()
         drv.store.close()
     runs = drv.total or sum(len(v) for v in drv.dues.values())
     how = "without profiler" if a.no_profile else "under cProfile (its overhead included)"
@@ -70,6 +88,10 @@ def main(argv: list[str]) -> int:
           f"{how} ({engine.cycles:,} ticks, {engine.evaluations:,} evaluations); "
           f"{1e6 * cpu / max(runs, 1):.0f} us CPU per run")
     if a.no_profile:
+        for name, spent in sorted(per_thread.items(), key=lambda kv: -kv[1]):
+            used = spent - per_thread0.get(name, 0.0)
+            if used > 0:
+                print(f"  {name:28s} {1e6 * used / max(runs, 1):6.1f} us CPU per run")
         return 0
     stats = pstats.Stats(prof)
     if a.out:
