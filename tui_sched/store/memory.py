@@ -218,9 +218,10 @@ class MemoryRunStore(RunStore):
                     and (only is None or r.task in only)
                 )
             pruned = {self._runs.pop(run_id).task for run_id in doomed}
-            pruned.difference_update(r.task for r in self._runs.values())
-            for task in pruned:  # no runs left
-                self._last_end.pop(task, None)
+            if pruned:  # forget the last ends of the tasks with no runs left
+                pruned.difference_update(r.task for r in self._runs.values())
+                for task in pruned:
+                    self._last_end.pop(task, None)
             return len(doomed)
 
     def close(self) -> None:
