@@ -119,6 +119,9 @@ class Engine:
         self.status = StatusIndex()
         self._executors = executors or default_executors(self.config.process_workers)
         self._args = ArgumentResolver(session)
+        self._eval_ctx: Context | None = None  # the context of the evaluation pass under way
+        # Task name -> (task, options, target, default execution, executor, execution).
+        self._plans: dict[str, tuple[Task, object, object, str, Executor, str]] = {}
         # Written from any thread under _lock; drained by the engine thread.
         self._lock = threading.Lock()
         self._pending: set[str] = set()
@@ -518,7 +521,19 @@ class Engine:
         tasks = [t for t in map(lookup, names) if t is not None]
         if len(tasks) > 1:
             tasks.sort(key=lambda t: -t.options.priority)
-        ctx = self._context(now)
+        ctx = self._eval_ctx = self._context(now)
+        try:
+            self._evaluate_tasks(tasks, ctx, due, now)
+        finally:
+            self._eval_ctx = None
+        # A retry waiting for its time needs a wake-up too.
+        for name, (at, _) in self._retry_at.items():
+            current = self._wakeups.get(name)
+            if at > now and (current is None or current > at):
+                self._wakeups.set(name, at, now)
+
+    def _evaluate_tasks(self, tasks: list[Task], ctx: Context, due: dict[str, float],
+                        now: float) -> None:
         for task in tasks:
             name = task.name
             if task.force_run:
@@ -575,11 +590,6 @@ class Engine:
                 wake = now + self.config.poll_interval
             if wake is not None:
                 self._wakeups.set(name, max(wake, now + _MIN_STEP), now)
-        # A retry waiting for its time needs a wake-up too.
-        for name, (at, _) in self._retry_at.items():
-            current = self._wakeups.get(name)
-            if at > now and (current is None or current > at):
-                self._wakeups.set(name, at, now)
 
     def _skip_overlap(self, task: Task, now: float) -> None:
         """Record (once per run in progress) that a due start was skipped: the task is
@@ -634,10 +644,12 @@ class Engine:
 
     def _mark_dependents(self, name: str) -> None:
         """A run of ``name`` ended: re-evaluate the tasks whose conditions name it."""
+        # Read without the lock: only the engine thread (this one) replaces the map, and
+        # most tasks have no dependents.
+        deps = self._dependents.get(name)
+        if not deps:
+            return
         with self._lock:
-            deps = self._dependents.get(name)
-            if not deps:
-                return
             self._pending.update(deps)
         if self._wake is not None:
             self._wake.set()
@@ -662,13 +674,13 @@ class Engine:
         active = _Active(record, job, task)
         self._running[run_id] = active
         bus.publish(RunStarted(now, record, due))
-        executor = self._executors[task.executor_key]
+        executor, execution = self._plan(task)
         if executor.blocks_loop:
             # main: run now, inside the tick. Each start is stamped when its run really
             # begins, so a burst of tasks due together spreads out instead of queueing
             # behind its own launches. Nothing else runs meanwhile, so the task and its
             # dependents are marked for re-evaluation once, when it has finished.
-            result = self._run_blocking(active, executor)
+            result = self._run_blocking(active, executor, execution)
             if result is not None:
                 self._finish(active, result, inline=True)
                 self._reconsider(task)
@@ -676,13 +688,26 @@ class Engine:
         job.on_terminate = lambda reason: bus.publish(
             RunTerminating(self.clock.time(), record, reason))
         self._mark_dirty(name)
-        active.future = self._loop.create_task(self._execute(active, executor))
+        active.future = self._loop.create_task(self._execute(active, executor, execution))
         self._spawned += 1
 
-    def _prepare(self, active: _Active) -> None:
+    def _plan(self, task: Task) -> tuple[Executor, str]:
+        """The executor and the execution mode of ``task``'s runs, worked out once per
+        version of the task (changing an option or the target replaces it as a whole):
+        they are read on every run."""
+        default = self.session.default_execution
+        plan = self._plans.get(task.name)
+        if (plan is not None and plan[0] is task and plan[1] is task.options
+                and plan[2] is task.target and plan[3] == default):
+            return plan[4], plan[5]
+        executor, execution = self._executors[task.executor_key], task.execution
+        self._plans[task.name] = (task, task.options, task.target, default, executor, execution)
+        return executor, execution
+
+    def _prepare(self, active: _Active, execution: str) -> None:
         """Resolve the run's arguments (at dispatch, explicitly, from the session)."""
         job, task = active.job, active.task
-        if task.execution == "process":
+        if execution == "process":
             job.kwargs = self._args.process_kwargs(task)
         else:
             plain = self._args.plain_kwargs(task)
@@ -691,9 +716,10 @@ class Engine:
             else:
                 job.bind = self._args.binder(task, lambda: job.flag)
 
-    def _run_blocking(self, active: _Active, executor: Executor) -> JobResult | None:
+    def _run_blocking(self, active: _Active, executor: Executor,
+                      execution: str) -> JobResult | None:
         try:
-            self._prepare(active)
+            self._prepare(active, execution)
         except Exception as exc:
             return JobResult.failed(exc)
         self._blockwatch.enter()
@@ -702,10 +728,10 @@ class Engine:
         finally:
             self._blockwatch.exit()
 
-    async def _execute(self, active: _Active, executor: Executor) -> None:
+    async def _execute(self, active: _Active, executor: Executor, execution: str) -> None:
         job = active.job
         try:
-            self._prepare(active)
+            self._prepare(active, execution)
             if executor.blocks_loop:
                 self._blockwatch.enter()
                 try:
@@ -738,7 +764,16 @@ class Engine:
         if task.disabled or cond is None or self._stop_request is not None:
             return
         now = self.clock.time()
-        ctx = self._context(now)
+        ctx = self._eval_ctx
+        if ctx is None:
+            ctx = self._context(now)
+            tick_now = now
+        else:
+            # The evaluation pass's context, moved to now for this one task (cheaper
+            # than a new one on every run); put back for the rest of the pass.
+            tick_now = ctx.now
+            ctx.now = now
+            ctx._local = None
         ctx.task = name
         self.evaluations += 1
         try:
@@ -749,21 +784,24 @@ class Engine:
         except Exception:
             self._mark_dirty(name)  # the settle pass reports it
             return
+        finally:
+            if ctx.now != tick_now:
+                ctx.now = tick_now
+                ctx._local = None
         if wake is not None:
             self._wakeups.set(name, max(wake, now + _MIN_STEP), now)
 
     def _finish(self, active: _Active, result: JobResult, inline: bool = False) -> None:
         end = self.clock.time()
         job, rec = active.job, active.record
-        job.sink.close()
+        tail = job.sink.finish()
         summary = None
         if result.value is not None:
             try:
                 summary = repr(result.value)[:200]
             except Exception:
                 summary = f"<{type(result.value).__name__}>"
-        run_end = RunEnd(end, result.outcome, result.error, result.traceback, summary,
-                         job.sink.tail() or None)
+        run_end = RunEnd(end, result.outcome, result.error, result.traceback, summary, tail)
         self.store.finish_run(rec.id, run_end)
         self._retention.finished(rec.task, end)
         self.status.finished(rec.task, rec.start, end, result.outcome)
@@ -810,6 +848,7 @@ class Engine:
             self._wakeups.discard(task.name)
             self._retry_at.pop(task.name, None)
             self._jitter_at.pop(task.name, None)
+            self._plans.pop(task.name, None)
             self.bus.publish(TaskChanged(now, task.name, "removed"))
         for name, value in flags:
             self.store.set_flag(name, value)
@@ -824,8 +863,8 @@ class Engine:
         for removed, swapped_in, terminate in swaps:
             for task in removed:
                 self._wakeups.discard(task.name)
-                for table in (self._retry_at, self._jitter_at):
-                    table.pop(task.name, None)
+                for table in (self._retry_at, self._jitter_at, self._plans):
+                    table.pop(task.name, None)  # type: ignore[attr-defined]
                 if terminate:
                     for active in self._running.values():
                         if active.task is task:

@@ -47,7 +47,7 @@ class StatusIndex:
             pass
         prev = st.last_end.get(outcome)
         st.last_end[outcome] = end if prev is None else max(prev, end)
-        st.recent.append((start, end, outcome.value))  # see RecentRun
+        st.recent.append((start, end, outcome._value_))  # see RecentRun; not the slow .value
 
     def recorded(self, task: str, at: float, outcome: Outcome) -> None:
         """Record a run that never ran (``missed``/``skipped``)."""

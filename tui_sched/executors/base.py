@@ -114,6 +114,24 @@ def call_target(job: Job) -> Any:
     return func(**bind(func)) if bind is not None else func(**job.kwargs)
 
 
+def run_job(job: Job) -> JobResult:
+    """``result_of_call(call_target, job)`` in one frame: it is every inline run's path."""
+    try:
+        target = job.target
+        if isinstance(target, CodeTarget):
+            return JobResult(Outcome.SUCCESS, target.run())
+        func: Callable[..., Any] = target.resolve()  # type: ignore[union-attr]
+        bind = job.bind
+        return JobResult(Outcome.SUCCESS,
+                         func(**bind(func)) if bind is not None else func(**job.kwargs))
+    except Inaction:
+        return JobResult(Outcome.INACTION)
+    except BaseException as exc:  # a task failure is data, whatever it raised
+        if isinstance(exc, KeyboardInterrupt | GeneratorExit):
+            raise
+        return JobResult.failed(exc)
+
+
 def result_of_call(fn: Callable[..., Any], *args: Any) -> JobResult:
     """Call ``fn(*args)`` and turn what happens into a result (never raises)."""
     try:

@@ -11,9 +11,8 @@ from tui_sched.executors.base import (
     Executor,
     Job,
     JobResult,
-    call_target,
     race,
-    result_of_call,
+    run_job,
     stopped_result,
     timeout_reason,
 )
@@ -36,9 +35,10 @@ class MainExecutor(Executor):
         if getattr(job.target, "is_coroutine", False):
             return None
         token = current_sink.set(job.sink)
-        started = time.monotonic()
+        timeout = job.timeout
+        started = time.monotonic() if timeout is not None else 0.0
         try:
-            result = result_of_call(call_target, job)
+            result = run_job(job)
         finally:
             current_sink.reset(token)
         value = result.value
@@ -48,7 +48,7 @@ class MainExecutor(Executor):
                 close()  # never awaited: say so instead of leaking a warning
             return JobResult(Outcome.FAIL, None, "the function returned an awaitable under "
                              "execution='main'; declare it with async def")
-        if job.timeout is not None and time.monotonic() - started > job.timeout:
+        if timeout is not None and time.monotonic() - started > timeout:
             return JobResult.terminated(
                 f"{timeout_reason(job)} (main tasks cannot be interrupted; it ran to the end)"
             )
@@ -58,7 +58,7 @@ class MainExecutor(Executor):
         token = current_sink.set(job.sink)
         started = time.monotonic()
         try:
-            result = result_of_call(call_target, job)
+            result = run_job(job)
             if result.outcome is Outcome.SUCCESS and inspect.isawaitable(result.value):
                 # An async function under execution="main": await it here.
                 return await AsyncExecutor.await_with_limits(job, result.value)
@@ -77,7 +77,7 @@ class AsyncExecutor(Executor):
     async def execute(self, job: Job) -> JobResult:
         token = current_sink.set(job.sink)
         try:
-            result = result_of_call(call_target, job)
+            result = run_job(job)
         finally:
             current_sink.reset(token)
         if result.outcome is not Outcome.SUCCESS or not inspect.isawaitable(result.value):

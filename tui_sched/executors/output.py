@@ -98,6 +98,19 @@ class OutputSink:
             for stream, line in rest:
                 self._on_line(stream, line)
 
+    def finish(self) -> str | None:
+        """``close``, then the tail (``None`` when nothing was printed): what the engine
+        does at the end of every run, in one go."""
+        if self._tail is None and self._partial is None:
+            # Nothing was ever written (most runs): only a write racing this close could
+            # change that, and the lock orders the two.
+            with _SINK_LOCK:
+                if self._tail is None and self._partial is None:
+                    self.closed = True
+                    return None
+        self.close()
+        return self.tail() or None
+
     def tail(self) -> str:
         """The last ``tail_chars`` characters of output."""
         with _SINK_LOCK:

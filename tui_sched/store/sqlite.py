@@ -250,10 +250,10 @@ class SqliteRunStore(RunStore):
         row = (
             record.id,
             record.task,
-            record.trigger.value,
+            record.trigger._value_,  # the plain str: ``.value`` is a slow enum property
             record.start,
             record.end,
-            None if record.outcome is None else record.outcome.value,
+            None if record.outcome is None else record.outcome._value_,
             record.error,
             record.traceback,
             record.return_summary,
@@ -285,7 +285,7 @@ class SqliteRunStore(RunStore):
         """
         row = (
             end.end,
-            end.outcome.value,
+            end.outcome._value_,
             end.error,
             end.traceback,
             end.return_summary,
