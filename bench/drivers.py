@@ -30,8 +30,8 @@ APScheduler 3 mapping (it has no execution modes, so we pick the closest executo
   warnings do not cost terminal writes. Time zone UTC.
 
 tui-sched: ``App(state_dir=None)`` tasks, an ``Engine`` with ``SchedulerConfig()`` defaults
-and a ``SqliteRunStore`` in a temporary folder (history persisted, as in the product),
-events from its ``EventBus``.
+and the product's store (``headless.open_store``: a ``SqliteRunStore`` in a temporary
+folder behind the ``ResilientStore`` wrapper, history persisted), events from its ``EventBus``.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class TuiDriver(Driver):
         from tui_sched.engine.bus import EventBus
         from tui_sched.engine.events import RunFinished, RunStarted
         from tui_sched.engine.scheduler import Engine
-        from tui_sched.store.sqlite import SqliteRunStore
+        from tui_sched.headless import open_store
 
         ex = wl.execution
         is_async = ex == "async"
@@ -141,7 +141,9 @@ class TuiDriver(Driver):
                     finished()
         self.bus.subscribe(on_event)
         self.store_dir = tmp / "state"
-        self.store: Any = SqliteRunStore(self.store_dir / "history.sqlite3")
+        # The product's store: SQLite behind the wrapper that degrades to memory.
+        self.store: Any = open_store(self.store_dir)
+        self.sqlite: Any = self.store._store  # for the tools that time its commits
         if store == "memory":  # diagnostic only (history not persisted): labelled as such
             from tui_sched.store.memory import MemoryRunStore
 

@@ -105,6 +105,7 @@ def main(argv: list[str]) -> int:
 
         engine._tick = timed_tick  # type: ignore[method-assign]
         if a.store == "sqlite":
+            store = drv.sqlite
             commit = store._commit_batch
 
             def timed_commit(batch: Any, ops: Any) -> None:

@@ -28,7 +28,7 @@ def tui(n: int) -> None:
     from tui_sched.engine.bus import EventBus
     from tui_sched.engine.events import RunFinished
     from tui_sched.engine.scheduler import Engine
-    from tui_sched.store.sqlite import SqliteRunStore
+    from tui_sched.headless import open_store
 
     app = App(state_dir=None)
     for k in range(n):
@@ -37,7 +37,7 @@ def tui(n: int) -> None:
     done = [0]
     bus = EventBus()
     with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine(app.session, SqliteRunStore(Path(tmp) / "history.sqlite3"), bus=bus)
+        engine = Engine(app.session, open_store(Path(tmp)), bus=bus)  # the product's store
 
         def on_event(e: object) -> None:
             if type(e) is RunFinished:

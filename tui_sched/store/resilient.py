@@ -86,22 +86,34 @@ class ResilientStore(RunStore):
 
     _last_id = 0
 
+    # The three calls of every run are spelled out rather than going through ``_call``:
+    # they are on the engine's hot path, where a fallback closure per call shows.
+
     def next_run_id(self) -> int:
-        run_id = self._call(self._store.next_run_id, fallback=lambda: self._store.next_run_id())
+        try:
+            run_id = self._store.next_run_id()
+        except StoreError as exc:
+            self._degrade(exc)
+            run_id = self._store.next_run_id()
         self._last_id = run_id
         return run_id
 
     def start_run(self, record: RunRecord) -> None:
-        self._call(self._store.start_run, record, fallback=lambda: self._store.start_run(record))
+        try:
+            self._store.start_run(record)
+        except StoreError as exc:
+            self._degrade(exc)
+            self._store.start_run(record)
 
     def finish_run(self, run_id: int, end: RunEnd) -> None:
-        def retry() -> None:
+        try:
+            self._store.finish_run(run_id, end)
+        except StoreError as exc:
+            self._degrade(exc)
             try:
                 self._store.finish_run(run_id, end)
             except StoreError:
                 pass  # its start was in the failed file: nothing to close here
-
-        self._call(self._store.finish_run, run_id, end, fallback=retry)
 
     def flush(self) -> None:
         self._call(self._store.flush, fallback=lambda: None)
