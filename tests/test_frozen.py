@@ -73,3 +73,55 @@ def test_it_refuses_what_it_cannot_copy() -> None:
     for cls in (WithFactory, WithInitFalse):
         with pytest.raises(TypeError):
             value(cls)
+
+
+def test_made_through_a_mutable_twin_it_is_still_exactly_its_class() -> None:
+    import copy
+
+    p = Point(y=2, x=1)
+    assert type(p) is Point and p.__class__ is Point and (p.x, p.y, p.label) == (1, 2, "")
+    assert copy.copy(p) == p and copy.deepcopy(p) == p and type(copy.copy(p)) is Point
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.y = 3  # type: ignore[misc]
+    assert p.y == 2
+
+
+def test_a_plain_subclass_and_a_base_with_its_own_init_are_built_through_the_slots() -> None:
+    class Labelled(Point):  # not a @value: it has a __dict__ the twin does not
+        pass
+
+    q = Labelled(1, 2)
+    assert type(q) is Labelled and (q.x, q.y) == (1, 2)
+    assert hasattr(q, "__dict__")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        q.x = 5  # type: ignore[misc]
+
+    class Base:
+        __slots__ = ()
+
+        def __init__(self, *args: object) -> None:
+            raise AssertionError("@value's own __init__ must replace it")
+
+    @value
+    class Child(Base):
+        a: int
+        b: int = 3
+
+    c = Child(1)
+    assert (c.a, c.b) == (1, 3) and pickle.loads(pickle.dumps(Point(4))) == Point(4)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.a = 2  # type: ignore[misc]
+
+
+def test_a_failing_post_init_makes_nothing() -> None:
+    @value
+    class Positive:
+        n: int
+
+        def __post_init__(self) -> None:
+            if self.n <= 0:
+                raise ValueError("n must be positive")
+
+    assert Positive(1).n == 1
+    with pytest.raises(ValueError, match="positive"):
+        Positive(0)

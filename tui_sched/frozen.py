@@ -6,11 +6,18 @@ and its ``__init__`` sets each field through ``object.__setattr__``, looked up a
 every field (2 µs for an 11-field ``RunRecord``, made twice per run).
 
 ``@value`` asks ``dataclass`` only for the bookkeeping (fields, slots,
-``__match_args__``), compiles one ``__init__`` that fills the slots through their
-descriptors, and shares generic ``__eq__``, ``__hash__``, ``__repr__`` and freezing
-among all classes. The result behaves as the frozen dataclass would: equality and hash
-over the compared fields, the same ``repr``, ``dataclasses.replace``/``fields``/
-``asdict``, ``FrozenInstanceError`` on assignment, pickling.
+``__match_args__``), compiles one constructor, and shares generic ``__eq__``,
+``__hash__``, ``__repr__`` and freezing among all classes. The result behaves as the
+frozen dataclass would: equality and hash over the compared fields, the same ``repr``,
+``dataclasses.replace``/``fields``/``asdict``, ``FrozenInstanceError`` on assignment,
+pickling and ``copy``.
+
+The constructor is a ``__new__`` that fills a mutable twin of the class (a subclass with
+no slots of its own and ``object``'s ``__setattr__``) with plain attribute stores, then
+gives the object its real class: 0.46 µs for an 11-field ``RunRecord``, where filling
+the slots through their descriptors took 0.8 µs. A class with an ``__init__`` or a
+``__new__`` of its own among its bases gets an ``__init__`` that fills the slots through
+their descriptors instead, and so does a plain (not ``@value``) subclass.
 
 Only for plain fields (no ``default_factory``, ``InitVar``, ``init=False`` or
 ``kw_only``); anything else is refused when the class is defined, so use
@@ -101,9 +108,14 @@ def value(cls: C) -> C:
     return made  # type: ignore[no-any-return]
 
 
+def _revive(cls: type) -> Any:
+    """An empty instance for ``__setstate__`` to fill (pickling and ``copy``): the class's
+    own ``__new__`` wants every field."""
+    return object.__new__(cls)
+
+
 def _give_init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> None:
     params: list[str] = []
-    lines: list[str] = []
     namespace: dict[str, Any] = {}
     for f in fields:
         if f.default is dataclasses.MISSING:
@@ -111,12 +123,51 @@ def _give_init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> None:
         else:
             namespace[f"_d_{f.name}"] = f.default
             params.append(f"{f.name}=_d_{f.name}")
-        namespace[f"_s_{f.name}"] = _slot(cls, f.name).__set__
-        lines.append(f"    _s_{f.name}(self, {f.name})")
-    if hasattr(cls, "__post_init__"):
-        lines.append("    self.__post_init__()")  # it normalises with object.__setattr__
-    source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(lines) or "    pass") + "\n"
+    post = ["    self.__post_init__()"] if hasattr(cls, "__post_init__") else []
+    own = [k for k in cls.__mro__[:-1]
+           if "__init__" in k.__dict__ or ("__new__" in k.__dict__
+                                           and not getattr(k.__dict__["__new__"], "_value_new", False))]
+    if own:
+        # Something in the bases constructs: leave __new__ alone, fill the slots in __init__.
+        lines = []
+        for f in fields:
+            namespace[f"_s_{f.name}"] = _slot(cls, f.name).__set__
+            lines.append(f"    _s_{f.name}(self, {f.name})")
+        lines += post  # it normalises with object.__setattr__
+        source = (f"def __init__(self, {', '.join(params)}):\n"
+                  + ("\n".join(lines) or "    pass") + "\n")
+        exec(source, namespace)  # generated from the field names only, as dataclasses does
+        init = namespace["__init__"]
+        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        cls.__init__ = init
+        return
+    # A subclass with the same layout that may be written to: filled, then recast.
+    twin = type(cls.__name__, (cls,), {"__slots__": (), "__setattr__": object.__setattr__,
+                                       "__delattr__": object.__delattr__,
+                                       "__module__": cls.__module__,
+                                       "__qualname__": f"{cls.__qualname__}.<building>"})
+    namespace.update(_new=object.__new__, _twin=twin, _cls=cls, _slow=_slow_new)
+    lines = ["    if cls is not _cls:",  # a plain subclass may add a __dict__: no twin fits
+             f"        return _slow(cls, _cls, ({''.join(f'{f.name}, ' for f in fields)}))",
+             "    self = _new(_twin)"]
+    lines += [f"    self.{f.name} = {f.name}" for f in fields]
+    lines += ["    self.__class__ = cls"]
+    lines += post
+    lines += ["    return self"]
+    source = f"def __new__(cls, {', '.join(params)}):\n" + "\n".join(lines) + "\n"
     exec(source, namespace)  # generated from the field names only, as dataclasses does
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = init
+    new = namespace["__new__"]
+    new.__qualname__ = f"{cls.__qualname__}.__new__"
+    new._value_new = True
+    cls.__new__ = new
+    cls.__reduce__ = lambda self: (_revive, (self.__class__,), self.__getstate__())
+
+
+def _slow_new(cls: type, made: type, values: tuple[Any, ...]) -> Any:
+    """``__new__`` of a subclass that is not itself a ``@value``: through the slots."""
+    self: Any = object.__new__(cls)
+    for f, item in zip(dataclasses.fields(made), values, strict=True):  # type: ignore[arg-type]
+        _slot(made, f.name).__set__(self, item)
+    if hasattr(self, "__post_init__"):
+        self.__post_init__()
+    return self
