@@ -82,7 +82,7 @@ class _Active:
     record: RunRecord
     job: Job
     task: Task
-    future: asyncio.Task[None] | None = None
+    future: asyncio.Future[None] | None = None  # a Task, or (direct starts) a plain future
     skip_recorded: bool = False
 
 
@@ -688,6 +688,18 @@ class Engine:
         job.on_terminate = lambda reason: bus.publish(
             RunTerminating(self.clock.time(), record, reason))
         self._mark_dirty(name)
+        if executor.starts_directly:
+            # thread: no coroutine per run; the executor tells ``_finish`` how it ended
+            # (on this loop), and this future is what shutdown waits on.
+            active.future = self._loop.create_future()
+            try:
+                self._prepare(active, execution)
+            except Exception as exc:
+                self._finish(active, JobResult.failed(exc))
+                return
+            executor.start(job, lambda result, end: self._finish(active, result, end=end),
+                           self.clock.time)
+            return
         active.future = self._loop.create_task(self._execute(active, executor, execution))
         self._spawned += 1
 
@@ -791,8 +803,10 @@ class Engine:
         if wake is not None:
             self._wakeups.set(name, max(wake, now + _MIN_STEP), now)
 
-    def _finish(self, active: _Active, result: JobResult, inline: bool = False) -> None:
-        end = self.clock.time()
+    def _finish(self, active: _Active, result: JobResult, inline: bool = False,
+                end: float | None = None) -> None:
+        if end is None:
+            end = self.clock.time()
         job, rec = active.job, active.record
         tail = job.sink.finish()
         summary = None
@@ -821,6 +835,9 @@ class Engine:
             self._mark_dependents(rec.task)  # the task itself: see _reconsider
         else:
             self._mark_dirty(rec.task)
+        future = active.future
+        if future is not None and not isinstance(future, asyncio.Task) and not future.done():
+            future.set_result(None)  # a direct start: shutdown may be waiting on it
 
     def _check_end_conditions(self, now: float) -> None:
         ctx = self._context(now)
@@ -950,8 +967,9 @@ class Engine:
                 force = self._stop_request[1]
             if force:
                 break
-            waiter = asyncio.ensure_future(self._wake.wait())
-            futures = {a.future for a in self._running.values() if a.future is not None}
+            waiter: asyncio.Future[Any] = asyncio.ensure_future(self._wake.wait())
+            futures: set[asyncio.Future[Any]] = {
+                a.future for a in self._running.values() if a.future is not None}
             await asyncio.wait({waiter, *futures}, timeout=deadline - loop.time(),
                                return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()

@@ -205,5 +205,20 @@ class Executor(ABC):
         ``None`` means it must go through ``execute``."""
         return None
 
+    starts_directly: bool = False
+    """Whether ``start`` can run a job without a coroutine per run (``thread``)."""
+
+    def start(self, job: Job, done: Callable[[JobResult, float], None],
+              now: Callable[[], float]) -> None:
+        """Start ``job`` and return at once (event loop thread, ``starts_directly`` only).
+
+        Args:
+            job: The run.
+            done: Told once, on the event loop's thread, how the run ended and when
+                (``now()`` when it returned, or when it was given up on).
+            now: The scheduler's clock.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no direct start")
+
     async def aclose(self) -> None:  # noqa: B027 - most executors hold nothing
         """Release workers (called when the engine stops)."""

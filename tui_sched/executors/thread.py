@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,13 +21,13 @@ from tui_sched.executors.base import (
     Job,
     JobResult,
     call_target,
-    race,
     result_of_call,
     timeout_reason,
 )
 from tui_sched.executors.output import current_sink
 
 WorkItem = Callable[[], None]
+log = logging.getLogger(__name__)
 
 
 class ElasticThreadPool:
@@ -80,20 +82,119 @@ class ElasticThreadPool:
             self._queue.put(None)
 
 
+class _Inbox:
+    """Results that worker threads hand back to one event loop, taken in batches: the
+    loop is woken once for all the results that arrive before it gets to them, not once
+    per run (each wake-up is a write to its self-pipe and a turn of the loop)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._lock = threading.Lock()
+        self._items: list[tuple[_ThreadRun, JobResult, float]] = []
+
+    def put(self, run: _ThreadRun, result: JobResult, end: float) -> None:
+        """From a worker thread."""
+        with self._lock:
+            first = not self._items
+            self._items.append((run, result, end))
+        if first:
+            try:
+                self.loop.call_soon_threadsafe(self._drain)
+            except RuntimeError:  # the loop is gone: the scheduler stopped
+                pass
+
+    def _drain(self) -> None:
+        with self._lock:
+            items, self._items = self._items, []
+        for run, result, end in items:
+            try:
+                run.returned(result, end)
+            except Exception:  # one bad delivery must not lose the others
+                log.exception("delivering the result of run %s failed", run.job.run_id)
+
+
+class _ThreadRun:
+    """The event loop's side of one run on a worker thread: its timeout, its termination
+    (the flag, then a grace period, then the thread is abandoned) and its one result."""
+
+    __slots__ = ("cancel", "done", "grace", "job", "loop", "now", "settled", "timer")
+
+    def __init__(self, job: Job, done: Callable[[JobResult, float], None],
+                 now: Callable[[], float], loop: asyncio.AbstractEventLoop) -> None:
+        self.job = job
+        self.done = done
+        self.now = now
+        self.loop = loop
+        self.settled = False
+        self.timer: asyncio.TimerHandle | None = None
+        self.grace: asyncio.TimerHandle | None = None
+        self.cancel: list[Callable[[], object]] = []  # cancels a coroutine in the thread
+
+    def timed_out(self) -> None:
+        self.timer = None
+        if not self.settled:
+            self.job.terminate(timeout_reason(self.job))  # calls stopping()
+
+    def stopping(self) -> None:
+        """The run is being terminated (``Job.terminate``): its flag is set; give it the
+        grace period to return."""
+        if self.settled or self.grace is not None:
+            return
+        for fn in self.cancel:
+            try:
+                fn()
+            except RuntimeError:  # its loop already finished
+                pass
+        self.grace = self.loop.call_later(self.job.grace, self.abandon)
+
+    def abandon(self) -> None:
+        self.grace = None
+        if not self.settled:
+            reason = self.job.stop_reason or "terminated"
+            self._settle(JobResult.terminated(
+                f"{reason}; the thread ignored its termination flag and was abandoned"),
+                self.now())
+
+    def returned(self, result: JobResult, end: float) -> None:
+        if self.settled:
+            return  # abandoned: what it returned at last is no longer news
+        if self.job.stop_reason is not None:
+            # Termination was requested: even a run that then returned (a cooperative
+            # thread seeing its flag) ends as terminated.
+            result = JobResult.terminated(self.job.stop_reason)
+        self._settle(result, end)
+
+    def _settle(self, result: JobResult, end: float) -> None:
+        self.settled = True
+        self.job._on_stop = None
+        for handle in (self.timer, self.grace):
+            if handle is not None:
+                handle.cancel()
+        self.done(result, end)
+
+
 class ThreadExecutor(Executor):
-    """Runs plain functions on worker threads (the default for ``def`` tasks)."""
+    """Runs plain functions on worker threads (the default for ``def`` tasks).
+
+    A run costs the event loop no coroutine and no future: ``start`` hands it to the
+    pool, a timer watches its timeout, and the worker hands the result back through an
+    inbox that wakes the loop once for a batch of results.
+    """
+
+    starts_directly = True
 
     def __init__(self) -> None:
         self._pool = ElasticThreadPool()
+        self._inbox: _Inbox | None = None
 
-    async def execute(self, job: Job) -> JobResult:
+    def start(self, job: Job, done: Callable[[JobResult, float], None],
+              now: Callable[[], float]) -> None:
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[JobResult] = loop.create_future()
-        cancel: list[Callable[[], object]] = []  # cancels a coroutine running in the thread
-
-        def settle(result: JobResult) -> None:
-            if not done.done():
-                done.set_result(result)
+        inbox = self._inbox
+        if inbox is None or inbox.loop is not loop:  # a restarted engine has a new loop
+            inbox = self._inbox = _Inbox(loop)
+        run = _ThreadRun(job, done, now, loop)
+        cancel = run.cancel
 
         def run_in_thread() -> Any:
             value = call_target(job)
@@ -118,30 +219,25 @@ class ThreadExecutor(Executor):
                 result = result_of_call(run_in_thread)
             finally:
                 current_sink.reset(token)
-            try:
-                loop.call_soon_threadsafe(settle, result)
-            except RuntimeError:  # the loop is gone: the scheduler stopped
-                pass
+            inbox.put(run, result, now())
 
+        job._on_stop = run.stopping
+        if job.timeout is not None:
+            run.timer = loop.call_later(job.timeout, run.timed_out)
         self._pool.submit(work)
-        how = await race(job, done)
-        if how == "done":
-            return done.result()
-        job.flag.set()
-        for fn in cancel:
-            try:
-                fn()
-            except RuntimeError:  # its loop already finished
-                pass
-        try:
-            # A cooperative task sees the flag and returns within the grace period.
-            await asyncio.wait_for(asyncio.shield(done), job.grace)
-        except TimeoutError:
-            pass
-        reason = timeout_reason(job) if how == "timeout" else job.stop_reason or "terminated"
-        if not done.done():
-            reason += "; the thread ignored its termination flag and was abandoned"
-        return JobResult.terminated(reason)
+        if job.stop_reason is not None:  # terminated before it even started
+            run.stopping()
+
+    async def execute(self, job: Job) -> JobResult:
+        loop = asyncio.get_running_loop()
+        result: asyncio.Future[JobResult] = loop.create_future()
+
+        def done(outcome: JobResult, _end: float) -> None:
+            if not result.done():
+                result.set_result(outcome)
+
+        self.start(job, done, time.time)
+        return await result
 
     async def aclose(self) -> None:
         self._pool.shutdown()
