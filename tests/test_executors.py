@@ -20,10 +20,11 @@ from typing import Any
 
 import pytest
 from fixtures import proc_tasks
-from harness import EngineRunner
+from harness import START, EngineRunner
 
 from tui_sched import App
 from tui_sched.args import Return
+from tui_sched.engine.clock import FakeClock
 from tui_sched.engine.events import LogLine, RunStarted
 from tui_sched.store.base import Outcome, RunRecord
 from tui_sched.tasks.modules import load_file
@@ -417,6 +418,86 @@ def test_thread_ignoring_its_flag_is_abandoned_and_scheduler_carries_on() -> Non
     assert run.error is not None
     assert run.error.startswith("timed out after 0.1 s") and "abandoned" in run.error
     assert after.outcome is Outcome.SUCCESS
+
+
+class _StampClock(FakeClock):
+    """A fake clock that says when a worker thread of the thread executor read it: what
+    a worker does right after its function returns (to stamp the run's end)."""
+
+    def __init__(self) -> None:
+        super().__init__(START)
+        self.read_by_worker = threading.Event()
+
+    def time(self) -> float:
+        if threading.current_thread().name.startswith("tui-sched-run-"):
+            self.read_by_worker.set()
+        return super().time()
+
+
+def test_thread_run_ends_when_its_function_returned_even_while_the_loop_is_busy() -> None:
+    app = App(state_dir=None)
+    release_worker, blocker_in, release_blocker = (threading.Event() for _ in range(3))
+    app.task(func=lambda: release_worker.wait(10), execution="thread", name="worker",
+             force_run=True, priority=2)
+
+    def blocker() -> None:
+        blocker_in.set()
+        release_blocker.wait(10)
+
+    app.task(func=blocker, execution="main", name="blocker", force_run=True, priority=1)
+    clock = _StampClock()
+    with EngineRunner(app.session, clock=clock) as r:
+        t0 = clock.time()
+        assert blocker_in.wait(10)  # the engine's thread is inside the main run now
+        clock.advance(5)
+        release_worker.set()
+        assert clock.read_by_worker.wait(10)  # the worker stamped its end: t0 + 5
+        clock.advance(5)
+        release_blocker.set()
+        [worker] = r.finished("worker")
+        [main] = r.finished("blocker")
+    assert worker.outcome is Outcome.SUCCESS and main.outcome is Outcome.SUCCESS
+    assert worker.end == t0 + 5  # not when the busy loop got to its result
+    assert main.end == t0 + 10
+
+
+def test_thread_results_that_arrive_together_are_taken_in_one_wake_up() -> None:
+    from tui_sched.executors.base import JobResult
+    from tui_sched.executors.thread import _Inbox
+
+    class Run:  # what the inbox hands each result back to
+        def __init__(self, k: int, delivered: list[int]) -> None:
+            self.k, self.delivered = k, delivered
+            self.job = type("J", (), {"run_id": k})()
+
+        def returned(self, result: JobResult, end: float) -> None:
+            assert result.outcome is Outcome.SUCCESS and end == float(self.k)
+            self.delivered.append(self.k)
+
+    async def scenario() -> tuple[list[int], int]:
+        loop = asyncio.get_running_loop()
+        inbox, delivered, wakeups = _Inbox(loop), [], 0
+        real = loop.call_soon_threadsafe
+
+        def counting(callback: Any, *args: Any) -> Any:  # each is a self-pipe write
+            nonlocal wakeups
+            wakeups += 1
+            return real(callback, *args)
+
+        loop.call_soon_threadsafe = counting  # type: ignore[method-assign]
+        workers = [threading.Thread(target=inbox.put,
+                                    args=(Run(k, delivered), JobResult(Outcome.SUCCESS), float(k)))
+                   for k in range(3)]
+        for w in workers:  # all three hand their result over while the loop is busy here
+            w.start()
+        for w in workers:
+            w.join(10)
+        await asyncio.sleep(0)  # one turn: the batch
+        return delivered, wakeups
+
+    delivered, wakeups = asyncio.run(scenario())
+    assert sorted(delivered) == [0, 1, 2]
+    assert wakeups == 1
 
 
 # == defaults ==========================================================================

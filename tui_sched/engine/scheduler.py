@@ -694,11 +694,10 @@ class Engine:
             active.future = self._loop.create_future()
             try:
                 self._prepare(active, execution)
-            except Exception as exc:
+                executor.start(job, lambda result, end: self._finish(active, result, end=end),
+                               self.clock.time)
+            except Exception as exc:  # argument resolution, or no thread to be had
                 self._finish(active, JobResult.failed(exc))
-                return
-            executor.start(job, lambda result, end: self._finish(active, result, end=end),
-                           self.clock.time)
             return
         active.future = self._loop.create_task(self._execute(active, executor, execution))
         self._spawned += 1

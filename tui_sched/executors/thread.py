@@ -221,10 +221,12 @@ class ThreadExecutor(Executor):
                 current_sink.reset(token)
             inbox.put(run, result, now())
 
+        # Submitted first: if that fails, nothing of this run is left behind. Its result
+        # can only be taken on this thread, after this returns.
+        self._pool.submit(work)
         job._on_stop = run.stopping
         if job.timeout is not None:
             run.timer = loop.call_later(job.timeout, run.timed_out)
-        self._pool.submit(work)
         if job.stop_reason is not None:  # terminated before it even started
             run.stopping()
 
