@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -537,6 +538,30 @@ def test_sqlite_upgrade_to_last_ends_keeps_every_task_s_last_end_per_outcome(db:
         indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     conn.close()
     assert "runs_task_outcome_end" not in indexes and "runs_end" in indexes
+
+
+def test_sqlite_a_large_flush_writes_every_row_as_given(db: Path) -> None:
+    # 37 rows: two multi-row statements of 16 and five rows one by one.
+    store = SqliteRunStore(db)
+    given: list[RunRecord] = []
+    for k in range(1, 38):
+        record = run(k, "abc"[k % 3], start=10.0 * k, attempt=1 + k % 2)
+        store.start_run(record)
+        if k % 5:
+            end = done(10.0 * k + 1, Outcome.FAIL if k % 4 == 0 else Outcome.SUCCESS,
+                       error=f"e{k}" if k % 4 == 0 else None, output_tail=f"out {k}")
+            store.finish_run(k, end)
+            record = dataclasses.replace(record, end=end.end, outcome=end.outcome,
+                                         error=end.error, output_tail=end.output_tail)
+        given.append(record)
+    store.close()
+    reopened = SqliteRunStore(db)
+    try:
+        assert reopened.history(limit=100) == given[::-1]
+        a = next(s for s in reopened.summaries() if s.task == "a")
+        assert a.last_end == {Outcome.SUCCESS: 331.0, Outcome.FAIL: 361.0}
+    finally:
+        reopened.close()
 
 
 def test_sqlite_file_is_in_wal_mode_with_a_schema_version(db: Path) -> None:

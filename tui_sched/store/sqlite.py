@@ -9,6 +9,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -117,6 +118,13 @@ _COLUMNS = 'id, task, trigger, start, "end", outcome, error, traceback, return_s
 #: A run as a row of ``runs``, in ``_COLUMNS`` order.
 _Row = tuple[Any, ...]
 _INSERT_RUN = f"INSERT INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#: Rows per multi-row INSERT. One statement per 16 rows rather than per row cut the
+#: writer's CPU from 6.6 to 4.5 us per row (1,000 tasks, 25,000 rows): each statement
+#: costs its own setup and an update of the AUTOINCREMENT counter. Larger statements
+#: measured slower again (64 rows: 5.3 us; 256: 7.2 us).
+_CHUNK = 16
+_INSERT_RUNS = (f"INSERT INTO runs ({_COLUMNS}) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * _CHUNK))
 _FINISH_RUN = (
     'UPDATE runs SET "end" = ?, outcome = ?, error = ?, traceback = ?, return_summary = ?, '
     'output_tail = ? WHERE id = ? AND "end" IS NULL'
@@ -530,7 +538,7 @@ class SqliteRunStore(RunStore):
             _begin(conn)
             try:
                 if rows:
-                    conn.executemany(_INSERT_RUN, rows)
+                    _insert_runs(conn, rows)
                 for sql, params in ops:
                     conn.execute(sql, params)
             except BaseException:
@@ -709,6 +717,16 @@ def _open_connection(database: str, *, uri: bool) -> sqlite3.Connection:
         check_same_thread=False,
         uri=uri,
     )
+
+
+def _insert_runs(conn: sqlite3.Connection, rows: list[_Row]) -> None:
+    """Insert ``rows`` in order, ``_CHUNK`` to a statement (the rest one by one)."""
+    whole = len(rows) - len(rows) % _CHUNK
+    if whole:
+        conn.executemany(_INSERT_RUNS, (tuple(chain.from_iterable(rows[i:i + _CHUNK]))
+                                        for i in range(0, whole, _CHUNK)))
+    if whole < len(rows):
+        conn.executemany(_INSERT_RUN, rows[whole:])
 
 
 def _begin(conn: sqlite3.Connection) -> None:
