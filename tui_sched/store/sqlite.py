@@ -119,9 +119,10 @@ _COLUMNS = 'id, task, trigger, start, "end", outcome, error, traceback, return_s
 _Row = tuple[Any, ...]
 _INSERT_RUN = f"INSERT INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #: Rows per multi-row INSERT. One statement per 16 rows rather than per row cut the
-#: writer's CPU from 6.6 to 4.5 us per row (1,000 tasks, 25,000 rows): each statement
-#: costs its own setup and an update of the AUTOINCREMENT counter. Larger statements
-#: measured slower again (64 rows: 5.3 us; 256: 7.2 us).
+#: writer's CPU per row from 6.5 to 5.6 us in the first 12,500 rows of
+#: ``bench/store_growth.py --rows 50000``: each statement costs its own setup and an
+#: update of the AUTOINCREMENT counter. Larger statements measured slower again, in a
+#: probe on a bare connection (16 rows: 4.5 us; 64: 5.3 us; 256: 7.2 us).
 _CHUNK = 16
 _INSERT_RUNS = (f"INSERT INTO runs ({_COLUMNS}) VALUES "
                 + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * _CHUNK))
