@@ -269,7 +269,8 @@ class SqliteRunStore(RunStore):
             record.output_tail,
             record.attempt,
         )
-        self._check_writable("record a run start")
+        if self._readonly or self._closed or self._failure is not None:
+            self._check_writable("record a run start")  # raises the reason
         if record.id <= self._written_high and self._run_exists(record.id):
             raise self._duplicate(record.id)
         # A start is held back until the next flush or read, so a run that also finishes
