@@ -442,6 +442,10 @@ class Engine:
         left nothing to do and no other thread asked, the wake-up the runs set is
         taken back."""
         assert self._wake is not None
+        if not self._pending:
+            # Read without the lock (most passes of a train leave nothing): a name another
+            # thread adds meanwhile also woke the loop, and the next tick takes it.
+            return
         with self._lock:
             again, self._pending = self._pending, set()
         if not again:
