@@ -149,6 +149,9 @@ class Engine:
                                     self.config.keep_runs,
                                     self.config.keep_days, _PRUNE_EVERY)
         self._flushed_at = 0.0
+        # What history commits are timed by (real elapsed time whatever the clock; a
+        # seam for the tests of that policy).
+        self._monotonic: Callable[[], float] = time.monotonic
         self._flush_at: float | None = None
         self.cycles = 0
         self._spawned = 0
@@ -308,7 +311,7 @@ class Engine:
                 if flushed_quiet:
                     # Everything was committed before this sleep: the next window of
                     # uncommitted history opens now, not when the last one was handed on.
-                    self._flushed_at = time.monotonic()
+                    self._flushed_at = self._monotonic()
             await self._shutdown()
         finally:
             self._gc.uninstall()
@@ -502,18 +505,21 @@ class Engine:
             Whether everything was handed over because the engine is about to be quiet.
         """
         assert self._wake is not None
-        mono = time.monotonic()
+        mono = self._monotonic()
         since = mono - self._flushed_at
         self._flush_at = None
-        if since < _FLUSH_LATEST:
-            now = self.clock.time()
-            deadline = self._deadline()
-            if self._wake.is_set() or (deadline is not None and deadline - now < _FLUSH_GAP):
-                self._flush_at = now + (_FLUSH_LATEST - since)
-                return False
+        now = self.clock.time()
+        deadline = self._deadline()
+        quiet = not self._wake.is_set() and (deadline is None or deadline - now >= _FLUSH_GAP)
+        if not quiet and since < _FLUSH_LATEST:
+            self._flush_at = now + (_FLUSH_LATEST - since)
+            return False
         self.store.flush()
         self._flushed_at = mono
-        return since < _FLUSH_LATEST
+        # Quiet even when it was also overdue (the first round after start-up, or after a
+        # long stall): else the next round's window would count from this flush, ~1 s ago,
+        # and its first turn would commit in the middle of its train.
+        return quiet
 
     def _context(self, now: float) -> Context:
         return Context(now, self.tz, None, self.status, self.started_at, self.cycles,
