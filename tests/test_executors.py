@@ -25,8 +25,9 @@ from harness import START, EngineRunner
 from tui_sched import App
 from tui_sched.args import Return
 from tui_sched.engine.clock import FakeClock
-from tui_sched.engine.events import LogLine, RunStarted
-from tui_sched.store.base import Outcome, RunRecord
+from tui_sched.engine.events import LogLine, RunFinished, RunStarted
+from tui_sched.store.base import Outcome, RunEnd, RunRecord
+from tui_sched.store.memory import MemoryRunStore
 from tui_sched.tasks.modules import load_file
 
 MODES = ["main", "async", "thread", "process"]
@@ -459,6 +460,47 @@ def test_thread_run_ends_when_its_function_returned_even_while_the_loop_is_busy(
     assert worker.outcome is Outcome.SUCCESS and main.outcome is Outcome.SUCCESS
     assert worker.end == t0 + 5  # not when the busy loop got to its result
     assert main.end == t0 + 10
+
+
+def test_a_thread_run_that_gets_no_thread_fails_once_and_never_runs_later(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    app = App(state_dir=None)
+    ran: list[str] = []
+    task = app.task(func=lambda: ran.append("ran"), execution="thread", name="starved",
+                    force_run=True)
+    real_start = threading.Thread.start
+
+    def no_thread(self: threading.Thread) -> None:  # the system is out of threads
+        if self.name.startswith("tui-sched-run-"):
+            raise RuntimeError("can't start new thread")
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    with runner(app) as r:
+        [refused] = r.finished("starved")
+        monkeypatch.setattr(threading.Thread, "start", real_start)  # threads again
+        task.force_run = True
+        _, second = r.finished("starved", count=2)
+    assert refused.outcome is Outcome.FAIL and refused.error is not None
+    assert "can't start new thread" in refused.error
+    assert second.outcome is Outcome.SUCCESS
+    assert ran == ["ran"]  # the refused run was not left queued, to run unrecorded later
+    assert len([e for e in r.events if isinstance(e, RunFinished)]) == 2
+
+
+def test_shutdown_completes_when_recording_a_thread_run_s_end_fails() -> None:
+    class FailingStore(MemoryRunStore):  # a store with a bug in finish_run
+        def finish_run(self, run_id: int, end: RunEnd) -> None:
+            raise RuntimeError("bug in the store")
+
+    app = App(state_dir=None)
+    returned = threading.Event()
+    app.task(func=returned.set, execution="thread", name="t", force_run=True)
+    r = EngineRunner(app.session, store=FailingStore(), shutdown_timeout=0.2)
+    with r:
+        assert returned.wait(10)
+        r.sync()  # the result has been taken (and failed to be recorded)
+    assert r.restart is False  # stopped: the run's future did not keep shutdown waiting
 
 
 def test_thread_results_that_arrive_together_are_taken_in_one_wake_up() -> None:

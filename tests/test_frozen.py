@@ -125,3 +125,34 @@ def test_a_failing_post_init_makes_nothing() -> None:
     assert Positive(1).n == 1
     with pytest.raises(ValueError, match="positive"):
         Positive(0)
+
+
+def test_a_value_class_built_through_its_init_does_not_take_its_value_base_s_new() -> None:
+    class Mixin:
+        __slots__ = ()
+
+        def __init__(self, *args: object) -> None:
+            raise AssertionError("@value's own __init__ must replace it")
+
+    @value
+    class Child(Point, Mixin):  # Point is built through __new__; Child through __init__
+        z: int = 9
+
+    c = Child(1, 2, "l", 3)
+    assert (c.x, c.y, c.label, c.z) == (1, 2, "l", 3) and type(c) is Child
+    import copy
+
+    assert dataclasses.replace(c, z=4).z == 4 and copy.deepcopy(c) == c
+
+
+def test_a_class_s_own_reduce_is_kept() -> None:
+    @value
+    class Custom:
+        n: int
+
+        def __reduce__(self) -> tuple[object, ...]:
+            return (Custom, (self.n + 1,))
+
+    import copy
+
+    assert copy.copy(Custom(1)).n == 2

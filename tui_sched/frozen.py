@@ -140,6 +140,9 @@ def _give_init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> None:
         init = namespace["__init__"]
         init.__qualname__ = f"{cls.__qualname__}.__init__"
         cls.__init__ = init
+        if getattr(cls.__new__, "_value_new", False):
+            # A @value base's __new__ wants that base's fields, not these.
+            cls.__new__ = _bare_new
         return
     # A subclass with the same layout that may be written to: filled, then recast.
     twin = type(cls.__name__, (cls,), {"__slots__": (), "__setattr__": object.__setattr__,
@@ -160,7 +163,16 @@ def _give_init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> None:
     new.__qualname__ = f"{cls.__qualname__}.__new__"
     new._value_new = True
     cls.__new__ = new
-    cls.__reduce__ = lambda self: (_revive, (self.__class__,), self.__getstate__())
+    if "__reduce__" not in cls.__dict__:
+        cls.__reduce__ = lambda self: (_revive, (self.__class__,), self.__getstate__())
+
+
+def _bare_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """``__new__`` of a class whose ``__init__`` fills the slots."""
+    return object.__new__(cls)
+
+
+_bare_new._value_new = True  # type: ignore[attr-defined]
 
 
 def _slow_new(cls: type, made: type, values: tuple[Any, ...]) -> Any:

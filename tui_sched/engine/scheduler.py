@@ -120,6 +120,7 @@ class Engine:
         self._executors = executors or default_executors(self.config.process_workers)
         self._args = ArgumentResolver(session)
         self._eval_ctx: Context | None = None  # the context of the evaluation pass under way
+        self._eval_snapshots: tuple[object, object] = (None, None)  # the session's, in it
         # Task name -> (task, options, target, default execution, executor, execution).
         self._plans: dict[str, tuple[Task, object, object, str, Executor, str]] = {}
         # Written from any thread under _lock; drained by the engine thread.
@@ -532,6 +533,7 @@ class Engine:
         if len(tasks) > 1:
             tasks.sort(key=lambda t: -t.options.priority)
         ctx = self._eval_ctx = self._context(now)
+        self._eval_snapshots = (self.session.params_snapshot, self.session.custom_snapshot)
         try:
             self._evaluate_tasks(tasks, ctx, due, now)
         finally:
@@ -704,10 +706,10 @@ class Engine:
             active.future = self._loop.create_future()
             try:
                 self._prepare(active, execution)
-                executor.start(job, lambda result, end: self._finish(active, result, end=end),
+                executor.start(job, lambda result, end: self._finish_direct(active, result, end),
                                self.clock.time)
             except Exception as exc:  # argument resolution, or no thread to be had
-                self._finish(active, JobResult.failed(exc))
+                self._finish_direct(active, JobResult.failed(exc), None)
             return
         active.future = self._loop.create_task(self._execute(active, executor, execution))
         self._spawned += 1
@@ -786,7 +788,11 @@ class Engine:
             return
         now = self.clock.time()
         ctx = self._eval_ctx
-        if ctx is None:
+        session = self.session
+        if (ctx is None or self._eval_snapshots[0] is not session.params_snapshot
+                or self._eval_snapshots[1] is not session.custom_snapshot):
+            # Outside a pass, or a main run changed the parameters or the custom
+            # conditions: a context of its own, with the current ones.
             ctx = self._context(now)
             tick_now = now
         else:
@@ -844,9 +850,16 @@ class Engine:
             self._mark_dependents(rec.task)  # the task itself: see _reconsider
         else:
             self._mark_dirty(rec.task)
-        future = active.future
-        if future is not None and not isinstance(future, asyncio.Task) and not future.done():
-            future.set_result(None)  # a direct start: shutdown may be waiting on it
+
+    def _finish_direct(self, active: _Active, result: JobResult, end: float | None) -> None:
+        """``_finish`` for a run started directly (thread): its future, which shutdown
+        waits on, is resolved even if recording the end fails."""
+        try:
+            self._finish(active, result, end=end)
+        finally:
+            future = active.future
+            if future is not None and not future.done():
+                future.set_result(None)
 
     def _check_end_conditions(self, now: float) -> None:
         ctx = self._context(now)

@@ -54,9 +54,11 @@ class ElasticThreadPool:
                 self._idle -= 1
             self._count += 1
             n = self._count
-        self._queue.put(item)
         if start_new:
+            # Started before the item is queued: if no thread can be had, this raises
+            # and nothing is left in the queue for a later worker to run unrecorded.
             threading.Thread(target=self._worker, name=f"tui-sched-run-{n}", daemon=True).start()
+        self._queue.put(item)
 
     def _worker(self) -> None:
         while True:
@@ -221,8 +223,8 @@ class ThreadExecutor(Executor):
                 current_sink.reset(token)
             inbox.put(run, result, now())
 
-        # Submitted first: if that fails, nothing of this run is left behind. Its result
-        # can only be taken on this thread, after this returns.
+        # Submitted first: if that fails (no thread to be had), nothing of this run is
+        # left behind. Its result can only be taken on this thread, after this returns.
         self._pool.submit(work)
         job._on_stop = run.stopping
         if job.timeout is not None:
