@@ -1,0 +1,64 @@
+"""Instructions per run of the engine on simulated time, counted by valgrind: no noise.
+
+    .venv/bin/python bench/instructions.py [WORKLOAD] [--short 5] [--long 15]
+
+Runs ``engine_cost.py`` (same task set, history in SQLite, a clock that jumps to the next
+wake-up) under ``valgrind --tool=callgrind`` for ``--short`` and ``--long`` simulated
+seconds and prints the difference in instructions divided by the difference in runs:
+start-up, imports and set-up cancel out. Every thread of the process counts (the
+history writer too). About a minute; needs valgrind.
+
+CPU time on this kind of machine varies by 10-30 % from one run of the same code to
+the next; an instruction count varies by about 1 %, so it is what shows a change of a
+few per cent. It does not see what time the instructions take (cache misses, waits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from workloads import BY_NAME  # noqa: E402
+
+
+def _count(workload: str, seconds: float) -> int:
+    """Instructions of one ``engine_cost.py`` run of ``seconds`` simulated seconds."""
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+         sys.executable, str(HERE / "engine_cost.py"), workload,
+         "--seconds", str(seconds), "--repeat", "1"],
+        capture_output=True, text=True, check=True)
+    found = re.search(r"Collected\s*:\s*(\d+)", out.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count in valgrind's output:\n{out.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("workload", nargs="?", default="every1s_main_1000",
+                   choices=sorted(n for n, w in BY_NAME.items()
+                                  if w.kind == "every" and w.execution == "main"))
+    p.add_argument("--short", type=float, default=5.0, help="simulated seconds, first run")
+    p.add_argument("--long", type=float, default=15.0, help="simulated seconds, second run")
+    a = p.parse_args(argv)
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed", file=sys.stderr)
+        return 2
+    wl = BY_NAME[a.workload]
+    runs = (a.long - a.short) * wl.n / wl.period
+    short, long = _count(a.workload, a.short), _count(a.workload, a.long)
+    print(f"{a.workload}: {(long - short) / runs:,.0f} instructions per run "
+          f"({a.short:g} and {a.long:g} simulated s, every thread of the process)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
