@@ -124,24 +124,25 @@ def run_job(job: Job) -> JobResult:
         bind = job.bind
         return JobResult(Outcome.SUCCESS,
                          func(**bind(func)) if bind is not None else func(**job.kwargs))
-    except Inaction:
-        return JobResult(Outcome.INACTION)
     except BaseException as exc:  # a task failure is data, whatever it raised
-        if isinstance(exc, KeyboardInterrupt | GeneratorExit):
-            raise
-        return JobResult.failed(exc)
+        return _raised(exc)
 
 
 def result_of_call(fn: Callable[..., Any], *args: Any) -> JobResult:
     """Call ``fn(*args)`` and turn what happens into a result (never raises)."""
     try:
         return JobResult(Outcome.SUCCESS, fn(*args))
-    except Inaction:
-        return JobResult(Outcome.INACTION)
     except BaseException as exc:  # a task failure is data, whatever it raised
-        if isinstance(exc, KeyboardInterrupt | GeneratorExit):
-            raise
-        return JobResult.failed(exc)
+        return _raised(exc)
+
+
+def _raised(exc: BaseException) -> JobResult:
+    """The result of a call that raised ``exc`` (re-raised if it is the interpreter's)."""
+    if isinstance(exc, Inaction):
+        return JobResult(Outcome.INACTION)
+    if isinstance(exc, KeyboardInterrupt | GeneratorExit):
+        raise exc
+    return JobResult.failed(exc)
 
 
 async def race(job: Job, work: asyncio.Future[Any]) -> str:
