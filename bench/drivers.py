@@ -69,9 +69,21 @@ class Driver:
         """``idle``: when each run finished."""
         self.first_done = threading.Event()
         """``idle``: every task has finished one run."""
-        self.dues: defaultdict[int, list[float | None]] = defaultdict(list)
+        self.due_log = bt.Series()
         """``every``: the due instant the scheduler announced for each run, per task."""
+        self.skipped: dict[int, set[float]] = {}
+        """``every``: dues of runs the scheduler skipped (no body ran for them), per task."""
         self.extra: dict[str, Any] = {}
+
+
+    @property
+    def dues(self) -> dict[int, list[float | None]]:
+        """``every``: the dues per task, without those of skipped runs, so that dues and
+        body starts pair up one to one (read after the run)."""
+        out = self.due_log.by_task()
+        for k, skipped in self.skipped.items():
+            out[k] = [d for d in out.get(k, []) if d not in skipped]
+        return out
 
     def set_window(self, w0: float, w1: float) -> None:
         self.w0, self.w1 = w0, w1
@@ -125,16 +137,16 @@ class TuiDriver(Driver):
                 app.task(cond, func=body, name=f"t{k}", execution=ex)
         self.app = app
         self.bus = EventBus()
-        dues = self.dues
+        due_add = self.due_log.add
         finished = self._finished
-        self.rec_starts: defaultdict[int, list[float]] = defaultdict(list)
-        rec_starts = self.rec_starts
+        self.rec_log = bt.Series()
+        rec_add = self.rec_log.add
         if wl.kind == "every":
             def on_event(e: Any) -> None:
                 if type(e) is RunStarted:
                     k = int(e.run.task[1:])
-                    dues[k].append(e.due)
-                    rec_starts[k].append(e.run.start)
+                    due_add(k, e.due)
+                    rec_add(k, e.run.start)
         else:
             def on_event(e: Any) -> None:
                 if type(e) is RunFinished:
@@ -156,7 +168,7 @@ class TuiDriver(Driver):
 
     def record_lateness(self, w0: float, w1: float) -> list[float]:
         """The engine's own view: recorded run start minus due, for starts in [w0, w1)."""
-        return m.pair_lateness(self.dues, self.rec_starts, w0, w1)
+        return m.pair_lateness(self.dues, self.rec_log.by_task(), w0, w1)  # type: ignore[arg-type]
 
     def _serve(self) -> None:
         try:
@@ -237,13 +249,13 @@ class ApsDriver(Driver):
             for k in range(wl.n):
                 sched.add_job(func, "interval", seconds=wl.period, args=(k,), id=str(k),
                               next_run_time=now)
-            dues = self.dues
+            due_add = self.due_log.add
             missed: defaultdict[int, set[float]] = defaultdict(set)
             self.missed = missed
 
             def on_event(e: Any) -> None:
                 if e.code == EVENT_JOB_SUBMITTED:
-                    dues[int(e.job_id)].append(e.scheduled_run_times[-1].timestamp())
+                    due_add(int(e.job_id), e.scheduled_run_times[-1].timestamp())
                 else:  # EVENT_JOB_MISSED (the executor skipped a run past its grace time)
                     missed[int(e.job_id)].add(e.scheduled_run_time.timestamp())
 
@@ -301,8 +313,7 @@ class ApsDriver(Driver):
         if self.wl.kind == "every":
             # Drop dues of runs the executor skipped (no body ran for them), so dues and
             # body starts pair up one to one.
-            for k, skipped in self.missed.items():
-                self.dues[k] = [d for d in self.dues[k] if d not in skipped]
+            self.skipped = dict(self.missed)
             self.extra["missed_runs"] = sum(len(s) for s in self.missed.values())
 
 

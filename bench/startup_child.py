@@ -18,7 +18,7 @@ import bench_tasks as bt
 
 
 def _report(n: int, extra: dict[str, float]) -> None:
-    firsts = [runs[0] for runs in bt.STARTS.values() if runs]
+    firsts = [runs[0] for runs in bt.STARTS.by_task().values() if runs]
     print(json.dumps({"first": min(firsts), "all": max(firsts), "n": len(firsts), **extra}),
           flush=True)
 
