@@ -71,10 +71,9 @@ class Driver:
         """``idle``: every task has finished one run."""
         self.due_log = bt.Series()
         """``every``: the due instant the scheduler announced for each run, per task."""
-        self.skipped: dict[int, set[float]] = {}
+        self.skipped: defaultdict[int, set[float]] = defaultdict(set)
         """``every``: dues of runs the scheduler skipped (no body ran for them), per task."""
         self.extra: dict[str, Any] = {}
-
 
     @property
     def dues(self) -> dict[int, list[float | None]]:
@@ -250,8 +249,7 @@ class ApsDriver(Driver):
                 sched.add_job(func, "interval", seconds=wl.period, args=(k,), id=str(k),
                               next_run_time=now)
             due_add = self.due_log.add
-            missed: defaultdict[int, set[float]] = defaultdict(set)
-            self.missed = missed
+            missed = self.skipped
 
             def on_event(e: Any) -> None:
                 if e.code == EVENT_JOB_SUBMITTED:
@@ -311,10 +309,8 @@ class ApsDriver(Driver):
         else:
             self.sched.shutdown(wait=True)
         if self.wl.kind == "every":
-            # Drop dues of runs the executor skipped (no body ran for them), so dues and
-            # body starts pair up one to one.
-            self.skipped = dict(self.missed)
-            self.extra["missed_runs"] = sum(len(s) for s in self.missed.values())
+            # (``dues`` leaves out those of runs the executor skipped.)
+            self.extra["missed_runs"] = sum(len(s) for s in self.skipped.values())
 
 
 def make(scheduler: str, wl: Workload, tmp: Path, store: str = "sqlite") -> Driver:

@@ -914,8 +914,9 @@ class Engine:
         for removed, swapped_in, terminate in swaps:
             for task in removed:
                 self._wakeups.discard(task.name)
-                for table in (self._retry_at, self._jitter_at, self._plans):
-                    table.pop(task.name, None)  # type: ignore[attr-defined]
+                for table in (self._retry_at, self._jitter_at):
+                    table.pop(task.name, None)
+                self._plans.pop(task.name, None)
                 if terminate:
                     for active in self._running.values():
                         if active.task is task:
