@@ -108,9 +108,14 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 """The schema version this code writes and reads."""
 
 _BUSY_TIMEOUT_S = 5.0
-# The checkpointer thread copies the log back when it passes _WAL_CHECKPOINT_BYTES; the
-# commit-time autocheckpoint stays only as a backstop should that thread fall behind.
+# The checkpointer thread copies the log back when it passes _WAL_CHECKPOINT_BYTES, and
+# the writer empties it at _WAL_TRUNCATE_BYTES should that thread fall behind. SQLite's
+# commit-time autocheckpoint (after more pages than that) is left as a last backstop.
 _WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
+# Past this the background checkpoints have fallen behind a writer that never pauses, and
+# the writer empties the log itself. It must exceed _WAL_SIZE_LIMIT_BYTES: a log that
+# starts over in the normal way is cut back to that size, and so never looks behind.
+_WAL_TRUNCATE_BYTES = 64 * 1024 * 1024
 _WAL_AUTOCHECKPOINT_PAGES = 50_000
 _WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 
@@ -211,6 +216,8 @@ class SqliteRunStore(RunStore):
         self._closed = False
         self._checkpointer: Checkpointer | None = None
         self._wal_path = self.path.with_name(self.path.name + "-wal")
+        self._truncate_at = _WAL_TRUNCATE_BYTES
+        """WAL size at which the writer empties the log itself (raised while it cannot)."""
         try:
             self._conn = self._connect()
             self._migrate(self._conn)
@@ -552,7 +559,7 @@ class SqliteRunStore(RunStore):
         elif conn.in_transaction:
             conn.execute("COMMIT")
             self._uncommitted = False
-            self._maybe_checkpoint()
+            self._maybe_checkpoint(conn)
 
     def _commit_batch(self, rows: list[_Row], ops: list[tuple[str, tuple[Any, ...]]]) -> None:
         """A flushed batch (writer thread). A failure is kept for the next caller."""
@@ -630,14 +637,22 @@ class SqliteRunStore(RunStore):
         return StoreError(f"run history {self.path}: cannot record the start of run "
                           f"{run_id}: UNIQUE constraint failed: runs.id")
 
-    def _maybe_checkpoint(self) -> None:
+    def _maybe_checkpoint(self, conn: sqlite3.Connection) -> None:
+        """After a commit (writer thread): have the log copied back if it has grown."""
         if self._checkpointer is None:
             return
         try:
             size = os.stat(self._wal_path).st_size
         except OSError:
             return
-        if size >= _WAL_CHECKPOINT_BYTES:
+        if size >= self._truncate_at:
+            # The engine keeps buffering meanwhile; only a synchronous read waits.
+            if self._checkpointer.truncate(conn):
+                self._truncate_at = _WAL_TRUNCATE_BYTES
+            else:
+                # A reader kept an old snapshot: try again after another quarter.
+                self._truncate_at = size + _WAL_TRUNCATE_BYTES // 4
+        elif size >= _WAL_CHECKPOINT_BYTES:
             self._checkpointer.request()
 
     # -- plumbing ---------------------------------------------------------------------------
