@@ -10,7 +10,8 @@ behind other starts of the tick, or of the train of due tasks it went on to foll
 the keep-up that mean implies for `every`'s semantics (the next start counts from this
 one); the process CPU per start; and per second of dues, the mean and max lateness with
 the pauses that overlapped that second's starts: full garbage collections, history
-commits on the store's writer thread and WAL checkpoints (longer than 1 ms).
+commits on the store's writer thread and WAL checkpoints, the writer's own
+truncating ones included (longer than 1 ms).
 
 This is the tool that found the causes fixed for issue 7 (a loop timer firing late, full
 collections set off by buffered rows, pruning during the first rounds). ``run.py``'s
@@ -70,6 +71,17 @@ def _time_checkpoints(pauses: list[tuple[str, float, float]]) -> None:
     shim = types.SimpleNamespace(**vars(sqlite3))
     shim.connect = lambda *a, **k: Timed(sqlite3.connect(*a, **k))
     checkpoint.sqlite3 = shim  # type: ignore[assignment]
+
+    # The writer thread's own TRUNCATE, when the background ones fall behind.
+    truncate = checkpoint.Checkpointer.truncate
+
+    def timed_truncate(self: checkpoint.Checkpointer, conn: sqlite3.Connection) -> bool:
+        began = time.time()
+        done = truncate(self, conn)
+        pauses.append(("truncating checkpoint", began, time.time()))
+        return done
+
+    checkpoint.Checkpointer.truncate = timed_truncate  # type: ignore[method-assign]
 
 
 def main(argv: list[str]) -> int:
