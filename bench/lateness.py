@@ -91,7 +91,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("--seconds", type=float, default=22.0)
     p.add_argument("--skip", type=float, default=2.0, help="seconds of dues left out at the start")
     p.add_argument("--store", choices=("sqlite", "memory"), default="sqlite")
+    p.add_argument("--switch-interval", type=float, default=None,
+                   help="sys.setswitchinterval (s) for this process, to try other values")
     a = p.parse_args(argv)
+    if a.switch_interval is not None:
+        sys.setswitchinterval(a.switch_interval)
 
     pauses: list[tuple[str, float, float]] = []  # (what, began, ended), epoch seconds
     gc_began = [0.0]
