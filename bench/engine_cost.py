@@ -31,18 +31,40 @@ import drivers  # noqa: E402
 from workloads import BY_NAME  # noqa: E402
 
 from tui_sched.engine.clock import Clock  # noqa: E402
+from tui_sched.engine.events import RunStarted  # noqa: E402
 
 
 class JumpClock(Clock):
-    """Simulated time that jumps to the engine's next deadline; stops the engine at ``end``."""
+    """Simulated time that jumps to the engine's next deadline; stops the engine at ``end``.
 
-    def __init__(self, start: float, end: float) -> None:
+    With ``spread`` (seconds), each start moves it on by that much (``started``), so the
+    runs of a burst get distinct starts and fall due one after the other in later
+    rounds, as in real time; ``hold`` then jumps to a deadline up to 1.5 ms away, as the
+    real clock's precise wait does, so the engine follows those trains wake-up by
+    wake-up (``Scheduler._follow_train``) instead of taking each round in one tick.
+    """
+
+    def __init__(self, start: float, end: float, spread: float = 0.0) -> None:
         self.t = start
         self.end = end
+        self.spread = spread
         self.engine: object = None
 
     def time(self) -> float:
         return self.t
+
+    def started(self, event: object) -> None:
+        """A bus subscriber: a run started, so simulated time moves on by ``spread``."""
+        if type(event) is RunStarted:
+            self.t += self.spread
+
+    def hold(self, deadline: float) -> bool:
+        if deadline <= self.t:
+            return True
+        if self.spread and deadline - self.t <= 0.0015 and deadline < self.end:
+            self.t = deadline
+            return True
+        return False
 
     async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
         if wake.is_set():
@@ -56,17 +78,19 @@ class JumpClock(Clock):
         await asyncio.sleep(0)
 
 
-def once(workload: str, seconds: float,
-         profile: bool) -> tuple[float, float, int, pstats.Stats | None]:
+def once(workload: str, seconds: float, profile: bool,
+         spread: float = 0.0) -> tuple[float, float, int, pstats.Stats | None]:
     """One run: (engine thread CPU, process CPU with the history fully written, runs, stats)."""
     wl = replace(BY_NAME[workload], window=seconds)
     with tempfile.TemporaryDirectory(prefix="tui-sched-cost-") as tmp:
         drv = drivers.TuiDriver(wl, Path(tmp))
         start = time.time()
-        clock = JumpClock(start, start + seconds)
+        clock = JumpClock(start, start + seconds, spread)
         engine = drv.engine
         engine.clock = clock
         clock.engine = engine
+        if spread:
+            drv.bus.subscribe(clock.started)
         prof = cProfile.Profile() if profile else None
         cpu0, thread0 = time.process_time(), time.thread_time()
         if prof:
@@ -89,16 +113,19 @@ def main(argv: list[str]) -> int:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--profile", action="store_true", help="cProfile one run (tottime)")
     p.add_argument("--top", type=int, default=30)
+    p.add_argument("--spread", type=float, default=0.0, metavar="US",
+                   help="simulated microseconds per clock reading: rounds become trains "
+                        "the engine follows wake-up by wake-up, as in real time")
     a = p.parse_args(argv)
     if a.profile:
-        _, _, _, stats = once(a.workload, a.seconds, True)
+        _, _, _, stats = once(a.workload, a.seconds, True, a.spread / 1e6)
         assert stats is not None
         stats.sort_stats("tottime").print_stats(a.top)
         return 0
     per_run: list[float] = []
     engine_per_run: list[float] = []
     for _ in range(a.repeat):
-        engine_cpu, cpu, runs, _ = once(a.workload, a.seconds, False)
+        engine_cpu, cpu, runs, _ = once(a.workload, a.seconds, False, a.spread / 1e6)
         per_run.append(1e6 * cpu / max(runs, 1))
         engine_per_run.append(1e6 * engine_cpu / max(runs, 1))
     print(f"{a.workload}: {runs:,} runs per repeat over {a.seconds:g} simulated s; CPU per run "

@@ -28,12 +28,12 @@ sys.path.insert(0, str(HERE))
 from workloads import BY_NAME  # noqa: E402
 
 
-def _count(workload: str, seconds: float) -> int:
+def _count(workload: str, seconds: float, spread: float = 0.0) -> int:
     """Instructions of one ``engine_cost.py`` run of ``seconds`` simulated seconds."""
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
          sys.executable, str(HERE / "engine_cost.py"), workload,
-         "--seconds", str(seconds), "--repeat", "1"],
+         "--seconds", str(seconds), "--repeat", "1", "--spread", str(spread)],
         capture_output=True, text=True, check=True)
     found = re.search(r"Collected\s*:\s*(\d+)", out.stderr)
     if found is None:
@@ -48,15 +48,18 @@ def main(argv: list[str]) -> int:
                                   if w.kind == "every" and w.execution == "main"))
     p.add_argument("--short", type=float, default=5.0, help="simulated seconds, first run")
     p.add_argument("--long", type=float, default=15.0, help="simulated seconds, second run")
+    p.add_argument("--spread", type=float, default=0.0, metavar="US",
+                   help="engine_cost.py --spread: follow trains wake-up by wake-up")
     a = p.parse_args(argv)
     if shutil.which("valgrind") is None:
         print("valgrind is not installed", file=sys.stderr)
         return 2
     wl = BY_NAME[a.workload]
     runs = (a.long - a.short) * wl.n / wl.period
-    short, long = _count(a.workload, a.short), _count(a.workload, a.long)
+    short, long = _count(a.workload, a.short, a.spread), _count(a.workload, a.long, a.spread)
     print(f"{a.workload}: {(long - short) / runs:,.0f} instructions per run "
-          f"({a.short:g} and {a.long:g} simulated s, every thread of the process)")
+          f"({a.short:g} and {a.long:g} simulated s, every thread of the process"
+          + (f", {a.spread:g} us between starts)" if a.spread else ")"))
     return 0
 
 

@@ -161,3 +161,44 @@ def test_an_engine_that_is_always_behind_still_turns_its_serve_loop() -> None:
         app.task("every 10 milliseconds", func=slow, name=f"t{k}", execution="main")
     with EngineRunner(app.session, clock=clock):
         assert turned.wait(10), "the engine never went back to its serve loop"
+
+
+def test_a_run_in_a_train_that_sets_a_parameter_is_seen_by_the_next_task_of_the_train() -> None:
+    # The train's wake-ups share one evaluation context, moved from one to the next; a
+    # run that changes the session's parameters must not leave the later ones reading
+    # the old values. Priorities fix the order of the first burst, so the train is
+    # a (woke the engine), c (changes the parameter), b (reads it).
+    clock = TrainClock()
+    app = App(state_dir=None)
+    runs = {"c": 0}
+
+    def plain() -> None:
+        clock.creep(CREEP)
+
+    def setter() -> None:
+        clock.creep(CREEP)
+        runs["c"] += 1
+        if runs["c"] == 2:
+            app.session.params(stop="yes")
+
+    app.task("every 1 second", func=plain, name="a", execution="main", priority=3)
+    app.task("every 1 second", func=setter, name="c", execution="main", priority=2)
+    app.task("every 1 second & ~param 'stop' is 'yes'", func=plain, name="b",
+             execution="main", priority=1)
+    t0 = START.timestamp()
+    with EngineRunner(app.session, clock=clock) as r:
+        for name in "acb":
+            r.finished(name)
+        r.sync()
+        clock.set(t0 + 1.0)
+        r.finished("c", 2)
+        r.sync()
+        # b's wake-up in this train came after c's run: it must see stop = yes.
+        clock.set(t0 + 1.5)
+        r.sync()
+    firsts = {n: r.starts(n)[0].start for n in "acb"}
+    assert firsts["a"] < firsts["c"] < firsts["b"]
+    assert len(r.starts("c")) == 2
+    seconds = sorted(s.start for s in r.starts("a")[1:] + r.starts("c")[1:])
+    assert clock.holds[:1] == [seconds[1]]  # c was taken in the train, held for
+    assert len(r.starts("b")) == 1, "b ran with the parameter as it was before c's run"
