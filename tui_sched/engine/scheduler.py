@@ -508,7 +508,8 @@ class Engine:
                     ctx._local = None
                     ctx.cycles = self.cycles
                 self._evaluate(due, due, now, ctx, snapshots)
-                self._settle()
+                if self._pending:  # (read without the lock, as _settle does)
+                    self._settle()
             self.cycles += 1
 
     def _maybe_flush(self) -> bool:
