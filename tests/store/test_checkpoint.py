@@ -12,6 +12,12 @@ from tui_sched.store.base import Outcome, RunEnd, RunRecord, Trigger
 from tui_sched.store.sqlite import SqliteRunStore
 
 
+def _record(store: SqliteRunStore, i: int, tail: str) -> None:
+    rid = store.next_run_id()
+    store.start_run(RunRecord(rid, "t", Trigger.SCHEDULED, float(i)))
+    store.finish_run(rid, RunEnd(i + 0.5, Outcome.SUCCESS, output_tail=tail))
+
+
 def test_a_growing_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     store = SqliteRunStore(path)
@@ -19,9 +25,7 @@ def test_a_growing_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None
     assert checkpointer is not None
     tail = "x" * 4000
     for i in range(3000):  # ~12 MB of output tails: past the 8 MB trigger
-        rid = store.next_run_id()
-        store.start_run(RunRecord(rid, "t", Trigger.SCHEDULED, float(i)))
-        store.finish_run(rid, RunEnd(i + 0.5, Outcome.SUCCESS, output_tail=tail))
+        _record(store, i, tail)
         if i % 100 == 99:
             store.flush()
     assert checkpointer.ran.wait(10), "no checkpoint ran"
@@ -33,12 +37,6 @@ def test_a_growing_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None
     reopened = SqliteRunStore.open_readonly(path)
     assert len(reopened.history("t", limit=5000)) == 3000
     reopened.close()
-
-
-def _record(store: SqliteRunStore, i: int, tail: str) -> None:
-    rid = store.next_run_id()
-    store.start_run(RunRecord(rid, "t", Trigger.SCHEDULED, float(i)))
-    store.finish_run(rid, RunEnd(i + 0.5, Outcome.SUCCESS, output_tail=tail))
 
 
 def test_the_writer_empties_a_log_the_background_checkpoints_never_caught_up_with(
