@@ -574,6 +574,39 @@ def test_sqlite_file_is_in_wal_mode_with_a_schema_version(db: Path) -> None:
         store.close()
 
 
+def test_sqlite_new_file_has_small_pages_and_an_old_file_keeps_its_own(tmp_path: Path) -> None:
+    from tui_sched.store.sqlite import _PAGE_SIZE, _WAL_AUTOCHECKPOINT_BYTES
+
+    new = SqliteRunStore(tmp_path / "new.sqlite3")
+    try:
+        new.start_run(run(1, end=2.0, outcome=Outcome.SUCCESS))
+        new.wait_written()
+    finally:
+        new.close()
+    # A file made before the page size was set (SQLite's default, 4 KiB).
+    old_path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(old_path) as conn:
+        conn.execute("PRAGMA page_size = 4096")
+        conn.execute("CREATE TABLE placeholder (x)")
+    conn.close()
+    old = SqliteRunStore(old_path)
+    try:
+        old.start_run(run(1, end=2.0, outcome=Outcome.SUCCESS))
+        assert [r.id for r in old.history()] == [1]
+        autocheckpoint = old._run("read", lambda c: c.execute(
+            "PRAGMA wal_autocheckpoint").fetchone()[0])
+    finally:
+        old.close()
+    sizes = {}
+    for name in ("new", "old"):
+        with sqlite3.connect(tmp_path / f"{name}.sqlite3") as conn:
+            sizes[name] = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.close()
+    assert sizes == {"new": _PAGE_SIZE, "old": 4096} and _PAGE_SIZE != 4096
+    # The commit-time backstop is the same amount of log whatever the page size.
+    assert autocheckpoint == _WAL_AUTOCHECKPOINT_BYTES // 4096
+
+
 def test_sqlite_unflushed_writes_are_invisible_to_other_connections_until_flush(
     db: Path,
 ) -> None:
