@@ -58,13 +58,13 @@ class JumpClock(Clock):
         if type(event) is RunStarted:
             self.t += self.spread
 
-    def hold(self, deadline: float) -> bool:
+    def hold(self, deadline: float) -> float | None:
         if deadline <= self.t:
-            return True
+            return self.t
         if self.spread and deadline - self.t <= 0.0015 and deadline < self.end:
             self.t = deadline
-            return True
-        return False
+            return self.t
+        return None
 
     async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
         if wake.is_set():

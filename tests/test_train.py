@@ -38,13 +38,13 @@ class TrainClock(FakeClock):
         with self._lock:
             self._t += seconds
 
-    def hold(self, deadline: float) -> bool:
+    def hold(self, deadline: float) -> float | None:
         with self._lock:
             if deadline - self._t > 0.001:
-                return False
+                return None
             self._t = max(self._t, deadline)
             self.holds.append(deadline)
-        return True
+            return self._t
 
     async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
         self.waits.append(deadline)
@@ -101,10 +101,11 @@ def test_a_far_wake_up_goes_back_to_the_loop() -> None:
 
 def test_system_clock_holds_only_for_a_near_deadline() -> None:
     clock = SystemClock(max_hold=60.0)
-    assert clock.hold(time.time() - 1.0)  # already reached
-    assert not clock.hold(time.time() + 1.0)  # far: the caller waits on the loop
+    assert clock.hold(time.time() - 1.0) is not None  # already reached
+    assert clock.hold(time.time() + 1.0) is None  # far: the caller waits on the loop
     deadline = time.time() + 0.0005
-    assert clock.hold(deadline)
+    reached = clock.hold(deadline)
+    assert reached is not None and reached >= deadline  # the time it waited to
     assert time.time() >= deadline  # a precise wait, not an early return
 
 
@@ -112,7 +113,7 @@ def test_system_clock_does_not_hold_the_loop_off_for_longer_than_max_hold() -> N
     clock = SystemClock(max_hold=0.0)  # the loop is due a turn
     # Refused, unless this thread lost the CPU for 1.4 ms before hold looked at the time
     # (the deadline had passed by then): not five times in a row.
-    assert not all(clock.hold(time.time() + 0.0014) for _ in range(5))
+    assert not all(clock.hold(time.time() + 0.0014) is not None for _ in range(5))
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_TIMERSLACK is Linux's")

@@ -86,6 +86,19 @@ def test_next_run_id_is_above_every_started_id(store: RunStore) -> None:
     assert store.next_run_id() > 500
 
 
+def test_begin_run_starts_an_open_run_under_a_new_id(store: RunStore) -> None:
+    store.start_run(run(500))
+    record = store.begin_run("etl", Trigger.FORCED, 600.0, attempt=3)
+    assert record == RunRecord(record.id, "etl", Trigger.FORCED, 600.0, attempt=3)
+    assert record.id > 500 and store.next_run_id() > record.id
+    assert store.history(task="etl") == [record]  # open (no end) until finished
+    store.finish_run(record.id, done(601.0))
+    (finished,) = store.history(task="etl")
+    assert finished.end == 601.0 and finished.outcome is Outcome.SUCCESS
+    with pytest.raises(StoreError):
+        store.start_run(run(record.id, task="b"))  # its id is taken
+
+
 def test_starting_an_existing_id_fails(store: RunStore) -> None:
     store.start_run(run(1))
     with pytest.raises(StoreError):
@@ -429,6 +442,7 @@ def test_close_is_idempotent(store: RunStore) -> None:
 
 _op = st.one_of(
     st.tuples(st.just("start"), st.sampled_from("abc"), st.floats(0, 100)),
+    st.tuples(st.just("begin"), st.sampled_from("abc"), st.floats(0, 100)),
     st.tuples(st.just("finish"), st.sampled_from(list(Outcome)), st.floats(0, 100)),
     st.tuples(st.just("flush")),
     st.tuples(st.just("prune"), st.none() | st.integers(0, 3), st.none() | st.floats(0, 100)),
@@ -440,6 +454,8 @@ def _apply(store: RunStore, op: tuple[Any, ...], open_ids: list[int]) -> object:
     match op:
         case ("start", task, start):
             return store.start_run(run(store.next_run_id(), task, start))
+        case ("begin", task, start):
+            return store.begin_run(task, Trigger.RETRY, start, attempt=2)
         case ("finish", outcome, end) if open_ids:
             return store.finish_run(open_ids[0], done(end, outcome))
         case ("flush",):

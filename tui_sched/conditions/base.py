@@ -1,6 +1,7 @@
 """The condition node interface and the logical combinators.
 
-Every condition is a frozen, hashable value with three duties:
+Every condition is a frozen, hashable value with three duties (``check`` is the first
+two in one call):
 
 * ``evaluate(ctx)``: its truth now;
 * ``next_change(ctx)``: the earliest instant after ``ctx.now`` at which its truth may
@@ -42,6 +43,14 @@ class Condition(ABC):
     def next_change(self, ctx: Context) -> float | None:
         """Earliest instant after ``ctx.now`` at which the truth may change by time alone."""
         return None
+
+    def check(self, ctx: Context) -> tuple[bool, float | None]:
+        """``evaluate`` and, when it does not hold, ``next_change``, in one call: what
+        the engine asks of a start condition. A node that can answer both from one
+        reading of its inputs overrides it (``every``: twice per run)."""
+        if self.evaluate(ctx):
+            return True, None
+        return False, self.next_change(ctx)
 
     def task_refs(self) -> frozenset[str]:
         """Names of other tasks whose runs this condition reads."""

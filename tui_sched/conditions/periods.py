@@ -144,6 +144,15 @@ class Every(Condition):
             return None
         return ref + self.span
 
+    def check(self, ctx: Context) -> tuple[bool, float | None]:
+        # ``evaluate`` then ``next_change`` from one reading of the status (the same
+        # comparisons, so the answer cannot differ at a boundary).
+        ref = ctx.self_status().last_start if self.based == "run" else self._reference(ctx)
+        if ref is None or ctx.now - ref >= self.span:
+            return True, None
+        due = ref + self.span
+        return False, None if ctx.now >= due else due
+
     def __str__(self) -> str:
         based = "" if self.based == "run" else f" based on {self.based}"
         return f"every {format_span(self.span)}{based}"

@@ -496,9 +496,11 @@ class Engine:
         while (self._stop_request is None and not self._wake_requested
                and not wake.is_set() and not self._running and time.monotonic() < until):
             at = wakeups.next_at()
-            if at is None or not clock.hold(at):
+            if at is None:
                 return
-            now = clock.time()
+            now = clock.hold(at)
+            if now is None:
+                return
             due = wakeups.pop_due(now)
             if due:
                 if (ctx is None or snapshots[0] is not session.params_snapshot
@@ -581,9 +583,11 @@ class Engine:
 
     def _evaluate_tasks(self, tasks: list[Task], ctx: Context, due: dict[str, float],
                         now: float) -> None:
+        status_of = self.status.status
         for task in tasks:
             name = task.name
-            if task.force_run:
+            # The flags' plain attributes: the properties cost a call each, on every run.
+            if task._force_run:
                 if self._can_start(task):
                     object.__setattr__(task, "_force_run", False)
                     self._launch(task, Trigger.FORCED, None)
@@ -607,7 +611,7 @@ class Engine:
                     self._launch(task, Trigger.RETRY, retry[0], attempt=retry[1])
                 continue
             cond = task.start_cond
-            if task.disabled or cond is None or self._stop_request is not None:
+            if task._disabled or cond is None or self._stop_request is not None:
                 continue  # re-considered when enabled or changed
             jittered = self._jitter_at.get(name)
             if jittered is not None:
@@ -620,18 +624,20 @@ class Engine:
             ctx.task = name
             self.evaluations += 1
             try:
-                if cond.evaluate(ctx):
-                    if not self._can_start(task):
+                holds, wake = cond.check(ctx)
+                if holds:
+                    options = task.options
+                    # (``_can_start``, spelled out: the stop request was checked above.)
+                    if not options.multilaunch and status_of(name).running:
                         if name in due:  # a new start fell due while a run goes on
                             self._skip_overlap(task, now)
-                    elif task.options.jitter > 0:
-                        at = now + self._random() * task.options.jitter
+                    elif options.jitter > 0:
+                        at = now + self._random() * options.jitter
                         self._jitter_at[name] = (at, due.get(name, now))
                         self._wakeups.set(name, at, now)
                     else:
                         self._launch(task, Trigger.SCHEDULED, due.get(name))
                     continue
-                wake = cond.next_change(ctx)
             except Exception as exc:
                 self._report(f"task {name!r}: evaluating its condition failed: {exc}")
                 wake = now + self.config.poll_interval
@@ -705,9 +711,8 @@ class Engine:
     def _launch(self, task: Task, trigger: Trigger, due: float | None, attempt: int = 1) -> None:
         assert self._loop is not None
         now = self.clock.time()
-        store, bus, name = self.store, self.bus, task.name
-        record = RunRecord(store.next_run_id(), name, trigger, now, attempt=attempt)
-        store.start_run(record)
+        bus, name = self.bus, task.name
+        record = self.store.begin_run(name, trigger, now, attempt)
         self.status.started(name, now)
         self._wakeups.discard(name)
         run_id = record.id
@@ -751,7 +756,12 @@ class Engine:
 
     def _plan(self, task: Task) -> tuple[Executor, str]:
         """The executor and the execution mode of ``task``'s runs."""
-        key, execution = self._plan_of(task)
+        plan = self._plans.get(task.name)
+        if (plan is None or plan[0] is not task or plan[1] is not task.options
+                or plan[2] is not task.target or plan[3] != self.session.default_execution):
+            key, execution = self._plan_of(task)
+        else:  # (``_plan_of``'s hit, spelled out: it is every run's)
+            key, execution = plan[4], plan[5]
         return self._executors[key], execution
 
     def _plan_of(self, task: Task) -> tuple[str, str]:
@@ -783,7 +793,13 @@ class Engine:
     def _run_blocking(self, active: _Active, executor: Executor,
                       execution: str) -> JobResult | None:
         try:
-            self._prepare(active, execution)
+            # ``_prepare`` for a main run, spelled out (every main run's path).
+            job, task = active.job, active.task
+            plain = self._args.plain_kwargs(task)
+            if plain is not None:
+                job.kwargs = plain
+            else:
+                job.bind = self._args.binder(task, lambda: job.flag)
         except Exception as exc:
             return JobResult.failed(exc)
         self._blockwatch.enter()
@@ -820,12 +836,12 @@ class Engine:
         than a wake-up (due again at once, a retry, a forced run) is left to that pass.
         """
         name = task.name
-        if (task.force_run or name in self._retry_at or name in self._jitter_at
+        if (task._force_run or name in self._retry_at or name in self._jitter_at
                 or name in self._catch_up):
             self._mark_dirty(name)
             return
         cond = task.start_cond
-        if task.disabled or cond is None or self._stop_request is not None:
+        if task._disabled or cond is None or self._stop_request is not None:
             return
         now = self.clock.time()
         ctx = self._eval_ctx
@@ -845,10 +861,10 @@ class Engine:
         ctx.task = name
         self.evaluations += 1
         try:
-            if cond.evaluate(ctx):
+            holds, wake = cond.check(ctx)
+            if holds:
                 self._mark_dirty(name)
                 return
-            wake = cond.next_change(ctx)
         except Exception:
             self._mark_dirty(name)  # the settle pass reports it
             return
@@ -888,7 +904,8 @@ class Engine:
             wait = task.options.retry_wait(rec.attempt, self._random())
             self._retry_at[task.name] = (end + wait, rec.attempt + 1)
         if inline:
-            self._mark_dependents(rec.task)  # the task itself: see _reconsider
+            if rec.task in self._dependents:  # (most tasks have none: no call)
+                self._mark_dependents(rec.task)  # the task itself: see _reconsider
         else:
             self._mark_dirty(rec.task)
 

@@ -34,13 +34,14 @@ class StatusIndex:
 
     def started(self, task: str, at: float) -> None:
         """Record a run start."""
-        st = self.status(task)
+        # (The dict first: ``status`` is a call more on every run.)
+        st = self._by_task.get(task) or self.status(task)
         st.last_start = at if st.last_start is None else max(st.last_start, at)
         st.running.append(at)
 
     def finished(self, task: str, start: float, end: float, outcome: Outcome) -> None:
         """Record a run end (``start`` identifies which running run ended)."""
-        st = self.status(task)
+        st = self._by_task.get(task) or self.status(task)
         try:
             st.running.remove(start)
         except ValueError:

@@ -124,6 +124,13 @@ class RunStore(ABC):
     def start_run(self, record: RunRecord) -> None:
         """Record a started (open) run, or a complete one (e.g. ``missed``)."""
 
+    def begin_run(self, task: str, trigger: Trigger, start: float, attempt: int = 1) -> RunRecord:
+        """Record a new open run under a new id: ``next_run_id`` and ``start_run`` in one
+        call (the engine's, on every run). Returns the run's record."""
+        record = RunRecord(self.next_run_id(), task, trigger, start, attempt=attempt)
+        self.start_run(record)
+        return record
+
     @abstractmethod
     def finish_run(self, run_id: int, end: RunEnd) -> None:
         """Close an open run."""

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tui_sched.errors import StoreError
-from tui_sched.store.base import Outcome, RunEnd, RunRecord, RunStore, TaskInfo, TaskSummary
+from tui_sched.store.base import (
+    Outcome,
+    RunEnd,
+    RunRecord,
+    RunStore,
+    TaskInfo,
+    TaskSummary,
+    Trigger,
+)
 from tui_sched.store.memory import MemoryRunStore
 from tui_sched.store.sqlite import SqliteRunStore
 
@@ -86,7 +94,7 @@ class ResilientStore(RunStore):
 
     _last_id = 0
 
-    # The three calls of every run are spelled out rather than going through ``_call``:
+    # The calls of every run are spelled out rather than going through ``_call``:
     # they are on the engine's hot path, where a fallback closure per call shows.
 
     def next_run_id(self) -> int:
@@ -104,6 +112,15 @@ class ResilientStore(RunStore):
         except StoreError as exc:
             self._degrade(exc)
             self._store.start_run(record)
+
+    def begin_run(self, task: str, trigger: Trigger, start: float, attempt: int = 1) -> RunRecord:
+        try:
+            record = self._store.begin_run(task, trigger, start, attempt)
+        except StoreError as exc:
+            self._degrade(exc)
+            record = self._store.begin_run(task, trigger, start, attempt)
+        self._last_id = record.id
+        return record
 
     def finish_run(self, run_id: int, end: RunEnd) -> None:
         try:

@@ -303,6 +303,24 @@ class SqliteRunStore(RunStore):
             if record.id >= self._next_id:
                 self._next_id = record.id + 1
 
+    def begin_run(self, task: str, trigger: Trigger, start: float, attempt: int = 1) -> RunRecord:
+        """Record a new open run under a new id (buffered): one lock, no id check (the id
+        was never given out).
+
+        Raises:
+            StoreError: The store is closed, read-only, or a write failed.
+        """
+        if self._readonly or self._closed or self._failure is not None:
+            self._check_writable("record a run start")  # raises the reason
+        with self._lock:
+            run_id = self._next_id
+            self._next_id = run_id + 1
+            self._pending[run_id] = (run_id, task, trigger._value_, start, None, None, None,
+                                     None, None, None, attempt)
+            self._open.add(run_id)
+            self._written_high = run_id  # above every id given out before it
+        return RunRecord(run_id, task, trigger, start, attempt=attempt)
+
     def finish_run(self, run_id: int, end: RunEnd) -> None:
         """Close an open run (buffered).
 
