@@ -146,8 +146,12 @@ class Every(Condition):
 
     def check(self, ctx: Context) -> tuple[bool, float | None]:
         # ``evaluate`` then ``next_change`` from one reading of the status (the same
-        # comparisons, so the answer cannot differ at a boundary).
-        ref = ctx.self_status().last_start if self.based == "run" else self._reference(ctx)
+        # comparisons, so the answer cannot differ at a boundary). The engine asks this
+        # twice per run: ``self_status`` is spelled out.
+        if self.based == "run" and ctx.task is not None:
+            ref = ctx.status.status(ctx.task).last_start
+        else:
+            ref = ctx.self_status().last_start if self.based == "run" else self._reference(ctx)
         if ref is None or ctx.now - ref >= self.span:
             return True, None
         due = ref + self.span
