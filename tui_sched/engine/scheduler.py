@@ -734,8 +734,9 @@ class Engine:
             # dependents are marked for re-evaluation once, when it has finished.
             result = self._run_blocking(active, executor, execution)
             if result is not None:
-                self._finish(active, result, inline=True)
-                self._reconsider(task)
+                end = self.clock.time()
+                self._finish(active, result, inline=True, end=end)
+                self._reconsider(task, end)
                 return
         job.on_terminate = lambda reason: bus.publish(
             RunTerminating(self.clock.time(), record, reason))
@@ -826,8 +827,9 @@ class Engine:
             result = JobResult.failed(exc)
         self._finish(active, result)
 
-    def _reconsider(self, task: Task) -> None:
-        """Right after a run that finished inside the tick: when is the task next due?
+    def _reconsider(self, task: Task, now: float) -> None:
+        """Right after a run that finished inside the tick (at ``now``, its end: the
+        clock is not read again): when is the task next due?
 
         Done here rather than in the settle pass: each start of a burst is then followed
         by the work that follows it in later rounds, when the tasks fall due one by one,
@@ -843,7 +845,6 @@ class Engine:
         cond = task.start_cond
         if task._disabled or cond is None or self._stop_request is not None:
             return
-        now = self.clock.time()
         ctx = self._eval_ctx
         session = self.session
         if (ctx is None or self._eval_snapshots[0] is not session.params_snapshot
