@@ -42,6 +42,10 @@ class Session:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._tasks: dict[str, Task] = {}
+        # The engine's lookup of a task by name, for every task it evaluates: the dict's
+        # own ``get`` (a call into C). Lock-free on purpose: a dict read is atomic, and
+        # the dict is changed in place, never replaced; writers still take the lock.
+        self._lookup: Callable[[str], Task | None] = self._tasks.get
         self._params: dict[str, Any] = {}
         self._custom: dict[str, Callable[..., bool]] = {}
         self._parsed: dict[str, Condition] = {}
@@ -83,11 +87,6 @@ class Session:
             return self[key]
         except TaskNotFound:
             return default
-
-    def _lookup(self, name: str) -> Task | None:
-        # Lock-free on purpose: the engine calls this for every task it evaluates, and a
-        # dict read is atomic; writers still take the lock.
-        return self._tasks.get(name)
 
     @property
     def tasks(self) -> list[Task]:

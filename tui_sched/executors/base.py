@@ -13,7 +13,7 @@ from typing import Any
 from tui_sched.executors.output import OutputSink
 from tui_sched.frozen import value
 from tui_sched.store.base import Outcome
-from tui_sched.tasks.targets import CodeTarget, Target
+from tui_sched.tasks.targets import CodeTarget, FuncTarget, Target
 
 _FLAG_LOCK = threading.Lock()
 
@@ -118,9 +118,13 @@ def run_job(job: Job) -> JobResult:
     """``result_of_call(call_target, job)`` in one frame: it is every inline run's path."""
     try:
         target = job.target
-        if isinstance(target, CodeTarget):
+        func: Callable[..., Any]
+        if type(target) is FuncTarget:
+            func = target.func  # (what ``resolve`` returns, without the call)
+        elif isinstance(target, CodeTarget):
             return JobResult(Outcome.SUCCESS, target.run())
-        func: Callable[..., Any] = target.resolve()  # type: ignore[union-attr]
+        else:
+            func = target.resolve()  # type: ignore[union-attr]
         bind = job.bind
         return JobResult(Outcome.SUCCESS,
                          func(**bind(func)) if bind is not None else func(**job.kwargs))
