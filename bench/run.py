@@ -434,14 +434,17 @@ def main(argv: list[str]) -> int:
     raw: list[dict[str, Any]] = []
     for wl in workloads:
         by_sched: dict[str, dict[str, Any]] = {}
-        for sched in scheds:
-            if (sched == "aps" and not wl.aps) or (sched == "apsd" and not _with_defaults(wl)):
-                continue
-            reps = []
-            n_rep = args.repeat
-            if wl.kind == "startup":
-                n_rep = max(n_rep, 1 if args.quick else STARTUP_SPAWNS)
-            for i in range(n_rep):
+        active = [s for s in scheds
+                  if not ((s == "aps" and not wl.aps) or (s == "apsd" and not _with_defaults(wl)))]
+        n_rep = args.repeat
+        if wl.kind == "startup":
+            n_rep = max(n_rep, 1 if args.quick else STARTUP_SPAWNS)
+        reps_of: dict[str, list[dict[str, Any]]] = {s: [] for s in active}
+        # Repeats interleaved (tui-sched, APScheduler, APScheduler defaults, tui-sched,
+        # ...): this machine has slow phases minutes long, and three repeats of one
+        # scheduler in a row could all fall in one, tilting the ratios.
+        for i in range(n_rep):
+            for sched in active:
                 t = time.time()
                 print(f"[{time.time() - began:6.1f} s] {wl.name} on {SCHEDULERS[sched]}"
                       + (f" ({i + 1}/{n_rep})" if n_rep > 1 else "") + " ...",
@@ -452,7 +455,9 @@ def main(argv: list[str]) -> int:
                       file=sys.stderr, flush=True)
                 if "error" in r:
                     print(r["error"], file=sys.stderr)
-                reps.append(r)
+                reps_of[sched].append(r)
+        for sched in active:
+            reps = reps_of[sched]
             med = median_of(reps)
             by_sched[sched] = med
             raw.append({"workload": wl.name,
