@@ -147,11 +147,11 @@ class Every(Condition):
     def check(self, ctx: Context) -> tuple[bool, float | None]:
         # ``evaluate`` then ``next_change`` from one reading of the status (the same
         # comparisons, so the answer cannot differ at a boundary). The engine asks this
-        # twice per run: ``self_status`` is spelled out.
-        if self.based == "run" and ctx.task is not None:
-            ref = ctx.status.status(ctx.task).last_start
+        # twice per run: ``self_status`` is spelled out (no task: no runs).
+        if self.based != "run":
+            ref = self._reference(ctx)
         else:
-            ref = ctx.self_status().last_start if self.based == "run" else self._reference(ctx)
+            ref = None if ctx.task is None else ctx.status.status(ctx.task).last_start
         if ref is None or ctx.now - ref >= self.span:
             return True, None
         due = ref + self.span

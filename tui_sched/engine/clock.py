@@ -88,14 +88,8 @@ class SystemClock(Clock):
         if timeout <= _FINE_SLEEP and time.monotonic() - self._turn < self._max_hold:
             # Shorter than the loop's timer resolution: sleep precisely right here. The
             # loop still gets a turn at least every ``max_hold`` (async and thread runs
-            # report back through it). (``_sleep_until``, spelled out: in a train most
-            # wake-ups are a few tens of microseconds apart, all spin.)
-            if timeout > self._spin:
-                time.sleep(timeout - self._spin)
-            now = time.time()
-            while now < deadline:
-                now = time.time()
-            return now
+            # report back through it).
+            return _sleep_until(deadline, self._spin)
         return None
 
     async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
@@ -148,7 +142,7 @@ def tighten_timer_slack() -> bool:
         return False
 
 
-def _sleep_until(deadline: float, spin: float = _SPIN) -> None:
+def _sleep_until(deadline: float, spin: float = _SPIN) -> float:
     """Block until ``deadline`` (epoch seconds), to within a few microseconds.
 
     A blocking sleep wakes late (timer slack, the hypervisor's wake-up: 75 us median
@@ -157,12 +151,17 @@ def _sleep_until(deadline: float, spin: float = _SPIN) -> None:
     with `every` keeps them late (the next start counts from the late one). So the
     sleep stops ``spin`` short and the rest is spun: at most that much CPU per wake-up,
     only for a wake-up that must be precise.
+
+    Returns:
+        The time reached (epoch seconds, at or just past ``deadline``).
     """
     rest = deadline - time.time()
     if rest > spin:
         time.sleep(rest - spin)
-    while time.time() < deadline:
-        pass
+    now = time.time()
+    while now < deadline:
+        now = time.time()
+    return now
 
 
 class FakeClock(Clock):

@@ -757,12 +757,7 @@ class Engine:
 
     def _plan(self, task: Task) -> tuple[Executor, str]:
         """The executor and the execution mode of ``task``'s runs."""
-        plan = self._plans.get(task.name)
-        if (plan is None or plan[0] is not task or plan[1] is not task.options
-                or plan[2] is not task.target or plan[3] != self.session.default_execution):
-            key, execution = self._plan_of(task)
-        else:  # (``_plan_of``'s hit, spelled out: it is every run's)
-            key, execution = plan[4], plan[5]
+        key, execution = self._plan_of(task)
         return self._executors[key], execution
 
     def _plan_of(self, task: Task) -> tuple[str, str]:
@@ -794,13 +789,7 @@ class Engine:
     def _run_blocking(self, active: _Active, executor: Executor,
                       execution: str) -> JobResult | None:
         try:
-            # ``_prepare`` for a main run, spelled out (every main run's path).
-            job, task = active.job, active.task
-            plain = self._args.plain_kwargs(task)
-            if plain is not None:
-                job.kwargs = plain
-            else:
-                job.bind = self._args.binder(task, lambda: job.flag)
+            self._prepare(active, execution)
         except Exception as exc:
             return JobResult.failed(exc)
         self._blockwatch.enter()
