@@ -138,14 +138,15 @@ class TuiDriver(Driver):
         self.bus = EventBus()
         due_add = self.due_log.add
         finished = self._finished
-        self.rec_log = bt.Series()
-        rec_add = self.rec_log.add
+        self.recorded_starts: dict[int, list[float]] = {}
+        """``every``: each run's start as the engine recorded it, read from the history
+        after the engine stopped (``record_lateness``). Recording it in the subscriber
+        too cost tui-sched a second array write per run in the measured window, which
+        APScheduler's listener does not have."""
         if wl.kind == "every":
             def on_event(e: Any) -> None:
                 if type(e) is RunStarted:
-                    k = int(e.run.task[1:])
-                    due_add(k, e.due)
-                    rec_add(k, e.run.start)
+                    due_add(int(e.run.task[1:]), e.due)
         else:
             def on_event(e: Any) -> None:
                 if type(e) is RunFinished:
@@ -166,8 +167,21 @@ class TuiDriver(Driver):
         self.error: BaseException | None = None
 
     def record_lateness(self, w0: float, w1: float) -> list[float]:
-        """The engine's own view: recorded run start minus due, for starts in [w0, w1)."""
-        return m.pair_lateness(self.dues, self.rec_log.by_task(), w0, w1)  # type: ignore[arg-type]
+        """The engine's own view: recorded run start minus due, for starts in [w0, w1)
+        (after ``stop``)."""
+        return m.pair_lateness(self.dues, self.recorded_starts, w0, w1)  # type: ignore[arg-type]
+
+    def _read_recorded_starts(self) -> dict[int, list[float]]:
+        """Every started run's recorded start per task index, oldest first, from the
+        history (the engine has stopped; the store is still open)."""
+        from tui_sched.store.base import Outcome
+
+        out: dict[int, list[float]] = {}
+        for k in range(self.wl.n):
+            runs = self.store.history(f"t{k}", limit=1_000_000)
+            out[k] = [r.start for r in reversed(runs)
+                      if r.outcome not in (Outcome.SKIPPED, Outcome.MISSED)]
+        return out
 
     def _serve(self) -> None:
         try:
@@ -186,6 +200,8 @@ class TuiDriver(Driver):
             self.thread.join(30)
         self.extra["engine_evaluations"] = self.engine.evaluations
         self.extra["engine_cycles"] = self.engine.cycles
+        if self.wl.kind == "every" and self.error is None:
+            self.recorded_starts = self._read_recorded_starts()
         try:
             self.store.close()
         except Exception:
