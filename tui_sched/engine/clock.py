@@ -19,10 +19,17 @@ _TIMER_EARLY = 0.004
 #: The longest ``SystemClock`` keeps the event loop from running between two turns.
 _MAX_HOLD = 0.005
 #: The last stretch of a precise wait that is spun instead of slept (seconds): a sleep
-#: wakes up to 100 us late with Linux's default 50 us of timer slack ...
+#: wakes up to 100 us late with the default 50 us of timer slack ...
 _SPIN = 0.0001
-#: ... and within about 30 us (p90; 25 us p50) once the engine thread has asked for none.
-_SPIN_TIGHT = 0.00004
+#: ... and within about 30 us (p90; 25 us p50) once the engine thread has asked Linux for
+#: none, so then nothing is spun. A train of ``every`` tasks keeps the spacing of its
+#: slowest round, so after one slow round every later round waits a few microseconds
+#: before most starts: spun (40 us at most each), that was 20-28 ms of CPU per round at
+#: 5,000 tasks, about a sixth of the engine's; slept, it is none, and an overshoot is
+#: made up over the next starts of the train, which are due by then. (Issue 7's note
+#: has the figures: 13 interleaved pairs of ``bench/child.py`` runs, with and without
+#: the spin, showed no change in lateness or keep-up.)
+_SPIN_TIGHT = 0.0
 _PR_SET_TIMERSLACK = 29
 
 
@@ -73,7 +80,7 @@ class SystemClock(Clock):
         self._spin = _SPIN
 
     def attach(self, loop: asyncio.AbstractEventLoop, wake: asyncio.Event) -> None:
-        # On the engine's thread: its precise waits may then spin less.
+        # On the engine's thread: its precise waits then need not spin.
         if tighten_timer_slack():
             self._spin = _SPIN_TIGHT
 
@@ -150,7 +157,8 @@ def _sleep_until(deadline: float, spin: float = _SPIN) -> float:
     one after the other each such overshoot delays every later start in the train, and
     with `every` keeps them late (the next start counts from the late one). So the
     sleep stops ``spin`` short and the rest is spun: at most that much CPU per wake-up,
-    only for a wake-up that must be precise.
+    only for a wake-up that must be precise (none on the engine's thread on Linux, whose
+    sleeps are on time without: see ``_SPIN_TIGHT``).
 
     Returns:
         The time reached (epoch seconds, at or just past ``deadline``).
