@@ -8,10 +8,12 @@ engine's recorded lateness (start minus due), split into the part before the tic
 started the run began (the engine was asleep or busy) and the part inside it (queued
 behind other starts of the tick, or of the train of due tasks it went on to follow);
 the keep-up that mean implies for `every`'s semantics (the next start counts from this
-one); the process CPU per start; and per second of dues, the mean and max lateness with
-the pauses that overlapped that second's starts: full garbage collections, history
-commits on the store's writer thread and WAL checkpoints, the writer's own
-truncating ones included (longer than 1 ms).
+one); the process CPU per start; and per second of dues, the mean and max lateness, the
+engine thread's CPU over that second's train and how long it waited inside it (a train
+keeps the spacing of its slowest round: a round that needs more CPU than the earlier ones
+makes its later starts late, one that needs less waits), with the pauses that overlapped
+that second's starts: full garbage collections, history commits on the store's writer
+thread and WAL checkpoints, the writer's own truncating ones included (longer than 1 ms).
 
 This is the tool that found the causes fixed for issue 7 (a loop timer firing late, full
 collections set off by buffered rows, pruning during the first rounds). ``run.py``'s
@@ -109,7 +111,9 @@ def main(argv: list[str]) -> int:
     _time_checkpoints(pauses)
     wl = replace(BY_NAME[a.workload], window=a.seconds)
     ticks: list[float] = []
-    rows: list[tuple[float, float, float]] = []  # (due, tick began, recorded start)
+    # (due, tick began, recorded start, engine thread CPU, time held so far), seconds
+    rows: list[tuple[float, float, float, float, float]] = []
+    held = [0.0]
     with tempfile.TemporaryDirectory(prefix="tui-sched-lateness-") as tmp:
         drv = drivers.TuiDriver(wl, Path(tmp), store=a.store)
         engine, store = drv.engine, drv.store
@@ -120,6 +124,18 @@ def main(argv: list[str]) -> int:
             tick()
 
         engine._tick = timed_tick  # type: ignore[method-assign]
+        clock = engine.clock
+        hold = clock.hold
+
+        def timed_hold(deadline: float) -> float | None:
+            # Time spent waiting inside a train (slept or spun) rather than working.
+            began = time.perf_counter()
+            try:
+                return hold(deadline)
+            finally:
+                held[0] += time.perf_counter() - began
+
+        clock.hold = timed_hold  # type: ignore[method-assign]
         if a.store == "sqlite":
             store = drv.sqlite
             commit = store._commit_batch
@@ -137,7 +153,7 @@ def main(argv: list[str]) -> int:
             if type(e) is RunStarted:
                 started[0] += 1
                 if e.due is not None:
-                    rows.append((e.due, ticks[-1], e.run.start))
+                    rows.append((e.due, ticks[-1], e.run.start, time.thread_time(), held[0]))
 
         drv.bus.subscribe(on_event)
         gc.callbacks.append(on_gc)
@@ -154,9 +170,9 @@ def main(argv: list[str]) -> int:
     if not rows:
         print("no starts with a due time in the window")
         return 1
-    late = [s - d for d, _, s in rows]
-    before = [max(0.0, t - d) for d, t, _ in rows]
-    inside = [s - max(t, d) for d, t, s in rows]
+    late = [s - d for d, _, s, _, _ in rows]
+    before = [max(0.0, t - d) for d, t, _, _, _ in rows]
+    inside = [s - max(t, d) for d, t, s, _, _ in rows]
     mean = statistics.mean(late)
     print(f"{a.workload} ({a.store} store), {len(rows):,} starts due in the last "
           f"{a.seconds - a.skip:g} s, {len(ticks):,} ticks:")
@@ -167,16 +183,23 @@ def main(argv: list[str]) -> int:
     print(f"  before the tick: mean {1000 * statistics.mean(before):.3f} ms, p99 "
           f"{_q(before, .99):.2f}; inside it: mean {1000 * statistics.mean(inside):.3f} ms, "
           f"p99 {_q(inside, .99):.2f}")
-    per: defaultdict[int, list[tuple[float, float]]] = defaultdict(list)
-    for d, _, s in rows:
-        per[int(d - w0)].append((d, s))
+    print("  per second of dues: lateness; how long its starts took, the engine thread's CPU "
+          "between its first and last start, and how much of that time the engine waited in "
+          "the train for the next start (a train keeps the spacing of its slowest round)")
+    per: defaultdict[int, list[tuple[float, float, float, float]]] = defaultdict(list)
+    for d, _, s, cpu_at, held_at in rows:
+        per[int(d - w0)].append((d, s, cpu_at, held_at))
     for k, v in sorted(per.items()):
-        first, last = min(d for d, _ in v), max(s for _, s in v)
-        lv = [s - d for d, s in v]
+        first, last = min(r[0] for r in v), max(r[1] for r in v)
+        lv = [s - d for d, s, _, _ in v]
+        by_start = sorted(v, key=lambda r: r[1])
+        work = by_start[-1][2] - by_start[0][2]
+        waited = by_start[-1][3] - by_start[0][3]
         seen = [f"{what} {1000 * (e - b):.1f} ms at +{1000 * (b - first):.0f} ms"
                 for what, b, e in pauses if b < last and e > first and e - b > 0.001]
         print(f"  second {k:2d}: mean {1000 * statistics.mean(lv):6.2f} ms, max "
-              f"{1000 * max(lv):6.1f} ms, starts spread over {1000 * (last - first):4.0f} ms"
+              f"{1000 * max(lv):6.1f} ms, starts spread over {1000 * (last - first):4.0f} ms, "
+              f"engine CPU {1000 * work:5.1f} ms, waited {1000 * waited:5.1f} ms"
               + (f"; {', '.join(seen)}" if seen else ""))
     return 0
 
