@@ -176,11 +176,12 @@ class TuiDriver(Driver):
         history (the engine has stopped; the store is still open)."""
         from tui_sched.store.base import Outcome
 
-        out: dict[int, list[float]] = {}
-        for k in range(self.wl.n):
-            runs = self.store.history(f"t{k}", limit=1_000_000)
-            out[k] = [r.start for r in reversed(runs)
-                      if r.outcome not in (Outcome.SKIPPED, Outcome.MISSED)]
+        out: dict[int, list[float]] = {k: [] for k in range(self.wl.n)}
+        # One read of every run, newest first (a read per task went through the store's
+        # writer thread once per task).
+        for r in reversed(self.store.history(None, limit=10**9)):
+            if r.outcome not in (Outcome.SKIPPED, Outcome.MISSED):
+                out[int(r.task[1:])].append(r.start)
         return out
 
     def _serve(self) -> None:
