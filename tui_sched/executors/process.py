@@ -112,7 +112,8 @@ class _Worker:
                     # The worker wrote its end mark to the raw stdout before this frame:
                     # wait until that output has been read, so it lands in this run.
                     self._raw_drained.wait(_RAW_DRAIN_TIMEOUT)
-                    self._settle(JobResult(Outcome(outcome), value, error, tb))
+                    # Summarised on this reader thread, not on the scheduler loop.
+                    self._settle(JobResult(Outcome(outcome), value, error, tb).with_summary())
         except (EOFError, OSError, pickle.UnpicklingError):
             pass
         self.dead = True
