@@ -6,6 +6,7 @@ misbehave, and reads what a user reads: log lines, the exit code, and the histor
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import textwrap
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_process import Headless
+from cli_process import Headless, cli
 
 from tui_sched.store.sqlite import SqliteRunStore
 
@@ -155,3 +156,65 @@ def test_a_return_value_with_a_huge_repr_is_summarised_without_building_it(
     finally:
         store.close()
     assert run.return_summary == ("['" + "x" * 1000)[:200]
+
+
+SPINNER = textwrap.dedent('''
+    from tui_sched import App
+
+    app = App()
+
+    @app.task("every 1 hour", execution="{mode}")
+    {async_}def spin():
+        print("spinning", flush=True)
+        while True:  # CPU-bound: never gives the scheduler loop back
+            pass
+''')
+
+
+def _history(tmp_path: Path, task: str) -> list[dict]:  # type: ignore[type-arg]
+    result = cli("history", task, "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("mode", "signals"), [("async", 2), ("main", 2), ("main", 1)])
+def test_stop_signals_work_while_a_cpu_bound_task_holds_the_loop(
+        tmp_path: Path, mode: str, signals: int) -> None:
+    _tasks(tmp_path, SPINNER.replace("{mode}", mode).replace(
+        "{async_}", "async " if mode == "async" else ""))
+    # A single signal waits for the graceful stop's bound: shutdown_timeout + grace + 3 s.
+    (tmp_path / "tui-sched.toml").write_text(
+        '[scheduler]\nshutdown_timeout = "1 second"\ntermination_grace = "1 second"\n')
+    proc = Headless("tasks", cwd=tmp_path)
+    try:
+        proc.expect("spin | spinning")
+        began = time.monotonic()
+        proc.signal(signal.SIGTERM)
+        proc.expect("received SIGTERM: shutting down")
+        if signals == 2:
+            proc.signal(signal.SIGTERM)
+            proc.expect("received SIGTERM again")
+        code = proc.wait(timeout=30)
+        took = time.monotonic() - began
+    finally:
+        proc.kill()
+    assert code == 128 + signal.SIGTERM, proc.lines
+    assert took < (8 if signals == 2 else 10), f"took {took:.1f} s"
+    [line] = [x for x in proc.lines if "did not stop in time" in x]
+    assert "recorded as terminated: spin (run 1)" in line
+    [run] = _history(tmp_path, "spin")
+    assert run["outcome"] == "terminate"
+    assert f"this {mode} run held the scheduler loop" in run["error"]
+    assert run["end"] is not None
+    # The store is consistent: a restart finds nothing left open, and `spin` (started
+    # within the hour) is not due again.
+    again = Headless("tasks", cwd=tmp_path)
+    try:
+        again.expect("scheduler started")
+        again.signal(signal.SIGTERM)
+        assert again.wait() == 0
+    finally:
+        again.kill()
+    assert not any("left open" in x or "spin: started" in x for x in again.lines), again.lines
+    assert len(_history(tmp_path, "spin")) == 1
