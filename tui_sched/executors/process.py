@@ -266,6 +266,11 @@ class ProcessExecutor(Executor):
         if worker is None:
             worker = await loop.run_in_executor(None, _Worker)
             self._all.add(worker)
+        if job.stop_reason is not None:
+            # Terminated while its slot was handed over or its worker started: the run
+            # never began, so the worker stays as it is.
+            self._idle.append(worker)
+            return JobResult.terminated(job.stop_reason)
         fut: asyncio.Future[JobResult] = loop.create_future()
         try:
             worker.send(job, fut, reference(job))
