@@ -692,3 +692,26 @@ def test_operator_termination_stops_the_run(kind: str) -> None:
         r.finished("slow", 2)  # it can run again
     assert run.outcome is Outcome.TERMINATE
     assert run.error == "terminated by the operator"
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit, asyncio.CancelledError])
+def test_an_async_run_that_raises_while_being_terminated_still_ends_as_terminate(
+        exc: type[BaseException]) -> None:
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(60)
+        finally:
+            raise exc()  # what a task's own clean-up may raise when it is cancelled
+
+    app = App(state_dir=None)
+    app.task(func=stubborn, name="stubborn", execution="async", force_run=True)
+    with runner(app) as r:
+        r.wait_for(lambda e: isinstance(e, RunStarted) and e.run.task == "stubborn")
+        r.engine.terminate("stubborn")
+        [run] = r.finished("stubborn")
+        app.session.run_task("stubborn")  # the scheduler is still there
+        r.wait_for(lambda e: isinstance(e, RunStarted) and e.run.task == "stubborn", 2)
+        r.engine.terminate("stubborn")
+        r.finished("stubborn", 2)
+    assert run.outcome is Outcome.TERMINATE
+    assert run.error == "terminated by the operator"

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -103,26 +104,112 @@ def _reload_line(e: ev.Event) -> str | None:
     return None
 
 
-def install_signal_handlers(host: EngineHost) -> None:
+class StopSignals:
+    """SIGINT/SIGTERM/SIGHUP: the first stops gracefully, the second terminates running
+    runs, and either has a deadline that does not depend on the scheduler loop.
+
+    The engine acts on a stop request on its event loop, which a task can hold (a
+    CPU-bound ``main`` or ``async`` task never gives it back). The handlers therefore
+    only ask, and ``serve``'s main thread, which the loop never blocks, keeps the
+    deadline: ``shutdown_timeout + termination_grace + 3 s`` after the first signal,
+    ``termination_grace + 3 s`` after the second (a healthy stop takes at most the grace
+    and a moment). Past it, the runs in progress are recorded as terminated, the history
+    is committed and the process exits with ``128 + signal number``.
+    """
+
+    MARGIN = 3.0
+    """Seconds past the stop's own bound before it is taken to be stuck."""
+
+    def __init__(self, host: EngineHost, out_fd: int = 1) -> None:
+        self._host = host
+        self._out_fd = out_fd
+        self._tz = resolve_timezone(host.config.timezone)
+        self.count = 0
+        self.signum = 0
+        self.deadline: float | None = None
+        """``time.monotonic()`` after which the process exits without the engine."""
+
+    def install(self) -> None:
+        """Handle the stop signals (main thread only)."""
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.count += 1
+        self.signum = signum
+        config = self._host.config
+        now = time.monotonic()
+        bound = config.termination_grace + self.MARGIN
+        name = signal.Signals(signum).name
+        if self.count == 1:
+            bound += config.shutdown_timeout
+            self._say(f"received {name}: shutting down (a second signal terminates running "
+                      f"runs; exiting within {bound:g} s in any case)")
+        else:
+            self._say(f"received {name} again: terminating running runs "
+                      f"(exiting within {bound:g} s in any case)")
+        self.deadline = min(self.deadline or now + bound, now + bound)
+        self._host.shutdown(force=self.count > 1)
+
+    def overdue(self) -> bool:
+        """Whether the stop has taken longer than its deadline."""
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def wait_time(self) -> float:
+        """How long the main thread may wait before it looks again."""
+        if self.deadline is None:
+            return 1.0
+        return max(0.0, min(1.0, self.deadline - time.monotonic()))
+
+    def exit_code(self) -> int:
+        """The exit code of a stop that did not finish in time (as if killed by it)."""
+        return 128 + self.signum
+
+    def give_up(self) -> int:
+        """Record what the stuck engine cannot (its runs in progress, as terminated),
+        commit the history, say so, and return the exit code."""
+        name = signal.Signals(self.signum).name
+        again = " a second" if self.count > 1 else ""
+        cause = f"the scheduler did not stop in time after{again} {name}"
+        runs = self._host.abandon(cause)
+        names = ", ".join(f"{r.task} (run {r.id})" for r in runs) or "none"
+        self._say(f"error: {cause}; exiting without waiting for it; runs recorded as "
+                  f"terminated: {names}")
+        return self.exit_code()
+
+    def _say(self, text: str) -> None:
+        # Straight to the file descriptor: from a signal handler, and while the engine
+        # thread may hold the printer's lock, nothing here may wait for a lock.
+        stamp = datetime.now(self._tz).strftime("%Y-%m-%d %H:%M:%S")
+        try:
+            os.write(self._out_fd, f"{stamp} {text}\n".encode(errors="replace"))
+        except OSError:
+            pass
+
+
+def install_signal_handlers(host: EngineHost) -> StopSignals:
     """First SIGINT/SIGTERM/SIGHUP: graceful shutdown; the second: terminate runs now."""
-    count = 0
-
-    def handler(signum: int, frame: object) -> None:
-        nonlocal count
-        count += 1
-        host.shutdown(force=count > 1)
-
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, handler)
+    signals = StopSignals(host)
+    signals.install()
+    return signals
 
 
 def serve(host: EngineHost) -> int:
-    """Run the host until it stops, handling signals when on the main thread."""
+    """Run the host until it stops, handling signals when on the main thread.
+
+    A stop that overruns its deadline (``StopSignals``) ends the process here, with
+    ``os._exit``: the engine thread is stuck, and an orderly interpreter exit could
+    wait on it or on the threads it holds.
+    """
+    signals = None
     if threading.current_thread() is threading.main_thread():
-        install_signal_handlers(host)
+        signals = install_signal_handlers(host)
     host.start()
-    while not host.join(timeout=1.0):
-        pass
+    while not host.join(timeout=1.0 if signals is None else signals.wait_time()):
+        if signals is not None and signals.overdue():
+            # (No flush of sys.stdout: the printer flushes every line, and a flush could
+            # wait on the stream's lock held by the stuck thread.)
+            os._exit(signals.give_up())
     if host.error is not None:
         traceback.print_exception(host.error, file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ from tui_sched.engine.clock import Clock
 from tui_sched.engine.events import EngineError
 from tui_sched.engine.scheduler import Engine
 from tui_sched.engine.session import Session
-from tui_sched.store.base import RunStore
+from tui_sched.store.base import Outcome, RunEnd, RunRecord, RunStore
 
 Builder = Callable[[], tuple[Session, RunStore]]
 """Builds (or rebuilds, on restart) the session and opens the store."""
@@ -94,6 +94,50 @@ class EngineHost:
         engine = self.engine
         if engine is not None:
             engine.request_stop(restart=False, force=force)
+
+    def abandon(self, cause: str, timeout: float = 3.0) -> list[RunRecord]:
+        """Record every run in progress as ``terminate`` and commit the history, from any
+        thread, for a process about to exit without waiting for its engine (which does not
+        answer: a task holds its loop). Gives up after ``timeout`` seconds: a history that
+        hangs must not hold up the exit.
+
+        Args:
+            cause: Why, for the runs' error text (``"... within 5 s of a second SIGTERM"``).
+
+        Returns:
+            The runs that were in progress.
+        """
+        engine = self.engine
+        if engine is None or engine.done.is_set():
+            return []
+        runs = engine.running_runs()
+        store, at = engine.store, engine.clock.time()
+        ends = [RunEnd(at, Outcome.TERMINATE, self._abandon_reason(run, cause)) for run in runs]
+
+        def record() -> None:
+            for run, end in zip(runs, ends, strict=True):
+                try:
+                    store.finish_run(run.id, end)
+                except Exception:  # the other runs and the commit still count
+                    pass
+            store.close()  # commits
+
+        writer = threading.Thread(target=record, name="tui-sched-abandon", daemon=True)
+        writer.start()
+        writer.join(timeout)
+        return runs
+
+    def _abandon_reason(self, run: RunRecord, cause: str) -> str:
+        engine = self.engine
+        try:
+            execution = engine.session[run.task].execution if engine is not None else ""
+        except KeyError:
+            execution = ""
+        if execution in ("main", "async"):
+            # Nothing else holds the loop for long: this run is why the engine is stuck.
+            return (f"{cause}: this {execution} run held the scheduler loop (it must return "
+                    "or await for the scheduler to act), so it was abandoned")
+        return f"{cause}; the run was abandoned when the scheduler exited"
 
     @property
     def alive(self) -> bool:

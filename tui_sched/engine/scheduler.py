@@ -871,12 +871,7 @@ class Engine:
             end = self.clock.time()
         job, rec = active.job, active.record
         tail = job.sink.finish()
-        summary = None
-        if result.value is not None:
-            try:
-                summary = repr(result.value)[:200]
-            except Exception:
-                summary = f"<{type(result.value).__name__}>"
+        summary = result.value_summary()  # bounded; thread/process runs made it already
         run_end = RunEnd(end, result.outcome, result.error, result.traceback, summary, tail)
         self.store.finish_run(rec.id, run_end)
         self._retention.finished(rec.task, end)

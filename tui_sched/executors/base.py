@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui_sched.executors.output import OutputSink
+from tui_sched.executors.summary import summarise
 from tui_sched.frozen import value
 from tui_sched.store.base import Outcome
 from tui_sched.tasks.targets import CodeTarget, FuncTarget, Target
@@ -81,18 +82,38 @@ class Job:
 
 @value
 class JobResult:
-    """How a job ended."""
+    """How a job ended.
+
+    ``summary`` is the history's text for ``value``; executors whose runs end off the
+    scheduler loop (threads, process workers) fill it in there (``with_summary``), so
+    that summarising a large value never holds up scheduling.
+    """
 
     outcome: Outcome
     value: Any = None
     error: str | None = None
     traceback: str | None = None
+    summary: str | None = None
 
     @classmethod
     def failed(cls, exc: BaseException) -> JobResult:
-        """A ``fail`` result from an exception, with its traceback."""
+        """A ``fail`` result from an exception (any ``BaseException``: ``SystemExit``
+        and ``KeyboardInterrupt`` raised by a task are its failures), with its traceback."""
         tb = "".join(traceback.format_exception(exc))
-        return cls(Outcome.FAIL, None, f"{type(exc).__name__}: {exc}", tb)
+        message = str(exc)
+        error = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+        return cls(Outcome.FAIL, None, error, tb)
+
+    def with_summary(self) -> JobResult:
+        """This result with ``summary`` filled in (call it where the run ended)."""
+        if self.value is None or self.summary is not None:
+            return self
+        return JobResult(self.outcome, self.value, self.error, self.traceback,
+                         summarise(self.value))
+
+    def value_summary(self) -> str | None:
+        """The history's text for ``value``: ``summary``, or made now (bounded)."""
+        return self.summary if self.summary is not None else summarise(self.value)
 
     @classmethod
     def terminated(cls, reason: str) -> JobResult:
@@ -129,7 +150,7 @@ def run_job(job: Job) -> JobResult:
         return JobResult(Outcome.SUCCESS,
                          func(**bind(func)) if bind is not None else func(**job.kwargs))
     except BaseException as exc:  # a task failure is data, whatever it raised
-        return _raised(exc)
+        return raised(exc)
 
 
 def result_of_call(fn: Callable[..., Any], *args: Any) -> JobResult:
@@ -137,15 +158,19 @@ def result_of_call(fn: Callable[..., Any], *args: Any) -> JobResult:
     try:
         return JobResult(Outcome.SUCCESS, fn(*args))
     except BaseException as exc:  # a task failure is data, whatever it raised
-        return _raised(exc)
+        return raised(exc)
 
 
-def _raised(exc: BaseException) -> JobResult:
-    """The result of a call that raised ``exc`` (re-raised if it is the interpreter's)."""
+def raised(exc: BaseException) -> JobResult:
+    """The result of a task call that raised ``exc``.
+
+    Every ``BaseException`` is the task's failure, ``SystemExit``, ``KeyboardInterrupt``
+    and ``GeneratorExit`` too: tasks run on the engine's threads, where the interpreter
+    never raises them on its own (signals are handled on the main thread), so one of
+    them here was raised by the task and must not stop the scheduler.
+    """
     if isinstance(exc, Inaction):
         return JobResult(Outcome.INACTION)
-    if isinstance(exc, KeyboardInterrupt | GeneratorExit):
-        raise exc
     return JobResult.failed(exc)
 
 

@@ -12,6 +12,7 @@ from tui_sched.executors.base import (
     Job,
     JobResult,
     race,
+    raised,
     run_job,
     stopped_result,
     timeout_reason,
@@ -88,21 +89,22 @@ class AsyncExecutor(Executor):
     async def await_with_limits(job: Job, awaitable: Any) -> JobResult:
         """Await a task's coroutine under the job's timeout and termination."""
 
-        async def wrapped() -> Any:
+        async def wrapped() -> JobResult:
             current_sink.set(job.sink)  # this asyncio task has its own context copy
-            return await awaitable
+            try:
+                return JobResult(Outcome.SUCCESS, await awaitable)
+            except asyncio.CancelledError:
+                raise  # terminated (or cancelled itself): ``race`` tells which
+            except BaseException as exc:
+                # Caught inside the task: asyncio re-raises SystemExit and
+                # KeyboardInterrupt out of the event loop, which would stop the
+                # scheduler (and leave this run open).
+                return raised(exc)
 
         work = asyncio.ensure_future(wrapped())
         how = await race(job, work)
         if how == "done":
-            exc = work.exception()
-            if exc is None:
-                return JobResult(Outcome.SUCCESS, work.result())
-            from tui_sched.executors.base import Inaction
-
-            if isinstance(exc, Inaction):
-                return JobResult(Outcome.INACTION)
-            return JobResult.failed(exc)
+            return work.result()  # (a task that cancelled itself raises CancelledError)
         work.cancel()
         try:
             await asyncio.wait_for(asyncio.shield(work), job.grace)

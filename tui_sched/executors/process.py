@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections import deque
 from typing import Any
 
 from tui_sched.executors.base import Executor, Job, JobResult, race, stopped_result
@@ -111,7 +112,8 @@ class _Worker:
                     # The worker wrote its end mark to the raw stdout before this frame:
                     # wait until that output has been read, so it lands in this run.
                     self._raw_drained.wait(_RAW_DRAIN_TIMEOUT)
-                    self._settle(JobResult(Outcome(outcome), value, error, tb))
+                    # Summarised on this reader thread, not on the scheduler loop.
+                    self._settle(JobResult(Outcome(outcome), value, error, tb).with_summary())
         except (EOFError, OSError, pickle.UnpicklingError):
             pass
         self.dead = True
@@ -201,13 +203,56 @@ class ProcessExecutor(Executor):
         self.size = size or max(2, os.cpu_count() or 2)
         self._idle: list[_Worker] = []
         self._all: set[_Worker] = set()
-        self._slots: asyncio.Semaphore | None = None
+        self._free = self.size
+        self._queue: deque[asyncio.Future[None]] = deque()
+        """Runs waiting for a worker slot, first come first served."""
 
     async def execute(self, job: Job) -> JobResult:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.size)
-        async with self._slots:
+        if not await self._take_slot(job):
+            # Terminated while it waited: it never reached a worker, so none is touched.
+            return JobResult.terminated(job.stop_reason or "terminated")
+        try:
             return await self._run_on_worker(job)
+        finally:
+            self._give_slot()
+
+    async def _take_slot(self, job: Job) -> bool:
+        """Wait for a free worker slot; ``False`` if the run was terminated first."""
+        if job.stop_reason is not None:
+            return False
+        if self._free > 0 and not self._queue:
+            self._free -= 1
+            return True
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append(turn)
+
+        def terminated() -> None:
+            if not turn.done():
+                turn.cancel()
+
+        job._on_stop = terminated  # ``Job.terminate`` calls it (then ``race`` takes over)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.cancelled() and job.stop_reason is not None:
+                return False  # our turn was withdrawn: the slot was never ours
+            if turn.done() and not turn.cancelled():
+                self._give_slot()  # the engine itself was cancelled as the slot came
+            raise
+        finally:
+            job._on_stop = None
+            if not turn.done():
+                turn.cancel()
+        return True
+
+    def _give_slot(self) -> None:
+        """Hand a finished run's slot to the first run still waiting, or free it."""
+        while self._queue:
+            turn = self._queue.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._free += 1
 
     async def _run_on_worker(self, job: Job) -> JobResult:
         loop = asyncio.get_running_loop()
@@ -221,6 +266,11 @@ class ProcessExecutor(Executor):
         if worker is None:
             worker = await loop.run_in_executor(None, _Worker)
             self._all.add(worker)
+        if job.stop_reason is not None:
+            # Terminated while its slot was handed over or its worker started: the run
+            # never began, so the worker stays as it is.
+            self._idle.append(worker)
+            return JobResult.terminated(job.stop_reason)
         fut: asyncio.Future[JobResult] = loop.create_future()
         try:
             worker.send(job, fut, reference(job))

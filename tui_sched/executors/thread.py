@@ -221,7 +221,10 @@ class ThreadExecutor(Executor):
                 result = result_of_call(run_in_thread)
             finally:
                 current_sink.reset(token)
-            inbox.put(run, result, now())
+            end = now()
+            # Summarised here, on the run's own thread: a large return value costs this
+            # thread, not the scheduler loop.
+            inbox.put(run, result.with_summary(), end)
 
         # Submitted first: if that fails (no thread to be had), nothing of this run is
         # left behind. Its result can only be taken on this thread, after this returns.
