@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context, TaskStatus
 from tui_sched.store.base import Outcome
 
@@ -43,3 +44,25 @@ class Statuses:
 
     def ctx(self, now: float, tz: str = "UTC", task: str | None = "me", **kw: object) -> Context:
         return Context(now, ZoneInfo(tz), task, self, **kw)  # type: ignore[arg-type]
+
+
+def run_instants(cond: Condition, tz: str, start: float, end: float,
+                 step: float = 300, ran_before: float | None = None) -> list[float]:
+    """Drive ``cond`` like the engine from ``start`` to ``end``: evaluate, start a run (one
+    second long) when true, then jump to ``next_change`` (never further than ``step``).
+
+    Returns the instants at which runs started. ``ran_before``: a run recorded at that
+    instant before the simulation begins (so a period already used up stays so).
+    """
+    s = Statuses()
+    if ran_before is not None:
+        s.finish("me", ran_before, ran_before + 1, Outcome.SUCCESS)
+    runs: list[float] = []
+    t = start
+    while t < end:
+        if cond.evaluate(s.ctx(t, tz, scheduler_started=start)):
+            s.finish("me", t, t + 1, Outcome.SUCCESS)
+            runs.append(t)
+        nxt = cond.next_change(s.ctx(t + 1, tz, scheduler_started=start))
+        t = min(t + step, nxt) if nxt is not None and nxt > t + 1 else t + step
+    return runs
