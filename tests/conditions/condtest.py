@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from tui_sched.conditions.base import Condition
@@ -42,11 +42,13 @@ class Statuses:
         s.last_end[outcome] = max(end, s.last_end.get(outcome, end))
         s.recent.append((start, end, outcome.value))
 
-    def ctx(self, now: float, tz: str = "UTC", task: str | None = "me", **kw: object) -> Context:
-        return Context(now, ZoneInfo(tz), task, self, **kw)  # type: ignore[arg-type]
+    def ctx(self, now: float, tz: str | tzinfo = "UTC", task: str | None = "me",
+            **kw: object) -> Context:
+        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        return Context(now, zone, task, self, **kw)  # type: ignore[arg-type]
 
 
-def run_instants(cond: Condition, tz: str, start: float, end: float,
+def run_instants(cond: Condition, tz: str | tzinfo, start: float, end: float,
                  step: float = 300, ran_before: float | None = None) -> list[float]:
     """Drive ``cond`` like the engine from ``start`` to ``end``: evaluate, start a run (one
     second long) when true, then jump to ``next_change`` (never further than ``step``).
