@@ -97,3 +97,13 @@ def test_an_hour_wholly_in_the_gap_is_open_for_an_hour_from_the_first_valid_time
     assert _day_runs(f"daily & time of day at {hour:02d}:00", tz, day) == [opened]
     assert run_instants(cond, tz, opened + 3599, opened + 3600) == [opened + 3599]
     assert run_instants(cond, tz, opened + 3600, opened + 3601) == []
+
+
+def test_a_window_moved_out_of_the_gap_does_not_swallow_the_next_one() -> None:
+    """The 02:15-02:45 window of Berlin's lost hour opens at 03:00 and would last to
+    03:30; the 03:15 window still opens at 03:15, as ``cron 15 * * * *`` fires."""
+    day = "2024-03-31"
+    tz = "Europe/Berlin"
+    runs = _day_runs("hourly between 15:00 and 45:00", tz, day)
+    assert runs == _day_runs("cron 15 * * * *", tz, day)
+    assert [at(f"{day} 03:00", tz), at(f"{day} 03:15", tz)] == runs[2:4]  # after 00:15 and 01:15

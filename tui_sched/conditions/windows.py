@@ -192,11 +192,10 @@ class Window:
         return [o for o in occ if o[0] < o[1]]
 
     def current(self, now: float, tz: tzinfo) -> tuple[float, float] | None:
-        """The occurrence ``[start, end)`` containing ``now``, if any."""
-        for ws, we in self._around(now, tz, 2, 1):
-            if ws <= now < we:
-                return ws, we
-        return None
+        """The occurrence ``[start, end)`` containing ``now``, if any (the latest to begin:
+        a window moved out of a spring gap may overlap the next one)."""
+        containing = [o for o in self._around(now, tz, 2, 1) if o[0] <= now < o[1]]
+        return max(containing) if containing else None
 
     def latest(self, now: float, tz: tzinfo) -> tuple[float, float] | None:
         """The latest occurrence that has begun at ``now`` (current or past)."""
