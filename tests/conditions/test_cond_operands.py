@@ -104,3 +104,24 @@ def test_an_unknown_start_condition_type_is_refused_clearly() -> None:
     app = App(state_dir=None)
     with pytest.raises(NotACondition, match=r"42 \(of type int\) is not a condition"):
         app.task(42, func=is_foo)
+
+
+def test_task_functions_name_their_tasks_in_conditions() -> None:
+    """DESIGN §6.3: functions as task references, as Rocketry users write them."""
+    app = App(state_dir=None)
+
+    @app.task("daily", name="fetch data")
+    def fetch() -> None:
+        pass
+
+    def report() -> None:  # not decorated: a function task is named after its function
+        pass
+
+    assert str(conds.after_success(fetch)) == "after task 'fetch data'"
+    assert str(conds.after_any_fail(fetch, report)) == (
+        "after task 'fetch data' failed | after task 'report' failed")
+    assert str(conds.failed(fetch).today) == "task 'fetch data' has failed today"
+    assert str(conds.running(fetch)) == "task 'fetch data' is running"
+    assert conds.after_success(fetch).task_refs() == frozenset({"fetch data"})
+    with pytest.raises(TypeError, match="a task is given by its name or its function"):
+        conds.after_success(42)  # type: ignore[arg-type]

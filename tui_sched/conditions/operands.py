@@ -116,3 +116,30 @@ def _advice(obj: object) -> str:
     return (f"{name} (of type {type(obj).__name__}) is not a condition; combine conditions from "
             "tui_sched.conds (daily, every('10 seconds'), after_success('x') ...) or "
             "functions registered with @app.cond()")
+
+
+#: A task named by its name or by the function it is made from (Rocketry style).
+TaskRef = str | Callable[..., Any]
+
+
+def task_name(ref: object) -> str:
+    """The task name ``ref`` stands for: a name, or a task function (DESIGN §6.3).
+
+    A function decorated with ``@app.task`` carries its task's name; any other function
+    stands for the task named after it, as function tasks are named (a condition that
+    names a task which does not exist is reported when the folder is loaded).
+
+    Raises:
+        TypeError: ``ref`` is neither.
+    """
+    if isinstance(ref, str):
+        return ref
+    if callable(ref):
+        name = getattr(ref, _TASK_ATTR, None)
+        if isinstance(name, str):
+            return name
+        own = getattr(ref, "__name__", None)
+        if isinstance(own, str):
+            return own
+    raise TypeError(f"a task is given by its name or its function, not {ref!r}")
+
