@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
+from tui_sched.conditions.operands import mark_condition, registered_syntax
 from tui_sched.config import SchedulerConfig
 from tui_sched.engine.session import Session
 from tui_sched.tasks.factory import caller_file
@@ -108,8 +109,10 @@ class App:
 
         return decorator
 
-    def cond(self, syntax: str) -> Callable[[F], F]:
-        """Register a function as a condition usable by name in condition strings.
+    def cond(self, syntax: str | None = None) -> Callable[[F], F]:
+        """Register a function as a condition usable by name in condition strings, and
+        as an operand as Rocketry allows (``daily & is_foo``). Without a syntax, its name
+        is the syntax (``is_foo`` or ``is_foo()`` in strings).
 
         >>> app = App(state_dir=None)
         >>> @app.cond("is foo")
@@ -118,7 +121,11 @@ class App:
         """
 
         def decorator(func: F) -> F:
-            self._session.register_condition(syntax, func)
+            name = syntax if syntax is not None else getattr(func, "__name__", None)
+            if not isinstance(name, str):
+                raise TypeError(f"give @app.cond a syntax for {func!r}: it has no name")
+            self._session.register_condition(name, func)
+            mark_condition(func, name)
             return func
 
         return decorator
@@ -148,4 +155,4 @@ class App:
 def _is_condition(obj: Any) -> bool:
     from tui_sched.conditions.base import Condition
 
-    return isinstance(obj, Condition)
+    return isinstance(obj, Condition) or registered_syntax(obj) is not None

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from tui_sched.conditions.base import All, AlwaysFalse, AlwaysTrue, Any_, Condition
 from tui_sched.conditions.cron import Cron, CronTime
+from tui_sched.conditions.operands import TaskRef, task_name
 from tui_sched.conditions.periods import Based, Every, Period, TimeOf
 from tui_sched.conditions.scheduler import (
     Env,
@@ -75,64 +76,64 @@ def crontime(expr: str | None = None, **fields: str) -> CronTime:
     return CronTime(_cron_expr(expr, fields))
 
 
-def after_success(task: str) -> After:
+def after_success(task: TaskRef) -> After:
     """``after task '<task>'``: it succeeded after this task last started."""
-    return After(task, "succeeded")
+    return After(task_name(task), "succeeded")
 
 
-def after_fail(task: str) -> After:
+def after_fail(task: TaskRef) -> After:
     """``after task '<task>' failed``."""
-    return After(task, "failed")
+    return After(task_name(task), "failed")
 
 
-def after_finish(task: str) -> After:
+def after_finish(task: TaskRef) -> After:
     """``after task '<task>' finished`` (success, fail or terminate)."""
-    return After(task, "finished")
+    return After(task_name(task), "finished")
 
 
-def after_terminate(task: str) -> After:
+def after_terminate(task: TaskRef) -> After:
     """``after task '<task>' terminated``."""
-    return After(task, "terminated")
+    return After(task_name(task), "terminated")
 
 
-def after_all_success(*tasks: str) -> Condition:
+def after_all_success(*tasks: TaskRef) -> Condition:
     """``after tasks 'a', 'b'``: every one succeeded after this task last started."""
-    return All.of(*(After(t, "succeeded") for t in tasks))
+    return All.of(*(After(task_name(t), "succeeded") for t in tasks))
 
 
-def after_all_fail(*tasks: str) -> Condition:
+def after_all_fail(*tasks: TaskRef) -> Condition:
     """Every one of ``tasks`` failed after this task last started."""
-    return All.of(*(After(t, "failed") for t in tasks))
+    return All.of(*(After(task_name(t), "failed") for t in tasks))
 
 
-def after_all_finish(*tasks: str) -> Condition:
+def after_all_finish(*tasks: TaskRef) -> Condition:
     """Every one of ``tasks`` finished after this task last started."""
-    return All.of(*(After(t, "finished") for t in tasks))
+    return All.of(*(After(task_name(t), "finished") for t in tasks))
 
 
-def after_all_terminate(*tasks: str) -> Condition:
+def after_all_terminate(*tasks: TaskRef) -> Condition:
     """Every one of ``tasks`` was terminated after this task last started."""
-    return All.of(*(After(t, "terminated") for t in tasks))
+    return All.of(*(After(task_name(t), "terminated") for t in tasks))
 
 
-def after_any_success(*tasks: str) -> Condition:
+def after_any_success(*tasks: TaskRef) -> Condition:
     """``after any tasks 'a', 'b'``: one of them succeeded after this task last started."""
-    return Any_.of(*(After(t, "succeeded") for t in tasks))
+    return Any_.of(*(After(task_name(t), "succeeded") for t in tasks))
 
 
-def after_any_fail(*tasks: str) -> Condition:
+def after_any_fail(*tasks: TaskRef) -> Condition:
     """One of ``tasks`` failed after this task last started."""
-    return Any_.of(*(After(t, "failed") for t in tasks))
+    return Any_.of(*(After(task_name(t), "failed") for t in tasks))
 
 
-def after_any_finish(*tasks: str) -> Condition:
+def after_any_finish(*tasks: TaskRef) -> Condition:
     """One of ``tasks`` finished after this task last started."""
-    return Any_.of(*(After(t, "finished") for t in tasks))
+    return Any_.of(*(After(task_name(t), "finished") for t in tasks))
 
 
-def after_any_terminate(*tasks: str) -> Condition:
+def after_any_terminate(*tasks: TaskRef) -> Condition:
     """One of ``tasks`` was terminated after this task last started."""
-    return Any_.of(*(After(t, "terminated") for t in tasks))
+    return Any_.of(*(After(task_name(t), "terminated") for t in tasks))
 
 
 # -- status ------------------------------------------------------------------------

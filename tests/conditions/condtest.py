@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context, TaskStatus
 from tui_sched.store.base import Outcome
 
@@ -41,5 +42,29 @@ class Statuses:
         s.last_end[outcome] = max(end, s.last_end.get(outcome, end))
         s.recent.append((start, end, outcome.value))
 
-    def ctx(self, now: float, tz: str = "UTC", task: str | None = "me", **kw: object) -> Context:
-        return Context(now, ZoneInfo(tz), task, self, **kw)  # type: ignore[arg-type]
+    def ctx(self, now: float, tz: str | tzinfo = "UTC", task: str | None = "me",
+            **kw: object) -> Context:
+        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        return Context(now, zone, task, self, **kw)  # type: ignore[arg-type]
+
+
+def run_instants(cond: Condition, tz: str | tzinfo, start: float, end: float,
+                 step: float = 300, ran_before: float | None = None) -> list[float]:
+    """Drive ``cond`` like the engine from ``start`` to ``end``: evaluate, start a run (one
+    second long) when true, then jump to ``next_change`` (never further than ``step``).
+
+    Returns the instants at which runs started. ``ran_before``: a run recorded at that
+    instant before the simulation begins (so a period already used up stays so).
+    """
+    s = Statuses()
+    if ran_before is not None:
+        s.finish("me", ran_before, ran_before + 1, Outcome.SUCCESS)
+    runs: list[float] = []
+    t = start
+    while t < end:
+        if cond.evaluate(s.ctx(t, tz, scheduler_started=start)):
+            s.finish("me", t, t + 1, Outcome.SUCCESS)
+            runs.append(t)
+        nxt = cond.next_change(s.ctx(t + 1, tz, scheduler_started=start))
+        t = min(t + step, nxt) if nxt is not None and nxt > t + 1 else t + step
+    return runs

@@ -12,6 +12,7 @@ from tui_sched.conditions import parse_condition
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.cron import Cron, next_fire
 from tui_sched.conditions.localtime import local_naive
+from tui_sched.errors import ConditionSyntaxError
 from tui_sched.store.base import Outcome
 
 
@@ -139,3 +140,36 @@ def test_every_minute_cron_skips_the_repeated_hour() -> None:
     assert len(runs) == 121
     assert len(set(runs)) == 121
     assert runs[61:63] == ["02:59", "03:00"]
+
+
+# -- expressions that never fire are refused when the condition is made (item 11) ------
+@pytest.mark.parametrize(
+    ("text", "caret_under", "reason", "suggestion"),
+    [
+        ("cron 0 0 30 2 *", "30", "day 30 never occurs in February", "0 0 L 2 *"),
+        ("daily & cron '0 0 31 4,6,9,11 *'", "31",
+         "day 31 never occurs in April, June, September, November", "0 0 L 4,6,9,11 *"),
+        ("crontime 0 0 30,31 feb *", "30,31", "day 30 or 31 never occurs in February",
+         "0 0 L feb *"),
+    ],
+)
+def test_a_cron_expression_that_never_fires_is_a_syntax_error(
+    text: str, caret_under: str, reason: str, suggestion: str
+) -> None:
+    with pytest.raises(ConditionSyntaxError) as info:
+        parse_condition(text)
+    err = info.value
+    assert text[err.position:].startswith(caret_under)
+    assert reason in err.expected
+    assert err.suggestion == suggestion
+    assert f"did you mean {suggestion!r}?" in str(err)
+
+
+@pytest.mark.parametrize("expr", ["0 0 29 2 *", "0 0 30 2 mon", "0 0 L 2 *", "0 0 31 * *"])
+def test_rare_but_real_dates_are_accepted(expr: str) -> None:
+    assert str(parse_condition(f"cron {expr}")) == f"cron {expr}"
+
+
+def test_the_object_spelling_refuses_a_date_that_never_comes() -> None:
+    with pytest.raises(ValueError, match=r"never fires: day 31 never occurs in February"):
+        conds.cron(day_of_month="31", month="2")

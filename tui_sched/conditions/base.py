@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from tui_sched.conditions.context import Context
+from tui_sched.conditions.operands import as_condition, operand_name
 from tui_sched.frozen import value
 
 
@@ -63,11 +64,20 @@ class Condition(ABC):
         """Sub-conditions (for the explanation tree)."""
         return ()
 
-    def __and__(self, other: Condition) -> Condition:
-        return All.of(self, other)
+    # The other operand may be a function registered with ``@app.cond()`` (Rocketry's
+    # ``daily & is_foo``); anything else that is not a condition is refused here, where
+    # the user wrote it, rather than when the engine first evaluates it.
+    def __and__(self, other: object) -> Condition:
+        return All.of(self, _operand(other, self, "&"))
 
-    def __or__(self, other: Condition) -> Condition:
-        return Any_.of(self, other)
+    def __rand__(self, other: object) -> Condition:
+        return All.of(_operand(other, self, "&", left=True), self)
+
+    def __or__(self, other: object) -> Condition:
+        return Any_.of(self, _operand(other, self, "|"))
+
+    def __ror__(self, other: object) -> Condition:
+        return Any_.of(_operand(other, self, "|", left=True), self)
 
     def __invert__(self) -> Condition:
         return Not(self)
@@ -79,6 +89,24 @@ class Condition(ABC):
     @abstractmethod
     def __str__(self) -> str:
         """The canonical string form."""
+
+
+def _operand(other: object, cond: Condition, op: str, left: bool = False) -> Condition:
+    if isinstance(other, Condition):
+        return other
+    sides = [str(cond), operand_name(other)]
+    if left:
+        sides.reverse()
+    return as_condition(other, f" {op} ".join(sides))
+
+
+def _conditions(items: tuple[object, ...], op: str) -> tuple[Condition, ...]:
+    """``items`` as conditions (registered functions converted), or a clear error."""
+    if all(isinstance(c, Condition) for c in items):
+        return items  # type: ignore[return-value]
+    expression = f" {op} ".join(str(c) if isinstance(c, Condition) else operand_name(c)
+                                for c in items)
+    return tuple(as_condition(c, expression) for c in items)
 
 
 def _wrap(child: Condition, parent_precedence: int) -> str:
@@ -115,6 +143,9 @@ class All(Condition):
     items: tuple[Condition, ...]
     precedence: ClassVar[int] = 20
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "items", _conditions(self.items, "&"))
+
     @classmethod
     def of(cls, *conds: Condition) -> Condition:
         """Flatten nested ``All`` nodes so ``a & b & c`` is one node."""
@@ -143,6 +174,9 @@ class Any_(Condition):
     items: tuple[Condition, ...]
     precedence: ClassVar[int] = 10
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "items", _conditions(self.items, "|"))
+
     @classmethod
     def of(cls, *conds: Condition) -> Condition:
         """Flatten nested ``Any_`` nodes so ``a | b | c`` is one node."""
@@ -170,6 +204,11 @@ class Not(Condition):
 
     item: Condition
     precedence: ClassVar[int] = 30
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.item, Condition):
+            object.__setattr__(self, "item",
+                               as_condition(self.item, f"~{operand_name(self.item)}"))
 
     def evaluate(self, ctx: Context) -> bool:
         return not self.item.evaluate(ctx)

@@ -11,6 +11,7 @@ first occurrence.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from tui_sched.conditions.base import Condition
@@ -40,8 +41,38 @@ def _croniter() -> Any:
     return croniter
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+#: Index of the day-of-month field.
+DAY_OF_MONTH = 2
+
+
+class CronNeverFires(ValueError):
+    """A well-formed cron expression that names no real date (``0 0 30 2 *``).
+
+    Attributes:
+        reason: Why, in a few words (``day 30 never occurs in February``).
+        field: Index (0-4) of the field to blame.
+        suggestion: An expression that probably says what was meant, if one is known.
+    """
+
+    def __init__(self, expr: str, reason: str, field: int,
+                 suggestion: str | None = None) -> None:
+        hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+        super().__init__(f"cron expression {expr!r} never fires: {reason}{hint}")
+        self.reason = reason
+        self.field = field
+        self.suggestion = suggestion
+
+
+@lru_cache(maxsize=1024)
 def normalise(expr: str) -> str:
-    """Collapse whitespace, lower-case a macro; raise ``ValueError`` when invalid."""
+    """Collapse whitespace, lower-case a macro; raise ``ValueError`` when invalid.
+
+    Raises:
+        CronNeverFires: The expression is well formed but never fires.
+        ValueError: It is not a 5-field expression or a known macro.
+    """
     text = " ".join(expr.split())
     if text.startswith("@"):
         text = text.lower()
@@ -50,7 +81,34 @@ def normalise(expr: str) -> str:
         return text
     if len(text.split()) != 5 or not _croniter().is_valid(text):
         raise ValueError(f"not a 5-field cron expression: {expr!r}")
+    _check_fires(text)
     return text
+
+
+def _check_fires(text: str) -> None:
+    """Refuse an expression whose dates never happen, such as the 30th of February.
+
+    Found now, when the condition is made, instead of by every evaluation failing at
+    run time. croniter searches decades ahead (a 29th of February fires every leap year).
+    """
+    from croniter import CroniterBadDateError
+
+    try:
+        _croniter()(text, datetime(2000, 1, 1)).get_next(datetime)
+    except CroniterBadDateError:
+        pass
+    else:
+        return
+    fields = text.split()
+    (_, _, days, months, _), _ = _croniter().expand(text)
+    numeric = [d for d in days if isinstance(d, int)]
+    if fields[4] == "*" and numeric and len(numeric) == len(days):
+        names = ", ".join(_MONTHS[m - 1] for m in months if isinstance(m, int))
+        day = " or ".join(str(d) for d in numeric)
+        fields[DAY_OF_MONTH] = "L"  # croniter's "last day of the month"
+        raise CronNeverFires(text, f"day {day} never occurs in {names}", DAY_OF_MONTH,
+                             " ".join(fields))
+    raise CronNeverFires(text, "no date matches all its fields", DAY_OF_MONTH)
 
 
 def _naive_base(now: float, tz: tzinfo) -> datetime:

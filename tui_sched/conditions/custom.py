@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
+from tui_sched.conditions.operands import mark_condition
 from tui_sched.conditions.text import quote
 from tui_sched.frozen import value
 
@@ -90,6 +91,7 @@ class CustomConditions(Mapping[str, Callable[..., Any]]):
             raise ValueError(f"custom condition syntax {syntax!r} is not a valid regular "
                              f"expression: {exc}") from exc
         self._funcs[syntax] = func
+        mark_condition(func, syntax)
 
     def cond(self, syntax: str) -> Callable[[F], F]:
         """Decorator form of ``register``; returns the function unchanged."""

@@ -15,12 +15,13 @@ it. A phrase the built-in language does not know is tried against the custom con
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from tui_sched.conditions.base import All, AlwaysFalse, AlwaysTrue, Any_, Condition, Not
-from tui_sched.conditions.cron import Cron, CronTime
+from tui_sched.conditions.cron import Cron, CronNeverFires, CronTime
 from tui_sched.conditions.custom import FuncCond, match_phrase
 from tui_sched.conditions.lexer import Tok, Token, tokenize
 from tui_sched.conditions.periods import WORD_UNITS, Every, Period, TimeOf
@@ -444,8 +445,18 @@ def _cron(p: _Parser, tok: Token) -> Condition:
     p.advance()
     try:
         return (Cron if tok.word == "cron" else CronTime)(expr.text)
+    except CronNeverFires as exc:
+        raise ConditionSyntaxError(p.text, _field_pos(p.text, expr, exc.field),
+                                   f"a cron expression that fires ({exc.reason})",
+                                   exc.suggestion) from exc
     except ValueError as exc:
         raise p.error(expr, f"a valid cron expression ({exc})") from exc
+
+
+def _field_pos(text: str, expr: Token, field: int) -> int:
+    """Where the ``field``-th field of a cron expression token starts in ``text``."""
+    fields = list(re.finditer(r"[^\s'\"]+", text[expr.pos:expr.end]))
+    return expr.pos + (fields[field].start() if field < len(fields) else 0)
 
 
 _PHRASES: dict[str, Callable[[_Parser, Token], Condition]] = {

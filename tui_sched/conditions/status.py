@@ -13,6 +13,7 @@ from typing import Literal
 
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context, TaskStatus
+from tui_sched.conditions.operands import TaskRef, task_name
 from tui_sched.conditions.text import norm_span, quote
 from tui_sched.conditions.windows import Kind, Unit, Window
 from tui_sched.frozen import value
@@ -172,9 +173,10 @@ class HasStatus(Countable):
             object.__setattr__(self, "past", norm_span(self.past))
 
     # -- object spelling -------------------------------------------------------------
-    def __call__(self, task: str) -> HasStatus:
-        """The same condition about another task: ``failed("fetch").today``."""
-        return replace(self, task=task)
+    def __call__(self, task: TaskRef) -> HasStatus:
+        """The same condition about another task: ``failed("fetch").today`` (or
+        ``failed(fetch)``, the task's function)."""
+        return replace(self, task=task_name(task))
 
     def _scoped(self, unit: Unit) -> HasStatus:
         return replace(self, window=Window(unit), past=None)
@@ -318,9 +320,10 @@ class Running(Countable):
         if self.task is not None:
             quote(self.task)
 
-    def __call__(self, task: str) -> Running:
-        """The same condition about another task: ``running("fetch")``."""
-        return replace(self, task=task)
+    def __call__(self, task: TaskRef) -> Running:
+        """The same condition about another task: ``running("fetch")`` (or
+        ``running(fetch)``)."""
+        return replace(self, task=task_name(task))
 
     def more_than(self, span: str | float) -> Running:
         """Only runs that have lasted at least ``span`` (``running.more_than("1h")``)."""

@@ -184,7 +184,7 @@ class Window:
             nxt = step(anchor, self.unit, 1)
             ws = anchor + _secs(start)
             we = nxt if e is None else nxt + _secs(min(e, length(nxt, self.unit)))
-        return to_epoch(ws, tz), to_epoch(we, tz)
+        return _instants(ws, we, tz)
 
     def _around(self, now: float, tz: tzinfo, back: int, ahead: int) -> list[tuple[float, float]]:
         base = floor(local_naive(now, tz), self.unit)
@@ -192,11 +192,10 @@ class Window:
         return [o for o in occ if o[0] < o[1]]
 
     def current(self, now: float, tz: tzinfo) -> tuple[float, float] | None:
-        """The occurrence ``[start, end)`` containing ``now``, if any."""
-        for ws, we in self._around(now, tz, 2, 1):
-            if ws <= now < we:
-                return ws, we
-        return None
+        """The occurrence ``[start, end)`` containing ``now``, if any (the latest to begin:
+        a window moved out of a spring gap may overlap the next one)."""
+        containing = [o for o in self._around(now, tz, 2, 1) if o[0] <= now < o[1]]
+        return max(containing) if containing else None
 
     def latest(self, now: float, tz: tzinfo) -> tuple[float, float] | None:
         """The latest occurrence that has begun at ``now`` (current or past)."""
@@ -217,6 +216,21 @@ class Window:
         """When ``now`` next enters or leaves the window."""
         cur = self.current(now, tz)
         return cur[1] if cur is not None else self.next_start(now, tz)
+
+
+def _instants(ws: datetime, we: datetime, tz: tzinfo) -> tuple[float, float]:
+    """The instants ``[start, end)`` of the wall-clock window ``[ws, we)``.
+
+    Both ends follow ``to_epoch`` (DESIGN §3.2). A window that lies wholly inside a
+    spring gap would then be empty and silently never happen (``daily at 02:00`` on
+    Berlin's spring day); like a cron time in the gap, it happens at the first valid time
+    after the gap instead, and keeps its wall-clock length so that a busy engine still
+    finds it open (``daily at 02:00`` is 03:00-04:00 that day).
+    """
+    start, end = to_epoch(ws, tz), to_epoch(we, tz)
+    if start >= end and ws < we:
+        end = start + (we - ws).total_seconds()
+    return start, end
 
 
 def _secs(n: int) -> timedelta:

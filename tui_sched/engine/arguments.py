@@ -39,7 +39,7 @@ class ArgumentResolver:
         if isinstance(value, a.Task):
             return task if value.name is None else self.session[value.name]
         if isinstance(value, a.Return):
-            return self.session.returns.get(value.name, value.default)
+            return self.session.returns.get(value.source(self.session.tasks), value.default)
         if isinstance(value, a.Arg):
             params = self.session.parameters
             if value.key in params:

@@ -244,7 +244,10 @@ class Session:
             if len(self._parsed) < 4096:
                 self._parsed[value] = cond
             return cond
-        raise TypeError(f"a condition must be a string or a condition object, not {value!r}")
+        from tui_sched.conditions.operands import as_condition
+
+        # A function registered with @app.cond() is one; anything else is refused clearly.
+        return as_condition(value)
 
     # -- control -----------------------------------------------------------------------
     def shutdown(self, force: bool = False) -> None:
