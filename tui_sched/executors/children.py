@@ -69,10 +69,11 @@ class ChildLedger:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._boot = _boot_id()
 
     def track(self, pgid: int, what: str) -> None:
         """Write down a group just started (its leader's pid is ``pgid``)."""
-        entry = {"pgid": pgid, "start": _start_time(pgid), "boot": _boot_id(), "what": what}
+        entry = {"pgid": pgid, "start": _start_time(pgid), "boot": self._boot, "what": what}
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             (self.folder / str(pgid)).write_text(json.dumps(entry))
@@ -97,10 +98,9 @@ class ChildLedger:
             files = sorted(self.folder.iterdir())
         except OSError:
             return []
-        boot = _boot_id()
         ended: list[LeftGroup] = []
         for path in files:
-            group = _left_group(path, boot)
+            group = _left_group(path, self._boot)
             if group is not None and killpg_quietly(group.pgid, signal.SIGTERM):
                 ended.append(group)
         deadline = time.monotonic() + grace
@@ -112,7 +112,10 @@ class ChildLedger:
         for pgid in waiting:
             killpg_quietly(pgid, signal.SIGKILL)
         for path in files:
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink()
+            except OSError:
+                pass
         return ended
 
 
