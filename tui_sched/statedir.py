@@ -17,28 +17,17 @@ def default_state_dir(tasks_dir: str | os.PathLike[str]) -> Path:
     return Path(tasks_dir).resolve().parent / ".tui-sched"
 
 
-#: File descriptors of the instance locks this process holds (closed in forked children).
-_HELD: set[int] = set()
+#: The instance locks this process holds (let go in forked children).
+_HELD: set[InstanceLock] = set()
 _FORK_HOOKED = False
 
 
 def _drop_locks_in_child() -> None:
     # An flock belongs to the open file, which a fork shares: a child that outlives the
     # scheduler (a task that forked and never exited) would hold the state folder.
-    for fd in _HELD:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+    for lock in _HELD:
+        lock._forget()
     _HELD.clear()
-
-
-def _hold(fd: int) -> None:
-    global _FORK_HOOKED
-    if not _FORK_HOOKED:
-        os.register_at_fork(after_in_child=_drop_locks_in_child)
-        _FORK_HOOKED = True
-    _HELD.add(fd)
 
 
 class InstanceLock:
@@ -66,13 +55,24 @@ class InstanceLock:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd
-        _hold(fd)
+        global _FORK_HOOKED
+        if not _FORK_HOOKED:
+            os.register_at_fork(after_in_child=_drop_locks_in_child)
+            _FORK_HOOKED = True
+        _HELD.add(self)
 
     def release(self) -> None:
         """Release the lock (idempotent)."""
+        _HELD.discard(self)
+        self._forget()
+
+    def _forget(self) -> None:
+        """Close this process's reference to the lock (it is gone with the last one)."""
         if self._fd is not None:
-            _HELD.discard(self._fd)
-            os.close(self._fd)
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
             self._fd = None
 
 

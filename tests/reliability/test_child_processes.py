@@ -114,7 +114,7 @@ def test_a_command_whose_setsid_grandchild_holds_the_pipes_ends_at_its_timeout(
         line = proc.expect("escape: terminate in ", timeout=20)
         # Timeout (2 s), the group's SIGTERM, and at most 1 s reading the pipes that the
         # escaped grandchild keeps open.
-        assert duration_of(line) < 5.0, line
+        assert duration_of(line) < 6.0, line
         assert "timed out after 2 s" in line
         started = time.monotonic()
         assert stop(proc) == 0
@@ -139,7 +139,7 @@ def test_a_command_ends_when_its_shell_exits_and_its_background_child_with_it(
     try:
         line = proc.expect("bg: success in ", timeout=20)
         reap.extend(pids_in(background))
-        assert duration_of(line) < 2.0, line
+        assert duration_of(line) < 3.0, line  # (5 s and more before)
         assert any(x.endswith("bg | done") for x in proc.lines), proc.lines
         [child] = pids_in(background)
         wait_for(lambda: not alive(child), "the background child ended with its group", 5)
