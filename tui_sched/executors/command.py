@@ -56,8 +56,9 @@ class _CommandPipes(asyncio.SubprocessProtocol):
             self._partial = self._partial[-4096:]
 
     def pipe_data_received(self, fd: int, data: bytes | str) -> None:
-        assert isinstance(data, bytes)
-        self._take(fd, self._decoders[fd].decode(data))
+        decoder = self._decoders.get(fd)
+        if decoder is not None and isinstance(data, bytes):  # (none once we stopped reading)
+            self._take(fd, decoder.decode(data))
 
     def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
         self._flush(fd)
