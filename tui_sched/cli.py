@@ -120,6 +120,14 @@ def build_folder(cfg: AppConfig) -> FolderBuilder:
     return FolderBuilder(reloader, lambda: open_store(state))
 
 
+def _take_over_children(cfg: AppConfig) -> None:
+    """Holding the lock, before anything runs: end what a killed scheduler left running."""
+    from tui_sched.executors import children
+
+    children.take_over(_state_dir(cfg), lambda line: print(f"tui-sched: {line}", file=sys.stderr),
+                       cfg.scheduler.termination_grace)
+
+
 def cmd_run(cfg: AppConfig) -> int:
     """Run headless until a signal or ``session.shutdown()``."""
     from tui_sched.engine.bus import EventBus
@@ -127,6 +135,7 @@ def cmd_run(cfg: AppConfig) -> int:
 
     lock = InstanceLock(_state_dir(cfg))
     lock.acquire()
+    _take_over_children(cfg)
     bus = EventBus()
     builder = build_folder(cfg)
     try:
@@ -143,6 +152,7 @@ def cmd_ui(cfg: AppConfig) -> int:
 
     lock = InstanceLock(_state_dir(cfg))
     lock.acquire()
+    _take_over_children(cfg)
     builder = build_folder(cfg)
     try:
         # run_tui hands its bus to the builder, so load failures and reloads reach the UI.

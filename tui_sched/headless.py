@@ -233,9 +233,14 @@ def open_store(state_dir: Path | None) -> RunStore:
 
 def run_app(app: App) -> None:
     """``app.run()``: run a single script's tasks headless."""
-    lock = InstanceLock(app.state_dir) if app.state_dir is not None else None
-    if lock is not None:
+    state = app.state_dir
+    lock = InstanceLock(state) if state is not None else None
+    if lock is not None and state is not None:
         lock.acquire()
+        from tui_sched.executors import children
+
+        children.take_over(state, lambda line: print(f"tui-sched: {line}", file=sys.stderr),
+                           app.config.termination_grace)
     memory_store: RunStore | None = None
     if app.state_dir is None:
         memory_store = open_store(None)  # kept across in-place restarts

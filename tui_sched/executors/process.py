@@ -20,6 +20,7 @@ import threading
 from collections import deque
 from typing import Any
 
+from tui_sched.executors import children
 from tui_sched.executors.base import Executor, Job, JobResult, race, stopped_result
 from tui_sched.executors.worker import encode_frame, read_frame
 from tui_sched.store.base import Outcome
@@ -69,6 +70,7 @@ class _Worker:
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        children.track(self.proc.pid, "process worker")
         os.close(to_child_r)
         os.close(from_child_w)
         self._to_child = os.fdopen(to_child_w, "wb")
@@ -118,6 +120,7 @@ class _Worker:
             pass
         self.dead = True
         code = self.proc.wait()
+        children.release(self.proc.pid)  # what a task left running in its group
         # Its last output (a fatal error message, say) still belongs to the run.
         self._raw_drained.wait(_RAW_DRAIN_TIMEOUT)
         self._settle(JobResult(Outcome.CRASH, None, f"the worker process {describe_exit(code)}"))
@@ -166,10 +169,7 @@ class _Worker:
                 break
             except subprocess.TimeoutExpired:
                 continue
-        try:  # grandchildren that outlived the leader
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        children.release(self.proc.pid)  # grandchildren that outlived the leader
 
     def close(self) -> None:
         """Ask an idle worker to exit (closing its input ends its loop)."""
@@ -299,6 +299,7 @@ class ProcessExecutor(Executor):
         for worker in list(self._all):
             try:
                 await loop.run_in_executor(None, worker.proc.wait, 2.0)
+                children.release(worker.proc.pid)
             except subprocess.TimeoutExpired:
                 await loop.run_in_executor(None, worker.kill, 0.5)
         self._all.clear()
