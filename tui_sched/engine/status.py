@@ -6,7 +6,8 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from tui_sched.conditions.context import TaskStatus
-from tui_sched.store.base import Outcome, TaskSummary
+from tui_sched.conditions.context import RECENT_RUNS
+from tui_sched.store.base import Outcome, RunStore, TaskSummary
 
 
 class StatusIndex:
@@ -28,8 +29,16 @@ class StatusIndex:
         return [name for name, st in self._by_task.items()
                 if st.last_start is not None or st.last_end]
 
+    def load_from(self, store: RunStore) -> None:
+        """Rebuild from the store at start-up: the latest times (so ``daily`` does not
+        rerun after a restart) and each task's latest finished runs (so that
+        ``has failed today < 2`` and ``retry(n)`` still count the runs before it)."""
+        self.load(store.summaries())
+        for task, runs in store.recent_runs(RECENT_RUNS).items():
+            self.status(task).recent.extend(runs)
+
     def load(self, summaries: list[TaskSummary]) -> None:
-        """Rebuild from the store at start-up (so ``daily`` does not rerun after a restart)."""
+        """Rebuild the latest times from the store's summaries."""
         for s in summaries:
             st = self.status(s.task)
             st.last_start = s.last_start

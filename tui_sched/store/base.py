@@ -98,6 +98,11 @@ class TaskSummary:
     run_count: int
 
 
+RecentRun = tuple[float, float, str]
+"""A finished run as the status index keeps it: ``(start, end, outcome value)`` (see
+``tui_sched.conditions.context.RecentRun``)."""
+
+
 @value
 class TaskInfo:
     """What ``tui-sched list`` shows of a task; written by the engine when tasks change."""
@@ -183,6 +188,21 @@ class RunStore(ABC):
     @abstractmethod
     def get_meta(self, key: str) -> str | None:
         """A stored fact, or ``None``."""
+
+    @abstractmethod
+    def recent_runs(self, per_task: int) -> dict[str, list[RecentRun]]:
+        """The latest ``per_task`` finished runs of each task that has some, not counting
+        ``missed``/``skipped`` records, oldest first: what count conditions and
+        ``retry(n)`` read, loaded into the status index at start."""
+
+    def meta_items(self) -> dict[str, str]:  # noqa: B027 - facts are optional
+        """Every stored scheduler fact (for copying a store)."""
+        return {}
+
+    def notices(self) -> list[str]:
+        """Problems the store recovered from since the last call (the engine reports
+        them), e.g. its file deleted and recreated."""
+        return []
 
     def wait_written(self) -> None:  # noqa: B027 - most backends write synchronously
         """Block until every flushed write is committed (a backend that commits in the
