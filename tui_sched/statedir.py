@@ -67,6 +67,13 @@ def default_state_dir(tasks_dir: str | os.PathLike[str]) -> Path:
     return Path(tasks_dir).resolve().parent / ".tui-sched"
 
 
+def _nearest_existing(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
 class InstanceLock:
     """An exclusive ``flock`` on ``<state>/lock``, held for the process lifetime.
 
@@ -79,16 +86,28 @@ class InstanceLock:
 
     def acquire(self) -> None:
         """Take the lock or raise ``StateLockedError`` naming the holder's pid."""
-        self.state_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-        fd = os.open(self.state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+        try:
+            self.state_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+            fd = os.open(self.state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+        except OSError:
+            # A state folder that cannot be written (read-only): lock the folder itself,
+            # or the nearest one that exists, and carry on; the store says that history
+            # is then kept in memory.
+            fd = os.open(_nearest_existing(self.state_dir), os.O_RDONLY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            pid = os.read(fd, 32).decode(errors="replace").strip() or None
+            try:
+                pid = os.read(fd, 32).decode(errors="replace").strip() or None
+            except OSError:  # a folder
+                pid = None
             os.close(fd)
             raise StateLockedError(str(self.state_dir), pid) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError:
+            pass  # a full disk, or a folder: the pid only names the holder to a second start
         self._fd = fd
 
     def release(self) -> None:

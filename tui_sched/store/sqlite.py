@@ -233,6 +233,8 @@ class SqliteRunStore(RunStore):
         self._identity: tuple[int, int] | None = None
         """(device, inode) of the file this store writes, to notice it being deleted."""
         self._notices: list[str] = []
+        self._created = False
+        """This store made the file (it removes it again if it cannot be opened)."""
         # _lock guards the buffers below and hands work to the writer in order; only the
         # writer thread touches the connection once the store is open.
         self._lock = threading.Lock()
@@ -268,6 +270,7 @@ class SqliteRunStore(RunStore):
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            self._remove_if_made_empty()
             if isinstance(exc, sqlite3.Error | OSError):
                 raise self._error("open it", exc) from exc
             raise
@@ -828,7 +831,11 @@ class SqliteRunStore(RunStore):
         # holds task output, and SQLite gives the -wal and -shm files it creates the
         # database file's mode. (A umask around the connect would also apply to files
         # that other threads, such as running tasks, create meanwhile.)
-        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+        try:
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+            self._created = True
+        except FileExistsError:
+            pass
         conn = _open_connection(str(self.path), uri=False)
         try:
             # WAL lets other processes read committed history while this one writes;
@@ -847,6 +854,15 @@ class SqliteRunStore(RunStore):
             conn.close()
             raise
         return conn
+
+    def _remove_if_made_empty(self) -> None:
+        """After a failed open: remove the empty file this store made, so that the next
+        start does not take it for a history emptied by something else."""
+        try:
+            if self._created and self.path.stat().st_size == 0:
+                self.path.unlink()
+        except OSError:
+            pass
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = _user_version(conn)
