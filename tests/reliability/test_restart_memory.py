@@ -52,19 +52,21 @@ def test_retry_n_counts_the_failures_in_a_row_before_a_restart(tmp_path: Path) -
     path = tmp_path / "history.sqlite3"
     clock = FakeClock(at(9))
     app = App(state_dir=None)
-    # Runs once a day, and again while at most two runs in a row have failed.
-    app.task("daily | retry(2)", func=fail, name="flaky", execution="main")
+    # Once a day; retried from 10:00 while at most two runs in a row have failed.
+    app.task("daily | (retry(2) & time of day between 10:00 and 11:00)", func=fail,
+             name="flaky", execution="main")
     with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as r1:
-        r1.finished("flaky", 3)  # the daily run and two retries
+        r1.finished("flaky")
         r1.advance(60)
-        assert len(r1.starts("flaky")) == 3
     r1.store.close()
 
-    clock.advance(60)
+    clock.set(at(10, 5))
     with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as r2:
+        retries = r2.finished("flaky", 2)  # the failure before the restart was the first
         r2.advance(60)
-        assert r2.starts("flaky") == []  # three failures in a row: no more retries
+        assert len(r2.starts("flaky")) == 2
     r2.store.close()
+    assert [run.outcome for run in retries] == [Outcome.FAIL] * 2
 
 
 def test_a_keep_days_shorter_than_the_period_does_not_make_a_restart_rerun_it(
