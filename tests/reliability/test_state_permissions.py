@@ -11,7 +11,6 @@ from pathlib import Path
 
 from cli_process import Headless
 
-from tui_sched.statedir import make_private_dir
 from tui_sched.store.sqlite import SqliteRunStore
 
 TASKS = textwrap.dedent('''
@@ -86,6 +85,8 @@ def test_a_state_folder_others_can_read_is_made_private_with_a_warning(tmp_path:
 
 
 def test_tightening_keeps_the_owner_s_own_bits(tmp_path: Path) -> None:
+    from tui_sched.statedir import make_private_dir
+
     state = tmp_path / "st"
     state.mkdir(mode=0o750)
     os.chmod(state, 0o750)
