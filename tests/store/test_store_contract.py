@@ -839,3 +839,88 @@ def test_sqlite_store_opened_on_one_thread_works_on_another(db: Path) -> None:
         assert len(store.history(limit=100)) == 50
     finally:
         store.close()
+
+
+def test_prune_keeps_one_of_the_runs_that_ended_at_the_same_instant(store: RunStore) -> None:
+    for run_id in range(1, 6):
+        add_finished(store, run_id, end=100.0)  # a coarse or frozen clock
+    assert store.prune(keep_per_task=0, older_than=None) == 4
+    assert ids(store.history()) == [5]
+
+
+# -- recent runs (loaded into the status index at start) ---------------------------------------
+
+
+def test_recent_runs_are_each_task_s_latest_finished_runs_oldest_first(store: RunStore) -> None:
+    for run_id in range(1, 6):
+        store.start_run(run(run_id, "a", start=10.0 * run_id))
+        store.finish_run(run_id, done(10.0 * run_id + 1,
+                                      Outcome.FAIL if run_id % 2 else Outcome.SUCCESS))
+    store.start_run(run(6, "a", start=70.0, end=70.0, outcome=Outcome.MISSED))
+    store.start_run(run(7, "a", start=80.0))  # still open
+    add_finished(store, 8, "b", end=90.0)
+    store.flush()
+
+    assert store.recent_runs(3) == {
+        "a": [(30.0, 31.0, "fail"), (40.0, 41.0, "success"), (50.0, 51.0, "fail")],
+        "b": [(8.0, 90.0, "success")],
+    }
+    assert store.recent_runs(3, tasks=["b", "nobody"]) == {"b": [(8.0, 90.0, "success")]}
+    assert store.recent_runs(0) == {}
+
+
+def test_a_memory_store_continuing_another_knows_what_it_knew(store: RunStore) -> None:
+    store.start_run(run(1, "a", start=10.0))
+    store.finish_run(1, done(11.0, Outcome.FAIL))
+    add_finished(store, 2, "b")
+    store.set_flag("a", True)
+    store.set_meta("last_alive", "12.0")
+    store.save_tasks(TASKS)
+    store.flush()
+
+    memory = MemoryRunStore.continuing(store)
+    memory.start_run(run(memory.next_run_id(), "a", start=20.0))
+    memory.finish_run(3, done(21.0, Outcome.SUCCESS))
+
+    a, b = memory.summaries()
+    assert a == TaskSummary("a", 20.0, {Outcome.FAIL: 11.0, Outcome.SUCCESS: 21.0}, 2)
+    assert b == store.summaries()[1]
+    assert memory.recent_runs(10)["a"] == [(10.0, 11.0, "fail"), (20.0, 21.0, "success")]
+    assert memory.get_flags() == {"a": True}
+    assert memory.get_meta("last_alive") == "12.0"
+    assert memory.tasks() == TASKS
+    assert ids(memory.history()) == [3]
+
+
+def test_sqlite_recreates_its_file_deleted_while_open_with_every_run(db: Path) -> None:
+    store = SqliteRunStore(db)
+    add_finished(store, 1)
+    store.wait_written()
+    db.unlink()
+    add_finished(store, 2)
+    store.wait_written()  # the commit that notices
+    add_finished(store, 3)
+    store.wait_written()
+    [notice] = store.notices()
+    assert f"run history {db} was deleted while the scheduler ran" in notice
+    store.close()
+    reopened = SqliteRunStore.open_readonly(db)
+    try:
+        assert ids(reopened.history()) == [3, 2, 1]
+    finally:
+        reopened.close()
+    assert oct(os.stat(db).st_mode & 0o777) == "0o600"
+
+
+def test_sqlite_stops_writing_a_file_replaced_while_open(db: Path) -> None:
+    store = SqliteRunStore(db)
+    add_finished(store, 1)
+    store.wait_written()
+    other = db.with_name("other.sqlite3")
+    SqliteRunStore(other).close()
+    os.replace(other, db)
+    add_finished(store, 2)
+    with pytest.raises(StoreError, match="replaced by another one"):
+        store.wait_written()
+    with pytest.raises(StoreError):
+        store.close()

@@ -342,7 +342,7 @@ class Engine:
             self.started_at = now
         recovered = self.store.close_open_runs(
             now, Outcome.CRASH, "the scheduler stopped while this run was in progress")
-        self.status.load_from(self.store)
+        self.status.load_from(self.store, self.session.tasks)
         # The first sweep by age covers what the store holds (tasks without history have
         # nothing to prune); it goes a slice at a time, in gaps in the schedule.
         self._retention.sweep(self.status.with_history(), now)

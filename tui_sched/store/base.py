@@ -190,12 +190,13 @@ class RunStore(ABC):
         """A stored fact, or ``None``."""
 
     @abstractmethod
-    def recent_runs(self, per_task: int) -> dict[str, list[RecentRun]]:
-        """The latest ``per_task`` finished runs of each task that has some, not counting
-        ``missed``/``skipped`` records, oldest first: what count conditions and
-        ``retry(n)`` read, loaded into the status index at start."""
+    def recent_runs(self, per_task: int, tasks: Iterable[str] | None = None
+                    ) -> dict[str, list[RecentRun]]:
+        """The latest ``per_task`` finished runs of each task that has some (of ``tasks``
+        if given), not counting ``missed``/``skipped`` records, oldest first: what count
+        conditions and ``retry(n)`` read, loaded into the status index at start."""
 
-    def meta_items(self) -> dict[str, str]:  # noqa: B027 - facts are optional
+    def meta_items(self) -> dict[str, str]:
         """Every stored scheduler fact (for copying a store)."""
         return {}
 

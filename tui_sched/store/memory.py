@@ -179,19 +179,23 @@ class MemoryRunStore(RunStore):
                 mine[task] = _merged(before, mine[task]) if task in mine else before
             return [mine[task] for task in sorted(mine)]
 
-    def recent_runs(self, per_task: int) -> dict[str, list[RecentRun]]:
-        """The latest ``per_task`` finished runs of each task (not ``missed``/``skipped``)
-        as ``(start, end, outcome value)``, oldest first."""
+    def recent_runs(self, per_task: int, tasks: Iterable[str] | None = None
+                    ) -> dict[str, list[RecentRun]]:
+        """The latest ``per_task`` finished runs of each task, or of ``tasks`` (not
+        ``missed``/``skipped``) as ``(start, end, outcome value)``, oldest first."""
+        only = None if tasks is None else set(tasks)
         recent: defaultdict[str, list[RecentRun]] = defaultdict(list)
         with self._lock:
             for run_id in sorted(self._runs, reverse=True):
                 r = self._runs[run_id]
                 if (r.end is None or r.outcome is None or r.outcome in _NOT_STARTED
+                        or (only is not None and r.task not in only)
                         or len(recent[r.task]) >= per_task):
                     continue
                 recent[r.task].append((r.start, r.end, r.outcome._value_))
         merged = {task: runs[-per_task:] if per_task > 0 else []
-                  for task, runs in self._recent_before.items()}
+                  for task, runs in self._recent_before.items()
+                  if only is None or task in only}
         for task, runs in recent.items():
             merged[task] = (merged.get(task, []) + runs[::-1])[-per_task:]
         return {task: runs for task, runs in merged.items() if runs}
@@ -201,18 +205,19 @@ class MemoryRunStore(RunStore):
         return dict(self._meta)
 
     @classmethod
-    def continuing(cls, source: RunStore) -> MemoryRunStore:
+    def continuing(cls, source: RunStore, recent: bool = True) -> MemoryRunStore:
         """A memory store that carries on from ``source`` (a history file that cannot be
-        written): it starts from ``source``'s summaries, recent runs, flags, task list and
-        scheduler facts, and hands out ids above its ids. Its ``history`` holds only the
-        runs recorded in it.
+        written): it starts from ``source``'s summaries, recent runs (unless ``recent`` is
+        false: the engine has read them already), flags, task list and scheduler facts,
+        and hands out ids above its ids. Its ``history`` holds only the runs recorded in
+        it.
 
         Raises:
             StoreError: ``source`` cannot be read.
         """
         store = cls()
         store._before = {s.task: s for s in source.summaries()}
-        store._recent_before = source.recent_runs(RECENT_RUNS)
+        store._recent_before = source.recent_runs(RECENT_RUNS) if recent else {}
         store._flags = source.get_flags()
         store._tasks = source.tasks()
         store._meta = source.meta_items()

@@ -202,7 +202,7 @@ class ResilientStore(RunStore):
         self.degraded = True
         try:
             # What the file knew stays known (the engine may not have read it yet).
-            memory = MemoryRunStore.continuing(self._store)
+            memory = MemoryRunStore.continuing(self._store, recent=not self._recent_read)
         except StoreError:
             memory = MemoryRunStore()
         memory.seed_ids(self._last_id)
@@ -212,6 +212,8 @@ class ResilientStore(RunStore):
                         "restart); the scheduler carries on")
 
     _last_id = 0
+    _recent_read = False
+    """The engine has read the recent runs (at start): a switch to memory needs not copy them."""
 
     # The calls of every run are spelled out rather than going through ``_call``:
     # they are on the engine's hot path, where a fallback closure per call shows.
@@ -269,8 +271,10 @@ class ResilientStore(RunStore):
     def summaries(self) -> list[TaskSummary]:
         return self._call(self._store.summaries, fallback=list)
 
-    def recent_runs(self, per_task: int) -> dict[str, list[RecentRun]]:
-        return self._call(self._store.recent_runs, per_task, fallback=dict)
+    def recent_runs(self, per_task: int, tasks: Iterable[str] | None = None
+                    ) -> dict[str, list[RecentRun]]:
+        self._recent_read = True
+        return self._call(self._store.recent_runs, per_task, tasks, fallback=dict)
 
     def meta_items(self) -> dict[str, str]:
         return self._call(self._store.meta_items, fallback=dict)

@@ -575,12 +575,19 @@ class SqliteRunStore(RunStore):
             for name, start, count in totals
         ]
 
-    def recent_runs(self, per_task: int) -> dict[str, list[RecentRun]]:
-        """The latest ``per_task`` finished runs of each task (not ``missed``/``skipped``)
-        as ``(start, end, outcome value)``, oldest first: one index range per task."""
+    def recent_runs(self, per_task: int, tasks: Iterable[str] | None = None
+                    ) -> dict[str, list[RecentRun]]:
+        """The latest ``per_task`` finished runs of each task, or of ``tasks`` (not
+        ``missed``/``skipped``) as ``(start, end, outcome value)``, oldest first: one
+        index range per task. (A task's runs are spread over the file: 256 of each of
+        5,000 tasks, a million rows, took 4 s to read.)"""
+        only = None if tasks is None else list(tasks)
+
         def read(conn: sqlite3.Connection) -> dict[str, list[RecentRun]]:
             recent: dict[str, list[RecentRun]] = {}
-            for (name,) in conn.execute(_TASK_NAME_LIST).fetchall():
+            names = only if only is not None else [
+                row[0] for row in conn.execute(_TASK_NAME_LIST).fetchall()]
+            for name in names:
                 rows = conn.execute(_RECENT_RUNS, (name, per_task)).fetchall()
                 if rows:
                     rows.reverse()
