@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 from cli_process import Headless
-from harness import EngineRunner
+from harness import START, EngineRunner
 
 from tui_sched import App
+from tui_sched.engine.clock import FakeClock
 from tui_sched.engine.events import EngineError
+from tui_sched.errors import StoreError
 from tui_sched.store.base import Outcome
 from tui_sched.store.resilient import ResilientStore
 from tui_sched.store.sqlite import SqliteRunStore
@@ -265,3 +267,32 @@ def test_an_empty_history_file_is_reported(tmp_path: Path) -> None:
     lines = session(tmp_path, state, expect="was empty (0 bytes); a new history was started",
                     ticks=1)
     assert ran_once(lines)
+
+
+class _FullAtStart(SqliteRunStore):
+    """A real history whose first write at start fails, as on a disk that filled up
+    between the open and the first write (reads still work)."""
+
+    def close_open_runs(self, at: float, outcome: Outcome, error: str) -> list:
+        raise StoreError(f"run history {self.path}: cannot close runs left open: "
+                         "database or disk is full")
+
+
+def test_a_write_that_fails_at_start_does_not_make_the_engine_forget_what_ran(
+        tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    clock = FakeClock(START)
+    app = App(state_dir=None)
+    app.task("daily", func=lambda: None, name="report", execution="main")
+    with EngineRunner(app.session, store=ResilientStore(SqliteRunStore(path)),
+                      clock=clock) as r1:
+        r1.finished("report")
+    r1.store.close()
+    clock.advance(3600)
+    with EngineRunner(app.session, store=ResilientStore(_FullAtStart(path)),
+                      clock=clock) as r2:
+        r2.advance(60)
+        errors = [e.message for e in r2.events if isinstance(e, EngineError)]
+        assert r2.starts("report") == []  # it ran today: the file said so
+    r2.store.close()
+    assert len(errors) == 1 and "no longer persisted" in errors[0]

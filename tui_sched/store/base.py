@@ -87,8 +87,8 @@ class TaskSummary:
         last_start: Start of the newest run that really started (``missed`` and
             ``skipped`` rows record starts that never happened); ``None`` if none did.
         last_end: Latest time each outcome was reached (end time), by outcome. Pruning
-            older runs does not forget it (the running engine does not either); a task
-            whose runs are all pruned has no summary.
+            keeps each task's latest run of each outcome, and its newest run that
+            started, so neither is forgotten.
         run_count: Number of stored runs.
     """
 

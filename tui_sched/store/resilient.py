@@ -200,11 +200,14 @@ class ResilientStore(RunStore):
         if self.degraded:
             return
         self.degraded = True
-        try:
-            # What the file knew stays known (the engine may not have read it yet).
-            memory = MemoryRunStore.continuing(self._store, recent=not self._recent_read)
-        except StoreError:
-            memory = MemoryRunStore()
+        memory = MemoryRunStore()
+        if not self._index_read:
+            # The engine has not read what the file knows yet (a write at start failed):
+            # it must still learn it, or every task would look as if it never ran.
+            try:
+                memory = MemoryRunStore.continuing(self._store)
+            except StoreError:
+                pass
         memory.seed_ids(self._last_id)
         self._store = memory
         if self.report is not None:
@@ -212,8 +215,9 @@ class ResilientStore(RunStore):
                         "restart); the scheduler carries on")
 
     _last_id = 0
-    _recent_read = False
-    """The engine has read the recent runs (at start): a switch to memory needs not copy them."""
+    _index_read = False
+    """The engine has read the summaries (at start): a switch to memory later need not
+    copy what the file knows (the engine's index has it), which could stall it."""
 
     # The calls of every run are spelled out rather than going through ``_call``:
     # they are on the engine's hot path, where a fallback closure per call shows.
@@ -269,11 +273,12 @@ class ResilientStore(RunStore):
         return self._call(self._store.history, task, limit, before_id, fallback=list)
 
     def summaries(self) -> list[TaskSummary]:
-        return self._call(self._store.summaries, fallback=list)
+        summaries: list[TaskSummary] = self._call(self._store.summaries, fallback=list)
+        self._index_read = True
+        return summaries
 
     def recent_runs(self, per_task: int, tasks: Iterable[str] | None = None
                     ) -> dict[str, list[RecentRun]]:
-        self._recent_read = True
         return self._call(self._store.recent_runs, per_task, tasks, fallback=dict)
 
     def meta_items(self) -> dict[str, str]:
