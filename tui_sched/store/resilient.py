@@ -98,10 +98,16 @@ def _fall_back(path: Path, exc: StoreError, report: Report) -> RunStore:
     try:
         snapshot = _read_snapshot(path)
     except StoreError as unreadable:
-        return UnreadableHistory(path, f"{exc}; reading it: {unreadable}")
+        return UnreadableHistory(path, f"{_detail(exc, path)}; reading it: "
+                                       f"{_detail(unreadable, path)}")
     report(f"{exc}; the history so far was read from it, and new runs are kept in memory "
            "only (they will not survive a restart)")
     return snapshot
+
+
+def _detail(exc: StoreError, path: Path) -> str:
+    """A store error's message without the ``run history PATH:`` it begins with."""
+    return str(exc).removeprefix(f"run history {path}: ")
 
 
 def _read_snapshot(path: Path) -> MemoryRunStore:
