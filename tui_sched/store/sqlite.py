@@ -167,25 +167,25 @@ _SUMMARY_ENDS = 'SELECT task, outcome, "end" FROM last_ends'
 # What pruning never deletes, however old: a task's newest run that really started (its
 # start is ``last_start``) and its latest run of each outcome (``last_ends``; of runs that
 # ended at the same instant, the newest), which are what period and dependency conditions
-# read. Without them a restart after a prune would
-# forget that a ``daily`` (or ``every 2 weeks``) task has run, and run it again.
-_KEPT_FOR_CONDITIONS = """
-    AND id IS NOT (SELECT k.id FROM runs AS k WHERE k.task = ?1
-                   AND (k.outcome IS NULL OR k.outcome NOT IN ('missed', 'skipped'))
-                   ORDER BY k.id DESC LIMIT 1)
-    AND NOT EXISTS (SELECT 1 FROM last_ends AS l WHERE l.task = ?1
-                    AND l.outcome = runs.outcome AND l."end" = runs."end"
-                    AND NOT EXISTS (SELECT 1 FROM runs AS k WHERE k.task = ?1
-                                    AND k.id > runs.id AND k.outcome = runs.outcome
-                                    AND k."end" = runs."end"))"""
+# read. Without them a restart after a prune would forget that a ``daily`` (or ``every 2
+# weeks``) task has run, and run it again. They are looked up once per task and left out
+# of the deletes by id: a check per deleted row made pruning four times slower.
+_NEWEST_START = """SELECT id FROM runs WHERE task = ?
+    AND (outcome IS NULL OR outcome NOT IN ('missed', 'skipped')) ORDER BY id DESC LIMIT 1"""
+_LATEST_OF_EACH_OUTCOME = """SELECT (SELECT MAX(r.id) FROM runs AS r INDEXED BY runs_end
+        WHERE r."end" = l."end" AND r.task = l.task AND r.outcome = l.outcome)
+    FROM last_ends AS l WHERE l.task = ?"""
+#: Slots for those ids in the deletes (one per outcome, and the newest start).
+_KEPT_SLOTS = len(Outcome) + 1
+_NOT_KEPT = " AND id NOT IN (" + ", ".join(f"?{4 + i}" for i in range(_KEPT_SLOTS)) + ")"
 _PRUNE_BY_COUNT = """DELETE FROM runs WHERE task = ?1 AND "end" IS NOT NULL
     AND id <= (SELECT id FROM runs WHERE task = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)
-""" + _KEPT_FOR_CONDITIONS
+""" + _NOT_KEPT
 # Runs that ended before the cutoff all have ids up to this one (from runs_end), so each
 # task's are a range of runs_task_id.
 _AGE_ID_BOUND = 'SELECT MAX(id) FROM runs WHERE "end" < ?'
 _PRUNE_BY_AGE = """DELETE FROM runs INDEXED BY runs_task_id
-    WHERE task = ?1 AND id <= ?2 AND "end" < ?3""" + _KEPT_FOR_CONDITIONS
+    WHERE task = ?1 AND id <= ?2 AND "end" < ?3""" + _NOT_KEPT
 #: A task's latest finished runs, newest first (``recent_runs``).
 _RECENT_RUNS = """SELECT start, "end", outcome FROM runs WHERE task = ? AND "end" IS NOT NULL
     AND outcome NOT IN ('missed', 'skipped') ORDER BY id DESC LIMIT ?"""
@@ -523,10 +523,13 @@ class SqliteRunStore(RunStore):
                 (bound,) = conn.execute(_AGE_ID_BOUND, (older_than,)).fetchone()
             for name in names:
                 before = deleted
+                kept = _kept_for_conditions(conn, name)
                 if keep_per_task is not None:
-                    deleted += conn.execute(_PRUNE_BY_COUNT, (name, keep_per_task)).rowcount
+                    deleted += conn.execute(_PRUNE_BY_COUNT,
+                                            (name, keep_per_task, None, *kept)).rowcount
                 if bound is not None:
-                    deleted += conn.execute(_PRUNE_BY_AGE, (name, bound, older_than)).rowcount
+                    deleted += conn.execute(_PRUNE_BY_AGE,
+                                            (name, bound, older_than, *kept)).rowcount
                 if deleted > before:
                     conn.execute(_FORGET_LAST_ENDS, (name,))
             conn.execute("COMMIT")
@@ -925,6 +928,16 @@ def _open_connection(database: str, *, uri: bool) -> sqlite3.Connection:
         check_same_thread=False,
         uri=uri,
     )
+
+
+def _kept_for_conditions(conn: sqlite3.Connection, task: str) -> list[int]:
+    """The ids of ``task``'s runs that pruning keeps (see ``_NEWEST_START``), in
+    ``_KEPT_SLOTS`` slots (0, no run's id, fills the rest: a NULL would make every
+    ``NOT IN`` unknown, and delete nothing)."""
+    kept = [row[0] for row in conn.execute(_NEWEST_START, (task,))]
+    kept += [row[0] for row in conn.execute(_LATEST_OF_EACH_OUTCOME, (task,))
+             if row[0] is not None]
+    return kept + [0] * (_KEPT_SLOTS - len(kept))
 
 
 def _identity(path: Path) -> tuple[int, int]:
