@@ -353,8 +353,9 @@ def test_prune_by_count_never_deletes_open_runs(store: RunStore) -> None:
     assert store.prune(keep_per_task=2, older_than=None) == 3
 
     assert ids(store.history()) == [6, 5, 1]
-    assert store.prune(keep_per_task=0, older_than=None) == 1
-    assert ids(store.history()) == [6, 1]
+    # 5 stays too: the task's latest success (see the next tests).
+    assert store.prune(keep_per_task=0, older_than=None) == 0
+    assert ids(store.history()) == [6, 5, 1]
 
 
 def test_prune_by_age_deletes_runs_that_ended_before_the_cutoff(store: RunStore) -> None:
@@ -363,10 +364,50 @@ def test_prune_by_age_deletes_runs_that_ended_before_the_cutoff(store: RunStore)
     add_finished(store, 3, "a", end=20.0)  # exactly at the cutoff: kept
     store.start_run(run(4, "a", start=1.0))  # started long ago, still open: kept
     store.start_run(run(5, "c", start=1.0, end=2.0, outcome=Outcome.MISSED))
+    add_finished(store, 6, "b", end=30.0)
+    store.start_run(run(7, "c", start=30.0, end=31.0, outcome=Outcome.MISSED))
 
     assert store.prune(keep_per_task=None, older_than=20.0) == 3
 
-    assert ids(store.history()) == [4, 3]
+    assert ids(store.history()) == [7, 6, 4, 3]
+
+
+def test_prune_keeps_each_task_s_latest_run_of_each_outcome(store: RunStore) -> None:
+    # What period conditions read (``daily`` is about the latest success or failure,
+    # ``after task`` about the latest end of an outcome), however short keep_days is.
+    store.start_run(run(1, "a", start=10.0))
+    store.finish_run(1, done(11.0, Outcome.SUCCESS))
+    store.start_run(run(2, "a", start=20.0))
+    store.finish_run(2, done(21.0, Outcome.FAIL))
+    store.start_run(run(3, "a", start=22.0))
+    store.finish_run(3, done(23.0, Outcome.FAIL))
+    store.start_run(run(4, "a", start=24.0, end=24.0, outcome=Outcome.SKIPPED))
+    store.start_run(run(5, "b", start=12.0))
+    store.finish_run(5, done(13.0, Outcome.SUCCESS))
+
+    assert store.prune(keep_per_task=None, older_than=1000.0) == 1  # a's older failure
+    assert store.prune(keep_per_task=0, older_than=None) == 0
+
+    assert ids(store.history()) == [5, 4, 3, 1]
+    a, b = store.summaries()
+    assert a.last_start == 22.0 and b.last_start == 12.0
+    assert a.last_end == {Outcome.SUCCESS: 11.0, Outcome.FAIL: 23.0, Outcome.SKIPPED: 24.0}
+
+
+def test_prune_keeps_a_task_s_newest_run_that_started(store: RunStore) -> None:
+    store.start_run(run(1, "a", start=10.0))
+    store.finish_run(1, done(11.0, Outcome.SUCCESS))
+    store.start_run(run(2, "a", start=20.0))  # a long run that ended before the first
+    store.finish_run(2, done(30.0, Outcome.FAIL))
+    store.start_run(run(3, "a", start=40.0))
+    store.finish_run(3, done(41.0, Outcome.FAIL))
+    store.start_run(run(4, "a", start=50.0, end=50.0, outcome=Outcome.MISSED))
+
+    assert store.prune(keep_per_task=0, older_than=None) == 1
+
+    assert ids(store.history()) == [4, 3, 1]
+    (a,) = store.summaries()
+    assert a.last_start == 40.0
 
 
 def test_prune_by_count_and_age_counts_each_run_once(store: RunStore) -> None:
@@ -390,29 +431,23 @@ def test_prune_rejects_a_negative_count(store: RunStore) -> None:
 
 def test_prune_updates_summaries(store: RunStore) -> None:
     add_finished(store, 1, "a")
-    add_finished(store, 2, "b")
-    store.prune(keep_per_task=None, older_than=1.6)
-    assert [s.task for s in store.summaries()] == ["b"]
+    add_finished(store, 2, "a")
+    add_finished(store, 3, "b")
+    store.prune(keep_per_task=None, older_than=2.6)
+    assert [(s.task, s.run_count) for s in store.summaries()] == [("a", 1), ("b", 1)]
 
 
-def test_prune_keeps_each_outcome_s_last_end_while_the_task_has_runs(store: RunStore) -> None:
+def test_prune_keeps_each_outcome_s_last_end(store: RunStore) -> None:
     store.start_run(run(1, "a", start=10.0))
     store.finish_run(1, done(11.0, Outcome.SUCCESS))
     store.start_run(run(2, "a", start=20.0))
     store.finish_run(2, done(21.0, Outcome.FAIL))
-    store.start_run(run(3, "b", start=12.0))
-    store.finish_run(3, done(13.0, Outcome.SUCCESS))
-    assert store.prune(keep_per_task=1, older_than=None) == 1  # a's success row
-    # The run is gone, the fact that the task succeeded at 11.0 is not (a restarted
-    # engine must still know, e.g., that it has succeeded today).
-    a, _ = store.summaries()
-    assert a.last_end == {Outcome.SUCCESS: 11.0, Outcome.FAIL: 21.0} and a.run_count == 1
-    assert store.prune(keep_per_task=None, older_than=15.0) == 1  # all of b's runs
-    assert [s.task for s in store.summaries()] == ["a"]
-    store.start_run(run(4, "b", start=30.0))
-    store.finish_run(4, done(31.0, Outcome.FAIL))
-    # b starts over: its pruned success is forgotten with the rest of it.
-    assert store.summaries()[1].last_end == {Outcome.FAIL: 31.0}
+    store.start_run(run(3, "a", start=30.0))
+    store.finish_run(3, done(31.0, Outcome.FAIL))
+    assert store.prune(keep_per_task=1, older_than=None) == 1  # the older failure
+    # A restarted engine must still know that the task succeeded at 11.0 (e.g. today).
+    (a,) = store.summaries()
+    assert a.last_end == {Outcome.SUCCESS: 11.0, Outcome.FAIL: 31.0} and a.run_count == 2
 
 
 def test_runs_closed_at_start_up_count_as_ends(store: RunStore) -> None:
@@ -514,12 +549,13 @@ def test_sqlite_data_survives_close_and_reopen(db: Path) -> None:
 
 def test_sqlite_never_reuses_a_pruned_id_after_reopen(db: Path) -> None:
     store = SqliteRunStore(db)
+    add_finished(store, 40)
     add_finished(store, 41)
     store.prune(keep_per_task=0, older_than=None)
     store.close()
     reopened = SqliteRunStore(db)
     try:
-        assert reopened.history() == []
+        assert ids(reopened.history()) == [41]  # the task's latest success is kept
         assert reopened.next_run_id() > 41
     finally:
         reopened.close()
@@ -802,4 +838,89 @@ def test_sqlite_store_opened_on_one_thread_works_on_another(db: Path) -> None:
         assert errors == []
         assert len(store.history(limit=100)) == 50
     finally:
+        store.close()
+
+
+def test_prune_keeps_one_of_the_runs_that_ended_at_the_same_instant(store: RunStore) -> None:
+    for run_id in range(1, 6):
+        add_finished(store, run_id, end=100.0)  # a coarse or frozen clock
+    assert store.prune(keep_per_task=0, older_than=None) == 4
+    assert ids(store.history()) == [5]
+
+
+# -- recent runs (loaded into the status index at start) ---------------------------------------
+
+
+def test_recent_runs_are_each_task_s_latest_finished_runs_oldest_first(store: RunStore) -> None:
+    for run_id in range(1, 6):
+        store.start_run(run(run_id, "a", start=10.0 * run_id))
+        store.finish_run(run_id, done(10.0 * run_id + 1,
+                                      Outcome.FAIL if run_id % 2 else Outcome.SUCCESS))
+    store.start_run(run(6, "a", start=70.0, end=70.0, outcome=Outcome.MISSED))
+    store.start_run(run(7, "a", start=80.0))  # still open
+    add_finished(store, 8, "b", end=90.0)
+    store.flush()
+
+    assert store.recent_runs(3) == {
+        "a": [(30.0, 31.0, "fail"), (40.0, 41.0, "success"), (50.0, 51.0, "fail")],
+        "b": [(8.0, 90.0, "success")],
+    }
+    assert store.recent_runs(3, tasks=["b", "nobody"]) == {"b": [(8.0, 90.0, "success")]}
+    assert store.recent_runs(0) == {}
+
+
+def test_a_memory_store_continuing_another_knows_what_it_knew(store: RunStore) -> None:
+    store.start_run(run(1, "a", start=10.0))
+    store.finish_run(1, done(11.0, Outcome.FAIL))
+    add_finished(store, 2, "b")
+    store.set_flag("a", True)
+    store.set_meta("last_alive", "12.0")
+    store.save_tasks(TASKS)
+    store.flush()
+
+    memory = MemoryRunStore.continuing(store)
+    memory.start_run(run(memory.next_run_id(), "a", start=20.0))
+    memory.finish_run(3, done(21.0, Outcome.SUCCESS))
+
+    a, b = memory.summaries()
+    assert a == TaskSummary("a", 20.0, {Outcome.FAIL: 11.0, Outcome.SUCCESS: 21.0}, 2)
+    assert b == store.summaries()[1]
+    assert memory.recent_runs(10)["a"] == [(10.0, 11.0, "fail"), (20.0, 21.0, "success")]
+    assert memory.get_flags() == {"a": True}
+    assert memory.get_meta("last_alive") == "12.0"
+    assert memory.tasks() == TASKS
+    assert ids(memory.history()) == [3]
+
+
+def test_sqlite_recreates_its_file_deleted_while_open_with_every_run(db: Path) -> None:
+    store = SqliteRunStore(db)
+    add_finished(store, 1)
+    store.wait_written()
+    db.unlink()
+    add_finished(store, 2)
+    store.wait_written()  # the commit that notices
+    add_finished(store, 3)
+    store.wait_written()
+    [notice] = store.notices()
+    assert f"run history {db} was deleted while the scheduler ran" in notice
+    store.close()
+    reopened = SqliteRunStore.open_readonly(db)
+    try:
+        assert ids(reopened.history()) == [3, 2, 1]
+    finally:
+        reopened.close()
+    assert oct(os.stat(db).st_mode & 0o777) == "0o600"
+
+
+def test_sqlite_stops_writing_a_file_replaced_while_open(db: Path) -> None:
+    store = SqliteRunStore(db)
+    add_finished(store, 1)
+    store.wait_written()
+    other = db.with_name("other.sqlite3")
+    SqliteRunStore(other).close()
+    os.replace(other, db)
+    add_finished(store, 2)
+    with pytest.raises(StoreError, match="replaced by another one"):
+        store.wait_written()
+    with pytest.raises(StoreError):
         store.close()

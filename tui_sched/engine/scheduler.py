@@ -335,9 +335,14 @@ class Engine:
             for note in self.store.pending_notes:
                 self._report_problem(note)
             self.store.pending_notes.clear()
+            # A history that cannot be read must not look like one where nothing ran.
+            if not self.store.wait_readable(lambda: self._stop_request is not None):
+                return
+            now = self.clock.time()
+            self.started_at = now
         recovered = self.store.close_open_runs(
             now, Outcome.CRASH, "the scheduler stopped while this run was in progress")
-        self.status.load(self.store.summaries())
+        self.status.load_from(self.store, self.session.tasks)
         # The first sweep by age covers what the store holds (tasks without history have
         # nothing to prune); it goes a slice at a time, in gaps in the schedule.
         self._retention.sweep(self.status.with_history(), now)

@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from tui_sched.conditions.context import TaskStatus
-from tui_sched.store.base import Outcome, TaskSummary
+from tui_sched.conditions.context import RECENT_RUNS, TaskStatus
+from tui_sched.conditions.status import Compare, HasStatus, Retry
+from tui_sched.store.base import Outcome, RunStore, TaskSummary
+
+if TYPE_CHECKING:
+    from tui_sched.tasks.task import Task
+
+
+def counted_tasks(tasks: Iterable[Task]) -> set[str]:
+    """The tasks whose runs a condition of ``tasks`` counts or scans (``has failed
+    today < 2``, ``has succeeded in past 1 hour``, ``retry(n)``)."""
+    counted: set[str] = set()
+    for task in tasks:
+        stack = [c for c in (task.start_cond, task.options.end_cond) if c is not None]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, HasStatus):
+                counted.add(node.task or task.name)
+            elif isinstance(node, Retry):
+                counted.add(task.name)
+            elif isinstance(node, Compare):
+                stack.append(node.item)  # its children() leaves the counted item out
+            stack.extend(node.children())
+    return counted
 
 
 class StatusIndex:
@@ -28,8 +51,19 @@ class StatusIndex:
         return [name for name, st in self._by_task.items()
                 if st.last_start is not None or st.last_end]
 
+    def load_from(self, store: RunStore, tasks: Iterable[Task]) -> None:
+        """Rebuild from the store at start-up: the latest times (so ``daily`` does not
+        rerun after a restart) and, for the tasks whose runs a condition of ``tasks``
+        counts, their latest finished runs (so that ``has failed today < 2`` and
+        ``retry(n)`` still count the runs before it)."""
+        self.load(store.summaries())
+        counted = counted_tasks(tasks)
+        if counted:
+            for task, runs in store.recent_runs(RECENT_RUNS, sorted(counted)).items():
+                self.status(task).recent.extend(runs)
+
     def load(self, summaries: list[TaskSummary]) -> None:
-        """Rebuild from the store at start-up (so ``daily`` does not rerun after a restart)."""
+        """Rebuild the latest times from the store's summaries."""
         for s in summaries:
             st = self.status(s.task)
             st.last_start = s.last_start

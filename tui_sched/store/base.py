@@ -87,8 +87,8 @@ class TaskSummary:
         last_start: Start of the newest run that really started (``missed`` and
             ``skipped`` rows record starts that never happened); ``None`` if none did.
         last_end: Latest time each outcome was reached (end time), by outcome. Pruning
-            older runs does not forget it (the running engine does not either); a task
-            whose runs are all pruned has no summary.
+            keeps each task's latest run of each outcome, and its newest run that
+            started, so neither is forgotten.
         run_count: Number of stored runs.
     """
 
@@ -96,6 +96,11 @@ class TaskSummary:
     last_start: float | None
     last_end: dict[Outcome, float]
     run_count: int
+
+
+RecentRun = tuple[float, float, str]
+"""A finished run as the status index keeps it: ``(start, end, outcome value)`` (see
+``tui_sched.conditions.context.RecentRun``)."""
 
 
 @value
@@ -183,6 +188,22 @@ class RunStore(ABC):
     @abstractmethod
     def get_meta(self, key: str) -> str | None:
         """A stored fact, or ``None``."""
+
+    @abstractmethod
+    def recent_runs(self, per_task: int, tasks: Iterable[str] | None = None
+                    ) -> dict[str, list[RecentRun]]:
+        """The latest ``per_task`` finished runs of each task that has some (of ``tasks``
+        if given), not counting ``missed``/``skipped`` records, oldest first: what count
+        conditions and ``retry(n)`` read, loaded into the status index at start."""
+
+    def meta_items(self) -> dict[str, str]:
+        """Every stored scheduler fact (for copying a store)."""
+        return {}
+
+    def notices(self) -> list[str]:
+        """Problems the store recovered from since the last call (the engine reports
+        them), e.g. its file deleted and recreated."""
+        return []
 
     def wait_written(self) -> None:  # noqa: B027 - most backends write synchronously
         """Block until every flushed write is committed (a backend that commits in the

@@ -7,9 +7,11 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
+from tui_sched.conditions.context import RECENT_RUNS
 from tui_sched.errors import StoreError
 from tui_sched.store.base import (
     Outcome,
+    RecentRun,
     RunEnd,
     RunRecord,
     RunStore,
@@ -19,6 +21,16 @@ from tui_sched.store.base import (
 
 #: Rows that record a start that never happened.
 _NOT_STARTED = (Outcome.MISSED, Outcome.SKIPPED)
+
+
+def _merged(before: TaskSummary, mine: TaskSummary) -> TaskSummary:
+    """A task's summary from an earlier store and this one together."""
+    starts = [t for t in (before.last_start, mine.last_start) if t is not None]
+    ends = dict(before.last_end)
+    for outcome, end in mine.last_end.items():
+        ends[outcome] = max(end, ends.get(outcome, end))
+    return TaskSummary(task=mine.task, last_start=max(starts, default=None), last_end=ends,
+                       run_count=before.run_count + mine.run_count)
 
 
 class MemoryRunStore(RunStore):
@@ -42,6 +54,9 @@ class MemoryRunStore(RunStore):
         self._flags: dict[str, bool] = {}
         self._tasks: list[TaskInfo] = []
         self._next_id = 1
+        # What a store this one carries on from knew (see ``continuing``).
+        self._before: dict[str, TaskSummary] = {}
+        self._recent_before: dict[str, list[RecentRun]] = {}
 
     def next_run_id(self) -> int:
         """Reserve and return a new run id, greater than any id given out or stored."""
@@ -151,15 +166,63 @@ class MemoryRunStore(RunStore):
                 counts[record.task] += 1
                 if record.outcome not in _NOT_STARTED:
                     last_start[record.task] = record.start  # the newest run wins
-            return [
-                TaskSummary(
+            mine = {
+                task: TaskSummary(
                     task=task,
                     last_start=last_start.get(task),
                     last_end=dict(self._last_end.get(task, {})),
                     run_count=counts[task],
                 )
-                for task in sorted(counts)
-            ]
+                for task in counts
+            }
+            for task, before in self._before.items():
+                mine[task] = _merged(before, mine[task]) if task in mine else before
+            return [mine[task] for task in sorted(mine)]
+
+    def recent_runs(self, per_task: int, tasks: Iterable[str] | None = None
+                    ) -> dict[str, list[RecentRun]]:
+        """The latest ``per_task`` finished runs of each task, or of ``tasks`` (not
+        ``missed``/``skipped``) as ``(start, end, outcome value)``, oldest first."""
+        only = None if tasks is None else set(tasks)
+        recent: defaultdict[str, list[RecentRun]] = defaultdict(list)
+        with self._lock:
+            for run_id in sorted(self._runs, reverse=True):
+                r = self._runs[run_id]
+                if (r.end is None or r.outcome is None or r.outcome in _NOT_STARTED
+                        or (only is not None and r.task not in only)
+                        or len(recent[r.task]) >= per_task):
+                    continue
+                recent[r.task].append((r.start, r.end, r.outcome._value_))
+        merged = {task: runs[-per_task:] if per_task > 0 else []
+                  for task, runs in self._recent_before.items()
+                  if only is None or task in only}
+        for task, runs in recent.items():
+            merged[task] = (merged.get(task, []) + runs[::-1])[-per_task:]
+        return {task: runs for task, runs in merged.items() if runs}
+
+    def meta_items(self) -> dict[str, str]:
+        """Every stored scheduler fact."""
+        return dict(self._meta)
+
+    @classmethod
+    def continuing(cls, source: RunStore, recent: bool = True) -> MemoryRunStore:
+        """A memory store that carries on from ``source`` (a history file that cannot be
+        written): it starts from ``source``'s summaries, recent runs (unless ``recent`` is
+        false: the engine has read them already), flags, task list and scheduler facts,
+        and hands out ids above its ids. Its ``history`` holds only the runs recorded in
+        it.
+
+        Raises:
+            StoreError: ``source`` cannot be read.
+        """
+        store = cls()
+        store._before = {s.task: s for s in source.summaries()}
+        store._recent_before = source.recent_runs(RECENT_RUNS) if recent else {}
+        store._flags = source.get_flags()
+        store._tasks = source.tasks()
+        store._meta = source.meta_items()
+        store._next_id = source.next_run_id()
+        return store
 
     def get_flags(self) -> dict[str, bool]:
         """Persisted ``disabled`` flags by task name."""
@@ -192,8 +255,9 @@ class MemoryRunStore(RunStore):
               tasks: Iterable[str] | None = None) -> int:
         """Delete finished runs beyond the newest ``keep_per_task`` runs of each task (open
         runs count towards the newest but are never deleted) and finished runs that ended
-        before ``older_than``. Only the runs of ``tasks`` if given. Returns how many runs
-        were deleted.
+        before ``older_than``. Only the runs of ``tasks`` if given. A task's newest run that
+        started and its latest run of each outcome are kept (conditions read them).
+        Returns how many runs were deleted.
 
         Raises:
             ValueError: ``keep_per_task`` is negative.
@@ -217,12 +281,29 @@ class MemoryRunStore(RunStore):
                     r.id for r in self._runs.values() if r.end is not None and r.end < older_than
                     and (only is None or r.task in only)
                 )
+            doomed -= self._kept_for_conditions({self._runs[i].task for i in doomed})
             pruned = {self._runs.pop(run_id).task for run_id in doomed}
             if pruned:  # forget the last ends of the tasks with no runs left
                 pruned.difference_update(r.task for r in self._runs.values())
                 for task in pruned:
                     self._last_end.pop(task, None)
             return len(doomed)
+
+    def _kept_for_conditions(self, tasks: set[str]) -> set[int]:
+        """The runs of ``tasks`` that pruning keeps: each one's newest run that started and
+        its latest run of each outcome (the newest of those that ended at that instant),
+        as SQLite's ``_KEPT_FOR_CONDITIONS`` (lock held)."""
+        newest: dict[str, int] = {}
+        latest: dict[tuple[str, Outcome], int] = {}
+        for run_id, r in self._runs.items():
+            if r.task not in tasks:
+                continue
+            if r.outcome not in _NOT_STARTED and run_id > newest.get(r.task, 0):
+                newest[r.task] = run_id
+            if r.outcome is not None and r.end == self._last_end.get(r.task, {}).get(r.outcome):
+                key = (r.task, r.outcome)
+                latest[key] = max(run_id, latest.get(key, 0))
+        return set(newest.values()) | set(latest.values())
 
     def close(self) -> None:
         """Nothing to release; the data stays (see the class docstring)."""
