@@ -7,6 +7,8 @@ atomically (``Session.swap_tasks``). Both ``tui-sched run`` and the TUI use it.
 
 Why a reload can never take the scheduler down:
 
+* each module is first imported in a throw-away process (``vetting``): one that exits,
+  crashes or hangs at import is reported from there and never imported here;
 * imports run on a worker thread with a deadline (a module that hangs is abandoned);
 * the watcher and the reloads run on the watcher thread, never on the engine's loop;
 * a module that fails keeps its last good version in the session;
@@ -46,7 +48,7 @@ from tui_sched.reload.loader import (
     file_digest,
     file_stamp,
     load_folder,
-    load_module,
+    load_modules,
     module_files,
 )
 from tui_sched.reload.settings import ReloadSettings
@@ -219,14 +221,14 @@ class Reloader:
             dropped = {p for p in files if not p.is_file() and (p in self._good or p in self._bad)}
             loaded: dict[Path, LoadedModule] = {}
             failures: dict[Path, LoadFailure] = {}
-            for path in to_load:
-                if path not in forced and self._unchanged(path):
-                    continue
-                try:
-                    loaded[path] = load_module(path, self.root, insecure=self.insecure,
-                                               import_timeout=self.settings.import_timeout)
-                except LoadFailure as err:
-                    failures[path] = err
+            changed = [p for p in to_load if p in forced or not self._unchanged(p)]
+            results = load_modules(changed, self.root, insecure=self.insecure,
+                                   import_timeout=self.settings.import_timeout)
+            for path, result in results.items():
+                if isinstance(result, LoadFailure):
+                    failures[path] = result
+                else:
+                    loaded[path] = result
             if not loaded and not failures and not dropped:
                 return 0
             prints = {p: {t.name: fingerprint(t) for t in m.tasks} for p, m in loaded.items()}
