@@ -3,8 +3,8 @@
 It receives jobs as pickled frames, imports the task's function by reference (file,
 qualified name and the source the task loader accepted for the file, so the worker runs
 the version the scheduler runs; every import of task code goes through the permission
-check, as in the scheduler), runs it and sends back the outcome. ``print`` output is framed into the same channel so
-it can never be attributed to the wrong run.
+check, as in the scheduler), runs it and sends back the outcome. ``print`` output is
+framed into the same channel so it can never be attributed to the wrong run.
 """
 
 from __future__ import annotations

@@ -211,17 +211,25 @@ def load_modules(paths: Iterable[Path], root: Path, *, insecure: bool = False,
             read[path] = _read(path, root, insecure)
         except LoadFailure as err:
             results[path] = err
-    failures = vet([s for s, _ in read.values()], root, import_timeout) \
-        if vet_first and read else {}
-    for path, (source, stamp) in read.items():
-        if (failure := failures.get(source.path)) is not None:
-            results[path] = LoadFailure(str(path), failure.message, failure.line,
-                                        failure.traceback, failure.kind)
-            continue
-        try:
-            results[path] = _collect(path, source, stamp, root, import_timeout)
-        except LoadFailure as err:
-            results[path] = err
+    sources = [source for source, _ in read.values()]
+    # Each verdict arrives as soon as the child has it: the module is imported here
+    # while the child goes on with the next one.
+    verdicts = vet(sources, root, import_timeout) if vet_first and sources \
+        else ((s, None) for s in sources)
+    try:
+        for (path, (source, stamp)), (_, failure) in zip(read.items(), verdicts, strict=True):
+            if failure is not None:
+                results[path] = LoadFailure(str(path), failure.message, failure.line,
+                                            failure.traceback, failure.kind)
+                continue
+            try:
+                results[path] = _collect(path, source, stamp, root, import_timeout)
+            except LoadFailure as err:
+                results[path] = err
+    finally:
+        close = getattr(verdicts, "close", None)
+        if close is not None:
+            close()  # ends the child if we stopped early
     return {path: results[path] for path in order}
 
 
@@ -279,7 +287,8 @@ def _join(path: Path, loaded: LoadedModule | LoadFailure, session: Session,
 
 
 def load_folder(folder: str | os.PathLike[str], *, insecure: bool = False,
-                import_timeout: float | None = DEFAULT_IMPORT_TIMEOUT) -> LoadReport:
+                import_timeout: float | None = DEFAULT_IMPORT_TIMEOUT,
+                vet_first: bool = True) -> LoadReport:
     """Load every task module under ``folder`` into a new session.
 
     Args:
@@ -287,6 +296,7 @@ def load_folder(folder: str | os.PathLike[str], *, insecure: bool = False,
         insecure: Load modules even when other users can write them.
         import_timeout: Seconds each module may take to import (``None``: no limit, and
             the import runs on the calling thread).
+        vet_first: Import the modules in a throw-away process first (``load_modules``).
     """
     root = Path(folder)
     session = Session()
@@ -299,7 +309,7 @@ def load_folder(folder: str | os.PathLike[str], *, insecure: bool = False,
         report.errors.append(LoadFailure(str(root), problem, kind="permission"))
         return report
     results = load_modules(module_files(root), root, insecure=insecure,
-                           import_timeout=import_timeout)
+                           import_timeout=import_timeout, vet_first=vet_first)
     for path, loaded in results.items():
         _join(path, loaded, session, report)
     for unknown in session.check_references():

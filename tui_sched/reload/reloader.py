@@ -52,6 +52,7 @@ from tui_sched.reload.loader import (
     module_files,
 )
 from tui_sched.reload.settings import ReloadSettings
+from tui_sched.reload.vetting import hold_spare, release_spare
 from tui_sched.reload.watcher import FolderWatcher
 from tui_sched.store.base import RunStore
 from tui_sched.tasks.task import Task
@@ -184,6 +185,7 @@ class Reloader:
             self.bus = bus
         if not self.settings.watch or self._watcher is not None:
             return
+        hold_spare()  # reload passes will follow: keep a vetting process ready
         self._watcher = FolderWatcher(self.root, self.settings, self._on_batch,
                                       self._on_status, lambda: self._known_dirs)
         self._watcher.start()
@@ -193,6 +195,7 @@ class Reloader:
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop(timeout)
+            release_spare()
 
     def reload(self, paths: Iterable[str | os.PathLike[str]] | None = None) -> int:
         """Reload the given files (``None``: rescan the whole folder) now, on this thread,

@@ -21,8 +21,12 @@ def main(out_fd: int) -> None:
     # As in a process worker: a module calling app.run() unguarded starts no scheduler.
     os.environ[WORKER_ENV] = "1"
     die_with_parent()
-    request = read_frame(sys.stdin.buffer)
+    try:
+        request = read_frame(sys.stdin.buffer)
+    except EOFError:  # a spare that was never needed
+        os._exit(0)
     sys.path[:] = request["sys_path"]
+    os.chdir(request["cwd"])
     trust.adopt(request["roots"])
     guard_imports()
     root = Path(request["root"])

@@ -3,13 +3,15 @@
 A module that calls ``os._exit`` at import, crashes the interpreter (a segfault in C
 code), or hangs, would take down or wedge whoever imports it. So before the scheduler
 (or ``tui-sched check``) imports a batch of modules, ``vet`` imports the same bytes, in
-the same order, with the same ``sys.path`` and folder policy, in one child process
-(``vet_child``). The child reports each module's outcome; when it dies or overruns the
-deadline, the module it was importing is the culprit, and a fresh child takes the rest.
+the same order, with the same ``sys.path``, working folder and folder policy, in a child
+process (``vet_child``). The child reports each module's outcome as it goes; when it dies
+or overruns the deadline, the module it was importing is the culprit, and a fresh child
+takes the rest.
 
-Only modules that import cleanly in the child are then imported in-process. The cost is
-one interpreter start per batch plus a second import of each module (measured in the
-README's Reliability section).
+What it costs: the child imports each module once more, alongside the scheduler's own
+import of the modules already vetted (``vet`` yields each verdict as it arrives), and a
+spare child, started ahead with ``tui_sched`` already imported, takes the next batch, so
+a reload pass does not wait for an interpreter to start.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from tui_sched.executors.worker import encode_frame, read_frame
 from tui_sched.reload.importer import Failure, ImportTimedOut, describe
@@ -32,110 +35,180 @@ from tui_sched.tasks.modules import Source
 
 _BOOT = "import sys; from tui_sched.reload.vet_child import main; main(int(sys.argv[1]))"
 
-#: How long a vetting process may take to start (import tui_sched) on a loaded machine.
+#: How long a vetting process may take to get going (or between two modules) on a
+#: loaded machine; each module's import then gets the import timeout.
 _START_ALLOWANCE = 30.0
 
 
-def vet(sources: list[Source], root: Path, timeout: float | None) -> dict[str, Failure]:
-    """Import ``sources`` (in order) in child processes; the failures, by path.
+class _Child:
+    """One vetting process: started ahead, waiting for its request on stdin."""
 
-    A module missing from the result imported cleanly in the child.
+    def __init__(self) -> None:
+        out_r, out_w = os.pipe()
+        # Its stderr (last words of a crash); closed in kill().
+        self.errors: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _BOOT, str(out_w)], pass_fds=(out_w,),
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.errors,
+                start_new_session=True)  # so whatever a module starts dies with it
+        except BaseException:
+            os.close(out_r)
+            self.errors.close()
+            raise
+        finally:
+            os.close(out_w)
+        self.frames = _read_frames(os.fdopen(out_r, "rb"))
+
+    def send(self, sources: list[Source], root: Path) -> None:
+        request = {"sys_path": list(sys.path), "cwd": os.getcwd(), "root": str(root),
+                   "roots": trust.registered(), "items": [(s.path, s.data) for s in sources]}
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(encode_frame(request))
+            self.proc.stdin.close()
+        except OSError:
+            pass  # it is dead: the frames say so
+
+    def kill(self) -> None:
+        """End the child and whatever a module started at import (its process group)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        self.errors.close()
+
+
+_spare: _Child | None = None
+_holders = 0
+_spare_lock = threading.Lock()
+
+
+def hold_spare() -> None:
+    """Keep a spare child ready from the next batch on (a watcher expects more batches);
+    ``release_spare`` undoes it."""
+    global _holders
+    with _spare_lock:
+        _holders += 1
+
+
+def release_spare() -> None:
+    """The holder needs no spare any more; the last one out ends it."""
+    global _holders, _spare
+    with _spare_lock:
+        _holders = max(0, _holders - 1)
+        spare, _spare = (_spare, None) if _holders == 0 else (None, _spare)
+    if spare is not None:
+        spare.kill()
+
+
+def prestart() -> None:
+    """Start a vetting process now, so that its start-up overlaps with the caller's
+    (``tui-sched run`` calls this first thing; the first batch takes it)."""
+    global _spare
+    with _spare_lock:
+        if _spare is None:
+            try:
+                _spare = _Child()
+            except OSError:
+                pass
+
+
+def _take_child() -> _Child:
+    """The spare child if it is still alive, else a new one; a new spare is started
+    while someone holds one."""
+    global _spare
+    with _spare_lock:
+        child, _spare = _spare, None
+        if child is not None and child.proc.poll() is not None:
+            child.kill()
+            child = None
+        if child is None:
+            child = _Child()
+        if _holders:
+            try:
+                _spare = _Child()
+            except OSError:
+                _spare = None
+    return child
+
+
+def vet(sources: list[Source], root: Path, timeout: float | None
+        ) -> Iterator[tuple[Source, Failure | None]]:
+    """Import ``sources`` (in order) in child processes; yield each with its failure
+    (``None``: it imported cleanly there), as soon as it is known.
 
     Args:
         sources: The modules' files and accepted bytes.
         root: The tasks folder (its helpers are re-imported for each module).
         timeout: Seconds each import may take (``None``: no limit).
     """
-    failures: dict[str, Failure] = {}
     pending = list(sources)
     while pending:
-        pending = pending[_vet_some(pending, root, timeout, failures):]
-    return failures
-
-
-def _vet_some(sources: list[Source], root: Path, timeout: float | None,
-              failures: dict[str, Failure]) -> int:
-    """Vet in one child until it finishes or fails; how many ``sources`` it settled."""
-    out_r, out_w = os.pipe()
-    with tempfile.TemporaryFile() as errors:
         try:
-            proc = subprocess.Popen(
-                [sys.executable, "-c", _BOOT, str(out_w)], pass_fds=(out_w,),
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors,
-                start_new_session=True)  # so a module's own children die with it
+            child = _take_child()
         except OSError as exc:
-            os.close(out_r)
-            os.close(out_w)
-            for source in sources:
-                failures[source.path] = Failure(
+            for source in pending:
+                yield source, Failure(
                     f"could not start a process to try the import in ({exc}); the module "
                     "was not loaded", None, "", "error")
-            return len(sources)
-        os.close(out_w)
-        frames = _read_frames(os.fdopen(out_r, "rb"))
+            return
         try:
-            return _follow(proc, frames, sources, root, timeout, failures, errors)
+            settled = 0
+            for index, failure in _follow(child, pending, root, timeout):
+                settled = index + 1
+                yield pending[index], failure
         finally:
-            _kill(proc)
+            child.kill()
+        pending = pending[settled:]
 
 
-def _follow(proc: subprocess.Popen[bytes], frames: queue.Queue[Any], sources: list[Source],
-            root: Path, timeout: float | None, failures: dict[str, Failure],
-            errors: IO[bytes]) -> int:
-    request = {"sys_path": list(sys.path), "root": str(root), "roots": trust.registered(),
-               "items": [(s.path, s.data) for s in sources]}
-    try:
-        assert proc.stdin is not None
-        proc.stdin.write(encode_frame(request))
-        proc.stdin.close()
-    except OSError:
-        pass  # it died at once: the frames say so
+def _follow(child: _Child, sources: list[Source], root: Path, timeout: float | None
+            ) -> Iterator[tuple[int, Failure | None]]:
+    """Verdicts from one child, until it has settled every source or failed."""
+    child.send(sources, root)
     current: int | None = None
     settled = 0
-    # Until a module's import starts, the child gets a generous allowance (start-up on a
-    # loaded machine); from then on, the module gets ``timeout``.
     deadline: float | None = time.monotonic() + _START_ALLOWANCE
     while settled < len(sources):
         try:
-            frame = frames.get(timeout=None if deadline is None
-                               else max(0.0, deadline - time.monotonic()))
+            arrived, frame = child.frames.get(
+                timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
         except queue.Empty:  # the import overran its deadline
             index = settled if current is None else current
             path = Path(sources[index].path)
-            failures[str(path)] = describe(ImportTimedOut(path, timeout or 0.0), path)
-            return index + 1
+            yield index, describe(ImportTimedOut(path, timeout or _START_ALLOWANCE), path)
+            return
         if frame is None:  # the child died
-            code = proc.wait()
-            if current is None:
-                if settled == 0:  # it never got going: say why, do not retry for ever
-                    for source in sources:
-                        failures[source.path] = _died(Path(source.path), code, errors, False)
-                    return len(sources)
-                return settled
-            failures[sources[current].path] = _died(Path(sources[current].path), code, errors,
-                                                    True)
-            return current + 1
+            code = child.proc.wait()
+            if current is not None:
+                yield current, _died(Path(sources[current].path), code, child.errors)
+            elif settled == 0:  # it never got going: say why, do not retry for ever
+                for index in range(len(sources)):
+                    yield index, _broken(Path(sources[index].path), code, child.errors)
+            return
         if frame[0] == "start":
             current = frame[1]
-            deadline = None if timeout is None else time.monotonic() + timeout
+            deadline = None if timeout is None else arrived + timeout
         else:
             _, index, failure = frame
-            if failure is not None:
-                failures[sources[index].path] = failure
             current, settled = None, index + 1
-            deadline = time.monotonic() + _START_ALLOWANCE
-    return settled
+            deadline = arrived + _START_ALLOWANCE
+            yield index, failure
 
 
-def _read_frames(stream: IO[bytes]) -> queue.Queue[Any]:
+def _read_frames(stream: BinaryIO) -> queue.Queue[Any]:
+    """Frames from the child, each with its arrival time; ``(t, None)`` at the end."""
     frames: queue.Queue[Any] = queue.Queue()
 
     def pump() -> None:
         try:
             while True:
-                frames.put(read_frame(stream))
+                frame = read_frame(stream)
+                frames.put((time.monotonic(), frame))
         except Exception:  # EOF, or a frame cut short by the child's death
-            frames.put(None)
+            frames.put((time.monotonic(), None))
         finally:
             stream.close()
 
@@ -143,32 +216,33 @@ def _read_frames(stream: IO[bytes]) -> queue.Queue[Any]:
     return frames
 
 
-def _died(path: Path, code: int, errors: IO[bytes], importing: bool) -> Failure:
+def _how(code: int) -> str:
     if code < 0:
         try:
-            how = f"was killed by {signal.Signals(-code).name}"
+            return f"was killed by {signal.Signals(-code).name}"
         except ValueError:
-            how = f"was killed by signal {-code}"
-    else:
-        how = f"exited with code {code} (as os._exit({code}) does)"
+            return f"was killed by signal {-code}"
+    return f"exited with code {code} (as os._exit({code}) does)"
+
+
+def _last_words(errors: IO[bytes]) -> list[str]:
     errors.seek(0, os.SEEK_END)
     errors.seek(max(0, errors.tell() - 2000))
-    tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+    return errors.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+
+
+def _died(path: Path, code: int, errors: IO[bytes]) -> Failure:
+    tail = _last_words(errors)
     said = f" Its last words: {' | '.join(tail)}" if tail else ""
-    if not importing:
-        return Failure(f"the process that tries task modules before they are loaded {how} "
-                       f"before it reached {path.name}; the module was not loaded.{said}",
-                       None, "", "error")
-    return Failure(f"importing {path.name} ended the interpreter: it {how}. A task module "
-                   "must not exit or crash at import (move that code into a task); the "
-                   f"module was not loaded, and its last good version, if any, keeps "
+    return Failure(f"importing {path.name} ended the interpreter: it {_how(code)}. A task "
+                   "module must not exit or crash at import (move that code into a task); "
+                   "the module was not loaded, and its last good version, if any, keeps "
                    f"running.{said}", None, "\n".join(tail), "exit")
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    """End the child and whatever a module started at import (its process group)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
+def _broken(path: Path, code: int, errors: IO[bytes]) -> Failure:
+    tail = _last_words(errors)
+    said = f" Its last words: {' | '.join(tail)}" if tail else ""
+    return Failure(f"the process that tries task modules before they are loaded {_how(code)} "
+                   f"before it reached {path.name}; the module was not loaded.{said}",
+                   None, "", "error")
