@@ -209,7 +209,8 @@ def test_a_module_made_writable_and_rewritten_never_reaches_a_process_worker(
     proc = Headless("tasks", cwd=tmp_path)
     try:
         proc.expect("job ran v1")
-        # Another user who may write the file rewrites it (in place, as an attacker would).
+        # The file is made writable by everyone, and rewritten in place (as any local
+        # user now could: pytest's folders are closed to other users, so root writes).
         jobs.chmod(0o666)
         jobs.write_text(jobs.read_text().replace("v1", "v2"))
         assert "writable by other users" in proc.expect("module tasks/jobs.py")

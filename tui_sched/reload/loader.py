@@ -33,7 +33,7 @@ from tui_sched.tasks.task import Task
 from tui_sched.tasks.trust import TaskCodeRefused, check_permissions, check_tree, read_checked
 
 __all__ = ["LoadFailure", "LoadReport", "LoadedModule", "add_module", "adopt", "apps_in",
-           "check_permissions", "check_tree", "file_digest", "file_stamp", "import_module",
+           "check_permissions", "check_tree", "file_digest", "file_stamp",
            "load_folder", "load_module", "load_modules", "module_files"]
 
 _generation = itertools.count(1)
@@ -130,16 +130,6 @@ def _import(source: Source, root: Path, timeout: float | None
         raise LoadFailure(str(path), failure.message, failure.line, failure.traceback,
                           failure.kind) from None
     return imported.module, imported.deps
-
-
-def import_module(path: Path) -> ModuleType:
-    """Import one task module under a name never used before (on this thread, unvetted
-    and unchecked: for callers that trust the file).
-
-    Raises:
-        ModuleLoadError: With file, line and traceback.
-    """
-    return _import(Source.of(path, path.read_bytes()), path.parent, None)[0]
 
 
 def apps_in(module: ModuleType) -> list[App]:

@@ -57,8 +57,9 @@ from tui_sched.reload.watcher import FolderWatcher
 from tui_sched.store.base import RunStore
 from tui_sched.tasks.task import Task
 
-#: Failures that a change elsewhere in the folder may cure, so they are retried then.
-_RETRY_ON_CHANGE = frozenset({"clash", "import", "permission"})
+#: Failures that a change elsewhere in the folder may cure, so they are retried then
+#: (``exit``: a helper it imports may be what ended the interpreter).
+_RETRY_ON_CHANGE = frozenset({"clash", "exit", "import", "permission"})
 
 
 @value
