@@ -73,14 +73,15 @@ def _resolve(ref: tuple[Any, ...]) -> Any:
     """The callable a job reference names.
 
     ``("func", file, qualname, source)``: a function of a module; with the ``source`` the
-    task loader accepted, that version runs (the last good one, whatever the file holds
-    now); without it, the file is imported as it is (checked as task code if it lies in
-    a tasks folder). ``("lazy", path, name)``: a ``path=`` target, always checked.
+    task loader accepted (a ``Pinned``: the module and its folder helpers), that version
+    runs (the last good one, whatever the files hold now); without it, the file is
+    imported as it is (checked as task code if it lies in a tasks folder).
+    ``("lazy", path, name)``: a ``path=`` target, always checked.
     ``("code", text)``: a ``code=`` task.
     """
     from pathlib import Path
 
-    from tui_sched.tasks.modules import load_file, load_source
+    from tui_sched.tasks.modules import load_file, load_pinned
 
     kind = ref[0]
     if kind == "code":
@@ -90,7 +91,7 @@ def _resolve(ref: tuple[Any, ...]) -> Any:
     path, name = ref[1], ref[2]
     source = ref[3] if len(ref) > 3 else None
     if source is not None:
-        module = load_source(source)
+        module = load_pinned(source)
     else:
         if not Path(path).is_file():
             raise FileNotFoundError(f"task file {path} does not exist")

@@ -8,7 +8,8 @@
 * ``load_file`` (lazy ``path=`` targets, a worker given a path) imports a file, reusing
   the module while the file is unchanged; ``load_source`` does the same for a ``Source``.
 * ``accepted_source`` tells which source a function of the task loader's modules came
-  from, so a ``process`` run executes that version (the last good one), not the disk's.
+  from (with the folder helpers it had imported), so a ``process`` run executes that
+  version (the last good one), not the disk's (``load_pinned``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,26 @@ class Source:
         return cls(str(path), data, hashlib.sha1(data).hexdigest())
 
 
+@value
+class Helper:
+    """A folder helper module a task module had imported, as it was accepted."""
+
+    name: str
+    source: Source
+    package: bool
+
+
+@value
+class Pinned:
+    """What a ``process`` worker needs to run the version of a module the scheduler runs:
+    its accepted source and that of the folder helpers it had imported."""
+
+    source: Source
+    helpers: tuple[Helper, ...]
+    key: str
+    """Digest over the module and its helpers (the worker reuses a module per key)."""
+
+
 class AcceptedLoader(importlib.abc.Loader):
     """Executes the accepted bytes of a file (never reads the file again).
 
@@ -61,7 +82,9 @@ class AcceptedLoader(importlib.abc.Loader):
     def __init__(self, source: Source, *, pinned: bool, package: bool = False) -> None:
         self.source = source
         self.pinned = pinned
-        self._package = package
+        self.package = package
+        self.pinning: Pinned | None = None
+        """This module and its helpers, worked out once (``accepted_source``)."""
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return None
@@ -77,7 +100,7 @@ class AcceptedLoader(importlib.abc.Loader):
         return self.source.data.decode("utf-8", errors="replace")
 
     def is_package(self, fullname: str) -> bool:
-        return self._package
+        return self.package
 
 
 def fresh_module_name(path: Path, tag: str = "") -> str:
@@ -110,15 +133,31 @@ def import_source(source: Source, name: str, *, pinned: bool = True) -> ModuleTy
 
 
 def load_source(source: Source, *, pinned: bool = True) -> ModuleType:
-    """Import ``source``, reusing the module imported for the same bytes before."""
-    key = (os.path.abspath(source.path), source.digest)
+    """Import ``source``, reusing the module imported for the same bytes before (its
+    folder helpers are imported afresh, from the disk, checked)."""
+    return _load(source, (), source.digest, pinned)
+
+
+def load_pinned(code: Pinned) -> ModuleType:
+    """Import a pinned module (reused per ``code.key``); its ``import helper`` statements
+    get the pinned helpers, not the files as they are now."""
+    return _load(code.source, code.helpers, code.key, True)
+
+
+def _load(source: Source, helpers: tuple[Helper, ...], key: str, pinned: bool) -> ModuleType:
+    global _overlay
+    path = os.path.abspath(source.path)
     with _lock:
-        module = _cache.get(key)
+        module = _cache.get((path, key))
         if module is None:
-            drop_folder_modules(os.path.dirname(key[0]))  # its helpers, afresh
-            module = import_source(source, fresh_module_name(Path(key[0]), source.digest),
-                                   pinned=pinned)
-            _cache[key] = module
+            drop_folder_modules(os.path.dirname(path))  # its helpers, afresh
+            _overlay = {h.name: h for h in helpers}
+            try:
+                module = import_source(source, fresh_module_name(Path(path), key),
+                                       pinned=pinned)
+            finally:
+                _overlay = {}
+            _cache[(path, key)] = module
     return module
 
 
@@ -132,14 +171,27 @@ def load_file(path: Path, *, outside: bool = True) -> ModuleType:
     return load_source(Source.of(path, data), pinned=False)
 
 
-def accepted_source(func: Callable[..., Any], file: str | None) -> Source | None:
+def accepted_source(func: Callable[..., Any], file: str | None) -> Pinned | None:
     """The source the task loader accepted for the module ``func`` was defined in (when
-    ``file`` is that module's file), or ``None``."""
+    ``file`` is that module's file), with the folder helpers imported so far, or ``None``.
+    """
     globs = getattr(func, "__globals__", None)
     loader = globs.get("__loader__") if isinstance(globs, dict) else None
-    if isinstance(loader, AcceptedLoader) and loader.pinned and loader.source.path == file:
-        return loader.source
-    return None
+    if not (isinstance(loader, AcceptedLoader) and loader.pinned
+            and loader.source.path == file):
+        return None
+    if loader.pinning is None:  # once per module: a module may declare a thousand tasks
+        found = trust.root_of(loader.source.path)
+        folder = str(found[0]) if found else os.path.dirname(loader.source.path)
+        helpers: list[Helper] = []
+        for name in sorted(folder_modules(folder)):
+            other = getattr(sys.modules.get(name), "__loader__", None)
+            if isinstance(other, AcceptedLoader) and other is not loader:
+                helpers.append(Helper(name, other.source, other.package))
+        key = hashlib.sha1("|".join([loader.source.digest, *(
+            f"{h.name}={h.source.digest}" for h in helpers)]).encode()).hexdigest()
+        loader.pinning = Pinned(loader.source, tuple(helpers), key)
+    return loader.pinning
 
 
 # == folder-local helpers =================================================================
@@ -182,6 +234,10 @@ class TaskFolderFinder(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname: str, path: Sequence[str] | None,
                   target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        helper = _overlay.get(fullname)
+        if helper is not None:  # a pinned helper (``load_pinned``): already accepted
+            return _spec(fullname, AcceptedLoader(helper.source, pinned=True,
+                                                  package=helper.package))
         if not trust.has_roots():
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
@@ -196,7 +252,19 @@ class TaskFolderFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
+def _spec(name: str, loader: AcceptedLoader) -> importlib.machinery.ModuleSpec:
+    path = loader.source.path
+    spec = importlib.util.spec_from_file_location(
+        name, path, loader=loader,
+        submodule_search_locations=[os.path.dirname(path)] if loader.package else None)
+    assert spec is not None  # a loader with a file name always gives a spec
+    spec.cached = None
+    return spec
+
+
 _finder = TaskFolderFinder()
+_overlay: dict[str, Helper] = {}
+"""The pinned helpers of the module ``_load`` is importing (under ``_lock``)."""
 
 
 def guard_imports(root: Path | None = None, *, insecure: bool = False) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_sched.frozen import value
-from tui_sched.tasks.modules import Source, accepted_source, load_file
+from tui_sched.tasks.modules import Pinned, accepted_source, load_file
 
 _SOURCE_FILES: dict[str, str] = {}
 
@@ -42,15 +42,16 @@ class FuncTarget:
         func: The function.
         file: Source file of the function, when it has one.
         qualname: Qualified name within its module.
-        source: The accepted source of ``file`` when the task loader imported it (a
-            ``process`` worker executes it instead of reading the file again, so the
-            last good version of a module runs in every mode).
+        source: The accepted source of ``file`` (and of the folder helpers it had
+            imported) when the task loader imported it: a ``process`` worker executes
+            it instead of reading the files again, so the last good version of a
+            module runs in every mode.
     """
 
     func: Callable[..., Any]
     file: str | None = None
     qualname: str | None = None
-    source: Source | None = field(default=None, compare=False, repr=False)
+    source: Pinned | None = field(default=None, compare=False, repr=False)
     is_coroutine: bool = field(init=False, compare=False)
     """Whether calling it returns a coroutine (looked up once: it is read every run)."""
 
