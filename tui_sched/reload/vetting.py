@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -83,6 +84,14 @@ class _Child:
 _spare: _Child | None = None
 _holders = 0
 _spare_lock = threading.Lock()
+_spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tui-sched-vet-spawn")
+"""Every child is started from this one thread: a child asks Linux to kill it when its
+parent dies, and Linux means the parent *thread* (a spare started by a reload pass's
+thread would be killed, mid-import, when that thread ended)."""
+
+
+def _new_child() -> _Child:
+    return _spawner.submit(_Child).result()
 
 
 def hold_spare() -> None:
@@ -110,7 +119,7 @@ def prestart() -> None:
     with _spare_lock:
         if _spare is None:
             try:
-                _spare = _Child()
+                _spare = _new_child()
             except OSError:
                 pass
 
@@ -125,10 +134,10 @@ def _take_child() -> _Child:
             child.kill()
             child = None
         if child is None:
-            child = _Child()
+            child = _new_child()
         if _holders:
             try:
-                _spare = _Child()
+                _spare = _new_child()
             except OSError:
                 _spare = None
     return child
