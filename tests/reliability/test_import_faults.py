@@ -80,6 +80,17 @@ def test_check_reports_a_module_that_ends_the_interpreter_at_import(
     assert "heartbeat: every 1 second" in out.stdout
 
 
+@pytest.mark.parametrize("name", ["KeyboardInterrupt", "sys.exit()"])
+def test_the_in_process_import_reports_an_exit_too(tmp_path: Path, name: str) -> None:
+    # Behind the vetting process, the scheduler's own import is guarded as well (a
+    # module may behave differently the second time).
+    folder = _folder(tmp_path, good=GOOD, bad=EXITS_AT_IMPORT[name])
+    report = load_folder(folder, vet_first=False)
+    [error] = report.errors
+    assert Path(error.path).name == "bad.py" and "at import" in error.message
+    assert [t.name for t in report.session.tasks] == ["heartbeat"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("body", [EXITS_AT_IMPORT["os._exit(0)"],
                                   EXITS_AT_IMPORT["KeyboardInterrupt"]],
