@@ -43,9 +43,10 @@ class Headless:
             self._q.put(line.rstrip("\n"))
         self._q.put(None)
 
-    def expect(self, text: str, timeout: float = 20.0) -> str:
-        """Wait for a line containing ``text`` (lines seen earlier count too)."""
-        for line in self.lines:
+    def expect(self, text: str, timeout: float = 20.0, since: int = 0) -> str:
+        """Wait for a line containing ``text`` (lines seen earlier count too, from the
+        ``since``-th on)."""
+        for line in self.lines[since:]:
             if text in line:
                 return line
         deadline = time.monotonic() + timeout

@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv = ["ui", *argv]
     args = _parser().parse_args(argv)
+    if args.command in ("run", "check", "ui"):
+        from tui_sched.reload.vetting import prestart
+
+        prestart()  # task modules are first imported there: let it start meanwhile
     try:
         cfg = _config(args)
         if args.command == "check":

@@ -22,12 +22,12 @@ def test_a_module_that_sleeps_forever_at_import_does_not_stop_reloads_or_runs(
         tmp_path: Path) -> None:
     folder = tmp_path / "tasks"
     write(folder / "jobs.py", JOB)
-    reload_gate.importing.clear()
+    started = tmp_path / "hang-started"
     with ReloadEnv(folder, import_timeout=1.0) as env:
         mark = env.mark()
-        hang = write(folder / "hang.py", "import time, reload_gate\n"
-                     "reload_gate.importing.set()\ntime.sleep(3600)\n")
-        assert reload_gate.importing.wait(5)
+        hang = write(folder / "hang.py", f"import pathlib, time\n"
+                     f"pathlib.Path({str(started)!r}).touch()\ntime.sleep(3600)\n")
+        assert reload_gate.appeared(started)
         # The import hangs right now; scheduling goes on.
         env.session["job"].force_run = True
         env.runner.finished("job")

@@ -184,9 +184,9 @@ def reference(job: Job) -> tuple[Any, ...]:
     """How a worker finds the target: by file and name, never by pickling the function."""
     target = job.target
     if isinstance(target, FuncTarget):
-        return ("func", target.file, target.qualname)
+        return ("func", target.file, target.qualname, target.source)
     if isinstance(target, LazyFuncTarget):
-        return ("func", target.path, target.func_name)
+        return ("lazy", target.path, target.func_name)
     if isinstance(target, CodeTarget):
         return ("code", target.code)
     raise TypeError(f"a process worker cannot run {target!r}")

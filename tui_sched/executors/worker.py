@@ -1,9 +1,10 @@
 """The process worker: ``python -m tui_sched.executors.worker IN_FD OUT_FD``.
 
-It receives jobs as pickled frames, imports the task's function by reference (file and
-qualified name, re-imported when the file changes, so hot reloads reach warm workers),
-runs it and sends back the outcome. ``print`` output is framed into the same channel so
-it can never be attributed to the wrong run.
+It receives jobs as pickled frames, imports the task's function by reference (file,
+qualified name and the source the task loader accepted for the file, so the worker runs
+the version the scheduler runs; every import of task code goes through the permission
+check, as in the scheduler), runs it and sends back the outcome. ``print`` output is
+framed into the same channel so it can never be attributed to the wrong run.
 """
 
 from __future__ import annotations
@@ -69,9 +70,18 @@ class _FramedStream:
 
 
 def _resolve(ref: tuple[Any, ...]) -> Any:
+    """The callable a job reference names.
+
+    ``("func", file, qualname, source)``: a function of a module; with the ``source`` the
+    task loader accepted (a ``Pinned``: the module and its folder helpers), that version
+    runs (the last good one, whatever the files hold now); without it, the file is
+    imported as it is (checked as task code if it lies in a tasks folder).
+    ``("lazy", path, name)``: a ``path=`` target, always checked.
+    ``("code", text)``: a ``code=`` task.
+    """
     from pathlib import Path
 
-    from tui_sched.tasks.modules import load_file
+    from tui_sched.tasks.modules import load_file, load_pinned
 
     kind = ref[0]
     if kind == "code":
@@ -79,9 +89,13 @@ def _resolve(ref: tuple[Any, ...]) -> Any:
 
         return CodeTarget(ref[1]).run
     path, name = ref[1], ref[2]
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"task file {path} does not exist")
-    module = load_file(Path(path))
+    source = ref[3] if len(ref) > 3 else None
+    if source is not None:
+        module = load_pinned(source)
+    else:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"task file {path} does not exist")
+        module = load_file(Path(path), outside=kind == "lazy")
     obj: Any = module
     for part in name.split("."):
         try:
@@ -135,7 +149,7 @@ def _call(func: Any, kwargs: dict[str, Any]) -> Any:
     return value
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Ask Linux to kill this worker when the scheduler dies (even by SIGKILL), so a
     crashed scheduler leaves no worker finishing a job nobody will record."""
     try:
@@ -158,7 +172,13 @@ def main(in_fd: int, out_fd: int, raw_mark: str = "") -> None:
     knows that all output written below Python during the job has been read.
     """
     os.environ[WORKER_ENV] = "1"
-    _die_with_parent()
+    die_with_parent()
+    # The scheduler's tasks folders and policy: every import of task code here is checked.
+    from tui_sched.tasks import trust
+    from tui_sched.tasks.modules import guard_imports
+
+    trust.from_environment()
+    guard_imports()
     inp = os.fdopen(in_fd, "rb")
     out = os.fdopen(out_fd, "wb")
     # A private copy of the raw stdout: a task that redirects fd 1 cannot swallow the mark.

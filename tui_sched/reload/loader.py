@@ -1,10 +1,14 @@
-"""Load task modules: one file at a time (``load_module``) or a whole folder into one
-session (``load_folder``, used at start-up, on restart and by ``tui-sched check``).
+"""Load task modules: one file at a time (``load_module``), a batch (``load_modules``,
+used by hot reloads) or a whole folder into one session (``load_folder``, used at
+start-up, on restart and by ``tui-sched check``).
 
-Each module is imported under a fresh, unique module name, on a worker thread with a
-deadline; the tasks of every ``App`` found in it are collected. A module that fails
-(syntax error, exception, bad option, hang, unsafe permissions, name clash) becomes a
-``ModuleLoadError`` with file, line and traceback; the others load.
+Each module's bytes are read once, through the permission check
+(``tui_sched.tasks.trust``); those bytes are first imported in a throw-away process
+(``vetting``: a module that exits, crashes or hangs at import is reported there and never
+imported here), then imported here under a fresh, unique module name, on a worker thread
+with a deadline, and the tasks of every ``App`` found in it are collected. A module that
+fails (syntax error, exception, exit at import, bad option, hang, unsafe permissions,
+name clash) becomes a ``ModuleLoadError`` with file, line and traceback; the others load.
 """
 
 from __future__ import annotations
@@ -12,20 +16,25 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import stat
-import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 from tui_sched.app import App
 from tui_sched.engine.session import Session
-from tui_sched.errors import DuplicateTaskError, ModuleLoadError, TuiSchedError
+from tui_sched.errors import DuplicateTaskError, ModuleLoadError
 from tui_sched.frozen import value
-from tui_sched.reload.importer import ImportTimedOut, import_guarded
+from tui_sched.reload.importer import describe, import_guarded
 from tui_sched.reload.settings import DEFAULT_IMPORT_TIMEOUT
-from tui_sched.tasks.modules import fresh_module_name
+from tui_sched.reload.vetting import vet
+from tui_sched.tasks.modules import Source, fresh_module_name, guard_imports
 from tui_sched.tasks.task import Task
+from tui_sched.tasks.trust import TaskCodeRefused, check_permissions, check_tree, read_checked
+
+__all__ = ["LoadFailure", "LoadReport", "LoadedModule", "add_module", "adopt", "apps_in",
+           "check_permissions", "check_tree", "file_digest", "file_stamp",
+           "load_folder", "load_module", "load_modules", "module_files"]
 
 _generation = itertools.count(1)
 
@@ -108,87 +117,19 @@ def file_digest(path: Path) -> str | None:
         return None
 
 
-def _within(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
-def check_permissions(path: Path, root: Path) -> str | None:
-    """Why loading ``path`` would be unsafe, or ``None`` (as sshd's StrictModes).
-
-    Refused: a file or folder writable by group or others, or owned by someone other than
-    you or root; a path whose real location (symlinks resolved) leaves ``root``.
-    """
-    try:
-        real_root = root.resolve()
-        if not _within(path.resolve(), real_root):
-            return f"{path} is a symlink that leaves {root}; refusing to load it"
-        st = path.stat()
-    except OSError as exc:
-        return f"{path}: {exc}"
-    if st.st_uid not in (os.getuid(), 0):
-        return (f"{path} is owned by uid {st.st_uid}, not by you; task modules are code. "
-                f"Fix: chown {os.getuid()} {path} (or pass --insecure-permissions)")
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return (f"{path} is writable by other users; task modules are code. "
-                f"Fix: chmod go-w {path} (or pass --insecure-permissions)")
-    return None
-
-
-def check_tree(path: Path, root: Path) -> str | None:
-    """``check_permissions`` for ``path`` and every folder between it and ``root``
-    (a folder others can write lets them replace the file)."""
-    rel = path.relative_to(root) if _within(path, root) else None
-    if rel is not None:
-        current = root
-        for part in rel.parts[:-1]:
-            current = current / part
-            if problem := check_permissions(current, root):
-                return problem
-    return check_permissions(path, root)
-
-
-def _error_line(exc: BaseException, path: Path) -> int | None:
-    if isinstance(exc, SyntaxError) and exc.lineno:
-        return exc.lineno
-    line = None
-    real = path.resolve()
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if Path(frame.filename).resolve() == real:
-            line = frame.lineno
-    return line
-
-
-def _kind(exc: BaseException) -> str:
-    if isinstance(exc, SyntaxError):
-        return "syntax"
-    if isinstance(exc, ImportTimedOut):
-        return "timeout"
-    if isinstance(exc, ImportError):
-        return "import"
-    return "error"
-
-
-def _import(path: Path, root: Path, timeout: float | None) -> tuple[ModuleType, frozenset[str]]:
+def _import(source: Source, root: Path, timeout: float | None
+            ) -> tuple[ModuleType, frozenset[str]]:
+    path = Path(source.path)
     name = fresh_module_name(path, f"load{next(_generation)}")
     try:
-        imported = import_guarded(path, name, root, timeout)
+        imported = import_guarded(source, name, root, timeout)
     except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        message = str(exc) if isinstance(exc, TuiSchedError | ImportTimedOut) \
-            else f"{type(exc).__name__}: {exc}"
-        tb = "" if isinstance(exc, ImportTimedOut) else "".join(traceback.format_exception(exc))
-        raise LoadFailure(str(path), message, _error_line(exc, path), tb, _kind(exc)) from None
+        if isinstance(exc, KeyboardInterrupt) and timeout is None:
+            raise  # on the calling thread, this may be the operator's Ctrl-C
+        failure = describe(exc, path)
+        raise LoadFailure(str(path), failure.message, failure.line, failure.traceback,
+                          failure.kind) from None
     return imported.module, imported.deps
-
-
-def import_module(path: Path) -> ModuleType:
-    """Import one task module under a name never used before (on this thread).
-
-    Raises:
-        ModuleLoadError: With file, line and traceback.
-    """
-    return _import(path, path.parent, None)[0]
 
 
 def apps_in(module: ModuleType) -> list[App]:
@@ -200,28 +141,24 @@ def apps_in(module: ModuleType) -> list[App]:
     return list(seen.values())
 
 
-def load_module(path: Path, root: Path, *, insecure: bool = False,
-                import_timeout: float | None = DEFAULT_IMPORT_TIMEOUT) -> LoadedModule:
-    """Check, read and import one task module and collect its tasks.
-
-    The tasks are not added to any session; each task's ``origin`` is set to the
-    module's resolved path (the file that contributed it, even when a helper declared it).
-
-    Raises:
-        LoadFailure: With file, line, traceback and the kind of failure.
-    """
-    if not insecure and (problem := check_tree(path, root)):
-        raise LoadFailure(str(path), problem, kind="permission")
+def _read(path: Path, root: Path, insecure: bool) -> tuple[Source, tuple[int, int, int]]:
+    """The module's bytes, read once, through the permission check."""
     stamp = file_stamp(path)
-    reason = "it disappeared"
     try:
-        digest = hashlib.sha1(path.read_bytes()).hexdigest()
-    except OSError as exc:
-        stamp = None
-        reason = str(exc)
-    if stamp is None:  # deleted between the event and now: a later batch drops it
-        raise LoadFailure(str(path), f"cannot read it ({reason})", kind="import")
-    module, deps = _import(path, root, import_timeout)
+        data = read_checked(path, root, insecure=insecure)
+    except TaskCodeRefused as exc:
+        raise LoadFailure(str(path), str(exc), kind="permission") from None
+    except OSError as exc:  # deleted between the event and now: a later batch drops it
+        raise LoadFailure(str(path), f"cannot read it ({exc})", kind="import") from None
+    if stamp is None:
+        raise LoadFailure(str(path), "cannot read it (it disappeared)", kind="import")
+    return Source.of(path, data), stamp
+
+
+def _collect(path: Path, source: Source, stamp: tuple[int, int, int], root: Path,
+             import_timeout: float | None) -> LoadedModule:
+    """Import the accepted bytes here and collect the module's tasks."""
+    module, deps = _import(source, root, import_timeout)
     apps = apps_in(module)
     origin = str(path.resolve())
     tasks: dict[str, Task] = {}
@@ -231,8 +168,72 @@ def load_module(path: Path, root: Path, *, insecure: bool = False,
                 raise LoadFailure(str(path), str(DuplicateTaskError(task.name, origin)), kind="clash")
             if task.origin != origin:
                 object.__setattr__(task, "origin", origin)
-    return LoadedModule(path, tuple(tasks.values()), tuple(apps), stamp, digest,
+    return LoadedModule(path, tuple(tasks.values()), tuple(apps), stamp, source.digest,
                         deps - {origin, str(path.absolute())}, module.__name__)
+
+
+def load_modules(paths: Iterable[Path], root: Path, *, insecure: bool = False,
+                 import_timeout: float | None = DEFAULT_IMPORT_TIMEOUT,
+                 vet_first: bool = True) -> dict[Path, LoadedModule | LoadFailure]:
+    """Check, read, vet and import task modules (in order) and collect their tasks.
+
+    The tasks are not added to any session; each task's ``origin`` is set to the
+    module's resolved path (the file that contributed it, even when a helper declared it).
+
+    Args:
+        paths: The module files, under ``root``.
+        root: The tasks folder (registered as such for the import hook).
+        insecure: Skip the permission check (``--insecure-permissions``).
+        import_timeout: Seconds each import may take (``None``: no limit; the import
+            runs on the calling thread).
+        vet_first: Import each module in a throw-away process first (``vetting``); only
+            the modules that import cleanly there are imported here.
+
+    Returns:
+        For each path, its ``LoadedModule`` or its ``LoadFailure``.
+    """
+    guard_imports(root, insecure=insecure)
+    results: dict[Path, LoadedModule | LoadFailure] = {}
+    read: dict[Path, tuple[Source, tuple[int, int, int]]] = {}
+    order = list(paths)
+    for path in order:
+        try:
+            read[path] = _read(path, root, insecure)
+        except LoadFailure as err:
+            results[path] = err
+    sources = [source for source, _ in read.values()]
+    # Each verdict arrives as soon as the child has it: the module is imported here
+    # while the child goes on with the next one.
+    verdicts = vet(sources, root, import_timeout) if vet_first and sources \
+        else ((s, None) for s in sources)
+    try:
+        for (path, (source, stamp)), (_, failure) in zip(read.items(), verdicts, strict=True):
+            if failure is not None:
+                results[path] = LoadFailure(str(path), failure.message, failure.line,
+                                            failure.traceback, failure.kind)
+                continue
+            try:
+                results[path] = _collect(path, source, stamp, root, import_timeout)
+            except LoadFailure as err:
+                results[path] = err
+    finally:
+        close = getattr(verdicts, "close", None)
+        if close is not None:
+            close()  # ends the child if we stopped early
+    return {path: results[path] for path in order}
+
+
+def load_module(path: Path, root: Path, *, insecure: bool = False,
+                import_timeout: float | None = DEFAULT_IMPORT_TIMEOUT) -> LoadedModule:
+    """``load_modules`` for one file.
+
+    Raises:
+        LoadFailure: With file, line, traceback and the kind of failure.
+    """
+    result = load_modules([path], root, insecure=insecure, import_timeout=import_timeout)[path]
+    if isinstance(result, LoadFailure):
+        raise result
+    return result
 
 
 def adopt(loaded: LoadedModule, session: Session) -> None:
@@ -249,11 +250,15 @@ def add_module(path: Path, session: Session, report: LoadReport, *, root: Path |
                insecure: bool = True,
                import_timeout: float | None = DEFAULT_IMPORT_TIMEOUT) -> None:
     """Import ``path`` and merge its tasks into ``session`` (all or nothing)."""
-    try:
-        loaded = load_module(path, root or path.parent, insecure=insecure,
-                             import_timeout=import_timeout)
-    except ModuleLoadError as err:
-        report.errors.append(err)
+    loaded = load_modules([path], root or path.parent, insecure=insecure,
+                          import_timeout=import_timeout)[path]
+    _join(path, loaded, session, report)
+
+
+def _join(path: Path, loaded: LoadedModule | LoadFailure, session: Session,
+          report: LoadReport) -> None:
+    if isinstance(loaded, LoadFailure):
+        report.errors.append(loaded)
         return
     added: list[Task] = []
     try:
@@ -272,7 +277,8 @@ def add_module(path: Path, session: Session, report: LoadReport, *, root: Path |
 
 
 def load_folder(folder: str | os.PathLike[str], *, insecure: bool = False,
-                import_timeout: float | None = DEFAULT_IMPORT_TIMEOUT) -> LoadReport:
+                import_timeout: float | None = DEFAULT_IMPORT_TIMEOUT,
+                vet_first: bool = True) -> LoadReport:
     """Load every task module under ``folder`` into a new session.
 
     Args:
@@ -280,6 +286,7 @@ def load_folder(folder: str | os.PathLike[str], *, insecure: bool = False,
         insecure: Load modules even when other users can write them.
         import_timeout: Seconds each module may take to import (``None``: no limit, and
             the import runs on the calling thread).
+        vet_first: Import the modules in a throw-away process first (``load_modules``).
     """
     root = Path(folder)
     session = Session()
@@ -291,9 +298,10 @@ def load_folder(folder: str | os.PathLike[str], *, insecure: bool = False,
     if not insecure and (problem := check_permissions(root, root)):
         report.errors.append(LoadFailure(str(root), problem, kind="permission"))
         return report
-    for path in module_files(root):
-        add_module(path, session, report, root=root, insecure=insecure,
-                   import_timeout=import_timeout)
+    results = load_modules(module_files(root), root, insecure=insecure,
+                           import_timeout=import_timeout, vet_first=vet_first)
+    for path, loaded in results.items():
+        _join(path, loaded, session, report)
     for unknown in session.check_references():
         origin = session[unknown.task].origin or str(root)
         err = ModuleLoadError(origin, str(unknown))

@@ -7,6 +7,8 @@ atomically (``Session.swap_tasks``). Both ``tui-sched run`` and the TUI use it.
 
 Why a reload can never take the scheduler down:
 
+* each module is first imported in a throw-away process (``vetting``): one that exits,
+  crashes or hangs at import is reported from there and never imported here;
 * imports run on a worker thread with a deadline (a module that hangs is abandoned);
 * the watcher and the reloads run on the watcher thread, never on the engine's loop;
 * a module that fails keeps its last good version in the session;
@@ -46,16 +48,18 @@ from tui_sched.reload.loader import (
     file_digest,
     file_stamp,
     load_folder,
-    load_module,
+    load_modules,
     module_files,
 )
 from tui_sched.reload.settings import ReloadSettings
+from tui_sched.reload.vetting import hold_spare, release_spare
 from tui_sched.reload.watcher import FolderWatcher
 from tui_sched.store.base import RunStore
 from tui_sched.tasks.task import Task
 
-#: Failures that a change elsewhere in the folder may cure, so they are retried then.
-_RETRY_ON_CHANGE = frozenset({"clash", "import", "permission"})
+#: Failures that a change elsewhere in the folder may cure, so they are retried then
+#: (``exit``: a helper it imports may be what ended the interpreter).
+_RETRY_ON_CHANGE = frozenset({"clash", "exit", "import", "permission"})
 
 
 @value
@@ -182,6 +186,7 @@ class Reloader:
             self.bus = bus
         if not self.settings.watch or self._watcher is not None:
             return
+        hold_spare()  # reload passes will follow: keep a vetting process ready
         self._watcher = FolderWatcher(self.root, self.settings, self._on_batch,
                                       self._on_status, lambda: self._known_dirs)
         self._watcher.start()
@@ -191,6 +196,7 @@ class Reloader:
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop(timeout)
+            release_spare()
 
     def reload(self, paths: Iterable[str | os.PathLike[str]] | None = None) -> int:
         """Reload the given files (``None``: rescan the whole folder) now, on this thread,
@@ -219,14 +225,14 @@ class Reloader:
             dropped = {p for p in files if not p.is_file() and (p in self._good or p in self._bad)}
             loaded: dict[Path, LoadedModule] = {}
             failures: dict[Path, LoadFailure] = {}
-            for path in to_load:
-                if path not in forced and self._unchanged(path):
-                    continue
-                try:
-                    loaded[path] = load_module(path, self.root, insecure=self.insecure,
-                                               import_timeout=self.settings.import_timeout)
-                except LoadFailure as err:
-                    failures[path] = err
+            changed = [p for p in to_load if p in forced or not self._unchanged(p)]
+            results = load_modules(changed, self.root, insecure=self.insecure,
+                                   import_timeout=self.settings.import_timeout)
+            for path, result in results.items():
+                if isinstance(result, LoadFailure):
+                    failures[path] = result
+                else:
+                    loaded[path] = result
             if not loaded and not failures and not dropped:
                 return 0
             prints = {p: {t.name: fingerprint(t) for t in m.tasks} for p, m in loaded.items()}

@@ -1,7 +1,8 @@
 """What a task runs: a function, a lazily imported function, a command, or code.
 
 Targets are frozen values. A function target also knows the file and qualified name of
-its function, so a ``process`` run can send it by reference instead of pickling it.
+its function, so a ``process`` run can send it by reference instead of pickling it, and
+the source the task loader accepted for that file, so the worker runs that version.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_sched.frozen import value
-from tui_sched.tasks.modules import load_file
+from tui_sched.tasks.modules import Pinned, accepted_source, load_file
 
 _SOURCE_FILES: dict[str, str] = {}
 
@@ -41,11 +42,16 @@ class FuncTarget:
         func: The function.
         file: Source file of the function, when it has one.
         qualname: Qualified name within its module.
+        source: The accepted source of ``file`` (and of the folder helpers it had
+            imported) when the task loader imported it: a ``process`` worker executes
+            it instead of reading the files again, so the last good version of a
+            module runs in every mode.
     """
 
     func: Callable[..., Any]
     file: str | None = None
     qualname: str | None = None
+    source: Pinned | None = field(default=None, compare=False, repr=False)
     is_coroutine: bool = field(init=False, compare=False)
     """Whether calling it returns a coroutine (looked up once: it is read every run)."""
 
@@ -59,7 +65,7 @@ class FuncTarget:
             file = _source_file(func)
         except TypeError:
             file = None
-        return cls(func, file, getattr(func, "__qualname__", None))
+        return cls(func, file, getattr(func, "__qualname__", None), accepted_source(func, file))
 
     @property
     def referable(self) -> bool:
@@ -90,7 +96,8 @@ class LazyFuncTarget:
         return False
 
     def resolve(self) -> Callable[..., Any]:
-        """Import the file (cached while it is unchanged) and return the function."""
+        """Import the file (cached while it is unchanged; checked as task code, wherever
+        it is) and return the function."""
         p = Path(self.path)
         if not p.is_file():
             raise FileNotFoundError(f"task file {self.path} does not exist")
