@@ -659,6 +659,30 @@ def test_process_output_before_a_crash_is_kept() -> None:
     assert "written to fd 1 before dying\n" in run.output_tail
 
 
+def test_process_print_lines_are_never_split_by_output_written_to_fd_1() -> None:
+    app = App(state_dir=None)
+    app.task(func=proc_tasks.half_line_then_raw_output, execution="process", name="mixed",
+             force_run=True)
+    with runner(app, output_tail=100_000) as r:
+        [run] = r.finished("mixed")
+    assert run.outcome is Outcome.SUCCESS, run.error
+    assert run.output_tail is not None
+    lines = run.output_tail.splitlines()
+    assert sorted(lines) == sorted([f"printed {i}" for i in range(200)]
+                                   + [f"raw {i}" for i in range(200)])
+
+
+def test_a_process_task_that_calls_sys_exit_fails_with_its_traceback() -> None:
+    app = App(state_dir=None)
+    app.task(func=proc_tasks.exits_with_code_5, execution="process", name="quits",
+             force_run=True)
+    with runner(app) as r:
+        [run] = r.finished("quits")
+    assert run.outcome is Outcome.FAIL
+    assert run.error == "SystemExit: 5"
+    assert run.traceback is not None and "exits_with_code_5" in run.traceback
+
+
 def test_command_output_keeps_characters_split_across_reads() -> None:
     app = App(state_dir=None)
     code = "import sys; sys.stdout.buffer.write(('x' + 'é' * 40000 + '\\n').encode())"

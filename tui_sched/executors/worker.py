@@ -50,20 +50,33 @@ def read_frame(inp: BinaryIO) -> Any:
 
 
 class _FramedStream:
-    """``sys.stdout`` replacement that frames text for the current job."""
+    """``sys.stdout`` replacement that frames text for the current job, a line at a time.
+
+    Line-buffered, as a terminal is: ``print`` writes its text and its newline in two
+    calls, and output the task writes to fd 1 meanwhile (read by the host on another
+    pipe) must not land between them. A partial line goes out on ``flush()`` and at the
+    job's end.
+    """
 
     def __init__(self, name: str, send: Any) -> None:
         self.name = name
         self._send = send
+        self._partial = ""
         self.job_id: int | None = None
 
     def write(self, text: str) -> int:
-        if text:
-            self._send(("out", self.job_id, self.name, text))
+        cut = text.rfind("\n") + 1
+        if cut:
+            self._send(("out", self.job_id, self.name, self._partial + text[:cut]))
+            self._partial = text[cut:]
+        else:
+            self._partial += text
         return len(text)
 
     def flush(self) -> None:
-        pass
+        if self._partial:
+            self._send(("out", self.job_id, self.name, self._partial))
+            self._partial = ""
 
     def isatty(self) -> bool:
         return False
@@ -213,11 +226,12 @@ def main(in_fd: int, out_fd: int, raw_mark: str = "") -> None:
         except Inaction:
             msg = ("done", job_id, "inaction", None, None, None)
         except BaseException as exc:
-            if isinstance(exc, SystemExit):
-                msg = ("done", job_id, "fail", None, f"SystemExit: {exc.code}", None)
-            else:
-                msg = ("done", job_id, "fail", None, f"{type(exc).__name__}: {exc}",
-                       "".join(traceback.format_exception(exc)))
+            error = (f"SystemExit: {exc.code}" if isinstance(exc, SystemExit)
+                     else f"{type(exc).__name__}: {exc}")
+            msg = ("done", job_id, "fail", None, error,
+                   "".join(traceback.format_exception(exc)))
+        stdout.flush()
+        stderr.flush()
         stdout.job_id = stderr.job_id = None
         if mark:
             try:
