@@ -131,7 +131,8 @@ def cmd_run(cfg: AppConfig) -> int:
     builder = build_folder(cfg)
     try:
         # The bus goes to the builder so load failures and reloads are logged.
-        return run_headless(partial(builder, bus=bus), cfg.scheduler, bus=bus)
+        return run_headless(partial(builder, bus=bus), cfg.scheduler, bus=bus,
+                            state_dir=_state_dir(cfg))
     finally:
         builder.reloader.stop()
         lock.release()

@@ -118,8 +118,11 @@ def run_tui(build: Builder, cfg: AppConfig) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
+    from tui_sched.control.server import serving
+
     try:
-        code = app.run()
+        with serving(host, state):  # `tui-sched attach` and `ctl` reach this engine too
+            code = app.run()
     finally:
         ui_done.set()
     host.shutdown()
