@@ -20,7 +20,7 @@ from tui_sched.statedir import HISTORY_FILE, InstanceLock, default_state_dir
 if TYPE_CHECKING:
     from tui_sched.reload import FolderBuilder
 
-COMMANDS = ("run", "check", "list", "history", "ui")
+COMMANDS = ("run", "check", "list", "history", "ui", "ctl")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,7 +55,25 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--tasks-dir", dest="tasks_dir", default=None)
     sp.add_argument("--limit", type=int, default=50)
     sp.add_argument("--json", action="store_true", help="machine-readable output")
+    _ctl_parser(sub.add_parser(
+        "ctl", help="command a running scheduler through its control socket",
+        description="Exit codes: 0 done, 1 unknown task, 2 other errors, 3 no scheduler runs."),
+        common)
     return p
+
+
+def _ctl_parser(sp: argparse.ArgumentParser, common: Any) -> None:
+    from tui_sched.control.ctl import ACTIONS
+
+    sp.add_argument("action", choices=ACTIONS, metavar="COMMAND",
+                    help="force|disable|enable|terminate TASK, restart, shutdown, status")
+    sp.add_argument("task", nargs="?", default=None, metavar="TASK")
+    common(sp, tasks_dir=False)
+    sp.add_argument("--tasks-dir", dest="tasks_dir", default=None,
+                    help="the tasks folder (its state folder is the scheduler's)")
+    sp.add_argument("--json", action="store_true", help="status: machine-readable output")
+    sp.add_argument("--force", action="store_true",
+                    help="shutdown: terminate running runs at once")
 
 
 def _config(args: argparse.Namespace) -> AppConfig:
@@ -86,6 +104,11 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_list(cfg, args.json)
         if args.command == "history":
             return cmd_history(cfg, args.task, args.limit, args.json)
+        if args.command == "ctl":
+            from tui_sched.control.ctl import run_ctl
+
+            return run_ctl(_state_dir(cfg), args.action, args.task, as_json=args.json,
+                           force=args.force)
         if args.command == "run":
             return cmd_run(cfg)
         return cmd_ui(cfg)
