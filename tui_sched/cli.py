@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_sched.config import AppConfig, load_config
-from tui_sched.errors import TuiSchedError
+from tui_sched.errors import StateLockedError, TuiSchedError
 from tui_sched.statedir import HISTORY_FILE, InstanceLock, default_state_dir
 
 if TYPE_CHECKING:
     from tui_sched.reload import FolderBuilder
 
-COMMANDS = ("run", "check", "list", "history", "ui", "ctl")
+COMMANDS = ("run", "check", "list", "history", "ui", "ctl", "attach")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--insecure-permissions", action="store_true", default=None,
                         help="load modules even if other users can write them")
         sp.add_argument("--timezone", default=None, help="IANA time zone for conditions")
+    common(sub.add_parser("attach", help="the terminal UI on a scheduler that already runs "
+                                         "(q detaches and leaves it running)"))
     sp = sub.add_parser("list", help="tasks known to the store")
     common(sp)
     sp.add_argument("--json", action="store_true", help="machine-readable output")
@@ -111,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                            force=args.force)
         if args.command == "run":
             return cmd_run(cfg)
+        if args.command == "attach":
+            return cmd_attach(cfg)
         return cmd_ui(cfg)
     except TuiSchedError as exc:
         print(f"tui-sched: {exc}", file=sys.stderr)
@@ -166,7 +170,10 @@ def cmd_ui(cfg: AppConfig) -> int:
     from tui_sched.tui.app import run_tui
 
     lock = InstanceLock(_state_dir(cfg))
-    lock.acquire()
+    try:
+        lock.acquire()
+    except StateLockedError:
+        return cmd_attach(cfg)  # a scheduler already runs on this state folder: show it
     builder = build_folder(cfg)
     try:
         # run_tui hands its bus to the builder, so load failures and reloads reach the UI.
@@ -174,6 +181,21 @@ def cmd_ui(cfg: AppConfig) -> int:
     finally:
         builder.reloader.stop()
         lock.release()
+
+
+def cmd_attach(cfg: AppConfig) -> int:
+    """The terminal UI on the scheduler serving the state folder (exit 3: none runs)."""
+    from tui_sched.control.client import SchedulerNotRunning, probe
+
+    state = _state_dir(cfg)
+    try:
+        probe(state)
+    except SchedulerNotRunning as exc:
+        print(f"tui-sched: {exc}", file=sys.stderr)
+        return 3
+    from tui_sched.tui.app import run_attach
+
+    return run_attach(state, cfg)
 
 
 def _open_readonly(cfg: AppConfig) -> Any:

@@ -41,8 +41,13 @@ def test_commands_over_the_socket_reach_the_engine(tmp_path: Path) -> None:
             assert c.welcome.pid == os.getpid()
             assert (await c.request(p.Force("manual"))).ok
             await asyncio.to_thread(rec.wait_for, lambda e: isinstance(e, ev.RunFinished))
-            page = (await c.request(p.GetHistory("manual", 10))).result
-            assert isinstance(page, p.HistoryPage)
+            deadline = time.monotonic() + 10
+            while True:  # the run's end is recorded at the engine's next tick
+                page = (await c.request(p.GetHistory("manual", 10))).result
+                assert isinstance(page, p.HistoryPage)
+                if page.runs and page.runs[0].outcome is not None or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.02)
             assert [(r.task, r.trigger, r.outcome) for r in page.runs] == [("manual", "forced", "success")]
 
             assert (await c.request(p.Disable("hourly"))).ok
@@ -140,13 +145,15 @@ def test_subscribers_start_with_recent_events_and_get_snapshots(tmp_path: Path) 
         async def watch() -> tuple[list[ev.Event], p.WireSnapshot]:
             c = await ControlClient.connect(tmp_path / "state", subscribe=True)
             seen: list[ev.Event] = []
-            while True:
+            snapshot = None
+            while snapshot is None or not any(isinstance(e, ev.RunFinished) for e in seen):
                 msg = await asyncio.wait_for(c.receive(), 10)
                 if isinstance(msg, p.Events):
                     seen.extend(e for w in msg.events if (e := p.event_of(w)) is not None)
                 if isinstance(msg, p.SnapshotPush):
-                    await c.close()
-                    return seen, msg.snapshot
+                    snapshot = msg.snapshot
+            await c.close()
+            return seen, snapshot
 
         seen, snap = asyncio.run(watch())
     lines = [e.text for e in seen if isinstance(e, ev.LogLine)]

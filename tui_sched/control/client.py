@@ -166,3 +166,18 @@ class ControlClient:
                     fut.set_exception(ControlClosed(reason))
             with contextlib.suppress(asyncio.QueueFull):
                 self._inbox.put_nowait(None)
+
+
+def probe(state_dir: Path, timeout: float = 5.0) -> p.Welcome:
+    """Connect, shake hands and hang up: who serves ``state_dir``.
+
+    Raises:
+        SchedulerNotRunning: Nobody does.
+        ControlRefused: The scheduler refused this client.
+    """
+    async def hello() -> p.Welcome:
+        client = await ControlClient.connect(state_dir, client="probe", timeout=timeout)
+        await client.close()
+        return client.welcome
+
+    return asyncio.run(hello())

@@ -15,6 +15,7 @@ from typing import TypeVar
 from tui_sched.engine.host import EngineHost
 from tui_sched.engine.scheduler import Engine
 from tui_sched.engine.session import Session
+from tui_sched.engine.snapshot import TaskDetail, build_detail
 from tui_sched.errors import TaskNotFound
 from tui_sched.store.base import RunRecord
 
@@ -101,6 +102,10 @@ class Control:
         """Run ``fn(engine)`` on the engine thread."""
         engine = self.engine()
         return engine.call(lambda: fn(engine))
+
+    def detail(self, task: str) -> Future[TaskDetail | None]:
+        """The detail screen's options and condition tree (``None``: no such task)."""
+        return self.call(lambda engine: build_detail(engine, task))
 
     def history(self, task: str | None, limit: int, before_id: int | None) -> Future[list[RunRecord]]:
         """A page of ``task``'s runs (every task's: ``None``), newest first, from the

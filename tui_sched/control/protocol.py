@@ -15,14 +15,15 @@ message, asyncio's ``StreamReader.readline`` frames it, and ``socat`` can read i
 from __future__ import annotations
 
 from datetime import UTC, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from tui_sched.conditions.base import Condition
 from tui_sched.conditions.explain import Explanation
 from tui_sched.engine import events as ev
-from tui_sched.engine.snapshot import Facts, Snapshot, TaskRow
+from tui_sched.engine.snapshot import Facts, Snapshot, TaskDetail, TaskRow
 from tui_sched.store.base import RunRecord
 
 PROTOCOL_VERSION = 1
@@ -120,7 +121,14 @@ class Explain(_Message, tag="explain"):
     task: str
 
 
-Command = Force | Disable | Enable | Terminate | Restart | Shutdown | GetSnapshot | GetHistory | Explain
+class GetDetail(_Message, tag="detail"):
+    """What the task detail screen shows besides the history."""
+
+    task: str
+
+
+Command = (Force | Disable | Enable | Terminate | Restart | Shutdown | GetSnapshot | GetHistory
+           | Explain | GetDetail)
 
 
 class Request(_Message, tag="request"):
@@ -158,7 +166,17 @@ class HistoryPage(_Message, tag="history"):
     runs: list[RunRecord]
 
 
-Result = WireSnapshot | HistoryPage | WireExplanation
+class WireDetail(_Message, tag="detail"):
+    """``engine.snapshot.TaskDetail`` as sent."""
+
+    name: str
+    options: list[tuple[str, str]]
+    explanation: WireExplanation | None
+    tz: str
+    at: float
+
+
+Result = WireSnapshot | HistoryPage | WireExplanation | WireDetail
 
 
 class Reply(_Message, tag="reply"):
@@ -290,3 +308,29 @@ def event_of(w: WireEvent) -> ev.Event | None:
         return msgspec.convert(w.data, cls)
     except msgspec.ValidationError:
         return None
+
+
+def explanation_of(w: WireExplanation) -> Explanation:
+    """The tree as the UI's widgets take it. Its ``condition`` is ``None``: the condition
+    objects stay in the scheduler, and the widgets only read the texts and truths."""
+    return Explanation(w.text, w.truth, w.next_change, tuple(explanation_of(c) for c in w.children),
+                       cast(Condition, None), w.error)
+
+
+def snapshot_of(w: WireSnapshot) -> Snapshot:
+    """The in-process ``Snapshot`` again (what the embedded UI's bridge delivers)."""
+    return Snapshot(w.at, zone(w.tz), w.facts, tuple(w.rows), w.selected,
+                    None if w.explanation is None else explanation_of(w.explanation))
+
+
+def wire_detail(d: TaskDetail) -> WireDetail:
+    """A task detail as sent."""
+    return WireDetail(d.name, [tuple(o) for o in d.options],  # type: ignore[misc]
+                      None if d.explanation is None else wire_explanation(d.explanation),
+                      zone_name(d.tz), d.at)
+
+
+def detail_of(w: WireDetail) -> TaskDetail:
+    """The in-process ``TaskDetail`` again."""
+    return TaskDetail(w.name, tuple(w.options),
+                      None if w.explanation is None else explanation_of(w.explanation), zone(w.tz), w.at)

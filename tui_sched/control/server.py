@@ -391,6 +391,11 @@ class ControlServer:
         elif isinstance(cmd, p.GetHistory):
             runs = await self._wait(c.history(cmd.task, cmd.limit, cmd.before_id))
             return p.HistoryPage(list(runs))
+        elif isinstance(cmd, p.GetDetail):
+            detail = await self._wait(c.detail(cmd.task))
+            if detail is None:
+                raise TaskNotFound(cmd.task)
+            return p.wire_detail(detail)
         elif isinstance(cmd, p.Explain):
             c.check_task(cmd.task)
             return await self._wait(c.call(lambda e: _explain(e, cmd.task)))
