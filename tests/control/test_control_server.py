@@ -45,7 +45,7 @@ def test_commands_over_the_socket_reach_the_engine(tmp_path: Path) -> None:
             while True:  # the run's end is recorded at the engine's next tick
                 page = (await c.request(p.GetHistory("manual", 10))).result
                 assert isinstance(page, p.HistoryPage)
-                if page.runs and page.runs[0].outcome is not None or time.monotonic() > deadline:
+                if (page.runs and page.runs[0].outcome is not None) or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(0.02)
             assert [(r.task, r.trigger, r.outcome) for r in page.runs] == [("manual", "forced", "success")]
