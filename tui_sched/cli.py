@@ -1,4 +1,4 @@
-"""The composition root: ``tui-sched [run|check|list|history] ...``.
+"""The composition root: ``tui-sched [run|check|list|history|ctl|attach] ...``.
 
 Builds configuration, store, executors and engine, then runs headless or the TUI.
 """
