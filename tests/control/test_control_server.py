@@ -156,6 +156,7 @@ def test_subscribers_start_with_recent_events_and_get_snapshots(tmp_path: Path) 
             return seen, snapshot
 
         seen, snap = asyncio.run(watch())
+    assert all(type(e).__qualname__ == type(e).__name__ for e in seen)  # the real, frozen classes
     lines = [e.text for e in seen if isinstance(e, ev.LogLine)]
     assert lines == ["manual ran"]
     assert any(isinstance(e, ev.RunFinished) and e.run.task == "manual" for e in seen)

@@ -193,10 +193,11 @@ class Reply(_Message, tag="reply"):
 
 # -- the stream a subscriber receives ------------------------------------------------------
 class WireEvent(msgspec.Struct, array_like=True):
-    """An engine event: its class name and its fields."""
+    """An engine event: its class name and its fields (sent: the event itself, which
+    msgspec encodes as an object of its fields; received: that object as a dict)."""
 
     kind: str
-    data: dict[str, Any]
+    data: Any
 
 
 class Events(_Message, tag="events"):
@@ -281,14 +282,20 @@ def wire_snapshot(s: Snapshot) -> WireSnapshot:
 
 
 def wire_event(e: ev.Event) -> WireEvent:
-    """An event as sent (raises ``TypeError`` for a field msgspec cannot encode)."""
-    return WireEvent(type(e).__name__, msgspec.to_builtins(e))
+    """An event as sent (encoding it raises ``TypeError`` for a field msgspec cannot
+    encode)."""
+    return WireEvent(type(e).__name__, e)
 
 
-def _event_classes(base: type[ev.Event] = ev.Event) -> dict[str, type[ev.Event]]:
-    found: dict[str, type[ev.Event]] = {base.__name__: base}
+def _event_classes(base: type[ev.Event] = ev.Event,
+                   found: dict[str, type[ev.Event]] | None = None) -> dict[str, type[ev.Event]]:
+    found = {} if found is None else found
+    # First come, first kept: ``@value`` gives each class a same-named helper subclass
+    # (``<building>``) that must never be what an event is decoded into.
+    if "<" not in base.__qualname__:
+        found.setdefault(base.__name__, base)
     for sub in base.__subclasses__():
-        found.update(_event_classes(sub))
+        _event_classes(sub, found)
     return found
 
 

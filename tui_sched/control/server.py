@@ -55,14 +55,16 @@ class ControlServer:
         max_queued: Bytes of events queued for one subscriber before it is resynchronised.
         drop_after: Seconds a subscriber may go without reading before it is dropped.
         batch: Seconds events are collected before one ``Events`` message is sent.
-        min_snapshot: Least seconds between two pushed snapshots while runs change.
+        min_snapshot: Least seconds between two pushed snapshots while runs change
+            (each is built on the engine thread: with every task running each second, the
+            whole table; a key press still gets one at once, by ``GetSnapshot``).
         max_snapshot: Most seconds between two pushed snapshots.
         recent: Events kept for a new subscriber (so its log pane starts with them).
         request_timeout: Seconds a command waits for the engine.
     """
 
     def __init__(self, host: EngineHost, state_dir: Path, *, max_queued: int = 8 << 20,
-                 drop_after: float = 30.0, batch: float = 0.1, min_snapshot: float = 0.25,
+                 drop_after: float = 30.0, batch: float = 0.1, min_snapshot: float = 0.5,
                  max_snapshot: float = 1.0, recent: int = 500, request_timeout: float = 10.0) -> None:
         self.host = host
         self.state_dir = state_dir
@@ -275,12 +277,17 @@ class ControlServer:
                     peer.push_events(self._encode_events(fresh))
 
     def _encode_events(self, events: list[ev.Event]) -> bytes:
-        wire: list[p.WireEvent] = []
+        try:
+            return p.encode(p.Events([p.wire_event(e) for e in events]))
+        except (TypeError, msgspec.MsgspecError):
+            pass
+        wire: list[p.WireEvent] = []  # find the event the wire cannot carry; leave it out
         for e in events:
             try:
-                wire.append(p.wire_event(e))
+                p.encode(p.Events([p.wire_event(e)]))
             except (TypeError, msgspec.MsgspecError):
-                continue  # an event with a field the wire cannot carry: not for clients
+                continue
+            wire.append(p.wire_event(e))
         return p.encode(p.Events(wire))
 
     def ask_snapshot(self) -> None:
