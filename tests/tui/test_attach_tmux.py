@@ -47,22 +47,29 @@ def history(tmp_path: Path) -> list[dict]:  # type: ignore[type-arg]
 def test_keys_in_an_attached_ui_reach_the_scheduler_which_outlives_the_terminal(tmp_path: Path) -> None:
     write_tasks(tmp_path / "tasks", TASKS)
     sched = Headless("tasks", cwd=tmp_path)
-    tmux = None
+    tmux = other = None
     try:
         sched.expect("zeta: success")
         tmux = attach(tmp_path, tmp_path / "exit.txt", "tasks")  # the lock is held: attaches
-        screen = tmux.wait(lambda s: f"attached to pid {sched.proc.pid}" in s
-                           and "✓ succeeded" in row(s, "zeta"), "the attached table")
-        assert "· idle" in row(screen, "alpha")  # first row: selected
+        other = attach(tmp_path, tmp_path / "exit2.txt", "attach", "tasks")  # two at once
+        for ui in (tmux, other):
+            screen = ui.wait(lambda s: f"attached to pid {sched.proc.pid}" in s
+                             and "✓ succeeded" in row(s, "zeta"), "the attached table")
+            assert "· idle" in row(screen, "alpha")  # first row: selected
         tmux.keys("f")
-        tmux.wait(lambda s: "✓ succeeded" in row(s, "alpha"), "alpha's forced run")
-        tmux.wait(lambda s: "alpha ran" in s, "alpha's output in the log")
+        for ui in (tmux, other):  # what one UI does, every UI sees
+            ui.wait(lambda s: "✓ succeeded" in row(s, "alpha"), "alpha's forced run")
+            ui.wait(lambda s: "alpha ran" in s, "alpha's output in the log")
         tmux.keys("Down", "Down", "d")
         tmux.wait(lambda s: "⊘ disabled" in row(s, "zeta"), "zeta disabled")
+        other.wait(lambda s: "⊘ disabled" in row(s, "zeta"), "zeta disabled, seen by the other UI")
         sched.expect("zeta: disabled")
 
         tmux.kill()  # the SSH session drops: the client gets SIGHUP and goes
         tmux = None
+        other.keys("q")  # the other one detaches
+        poll(lambda: (tmp_path / "exit2.txt").exists(), 10, lambda: "the other UI did not detach")
+        assert (tmp_path / "exit2.txt").read_text().strip() == "EXIT=0"
         beats = sum(r["task"] == "beat" for r in history(tmp_path))
         # The scheduler runs on: more beats, and it still takes commands.
         poll(lambda: sum(r["task"] == "beat" for r in history(tmp_path)) >= beats + 2, 20,
@@ -74,8 +81,9 @@ def test_keys_in_an_attached_ui_reach_the_scheduler_which_outlives_the_terminal(
         assert cli("ctl", "shutdown", cwd=tmp_path).returncode == 0
         assert sched.wait() == 0
     finally:
-        if tmux is not None:
-            tmux.kill()
+        for ui in (tmux, other):
+            if ui is not None:
+                ui.kill()
         sched.kill()
     runs = history(tmp_path)
     assert [(r["trigger"], r["outcome"]) for r in runs if r["task"] == "alpha"] == [
