@@ -257,3 +257,23 @@ def test_the_control_package_imports_neither_textual_nor_the_tui() -> None:
             "print(sorted(m for m in sys.modules if m.startswith(('textual', 'tui_sched.tui'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_refused_client_always_reads_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (Another uid is refused in test_ctl.py with a real second user; here every peer
+    # is, many times, to catch the connection being reset before the reason is read.)
+    import tui_sched.control.server as server_module
+
+    monkeypatch.setattr(server_module, "peer_allowed", lambda uid: False)
+    with serving_app(_app(), tmp_path / "state") as (_host, _srv, rec):
+        async def knock() -> list[str]:
+            reasons = []
+            for _ in range(100):
+                with pytest.raises(ControlRefused) as info:
+                    await ControlClient.connect(tmp_path / "state")
+                reasons.append(str(info.value))
+            return reasons
+
+        reasons = asyncio.run(knock())
+        rec.wait_for(lambda e: isinstance(e, ev.EngineError) and "refused a connection from uid" in e.message)
+    assert all("may not control this scheduler" in r for r in reasons), {r for r in reasons}

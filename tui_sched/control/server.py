@@ -477,7 +477,15 @@ class _Peer:
         with contextlib.suppress(OSError, TimeoutError):
             self.writer.write(p.encode(p.Rejected(p.PROTOCOL_VERSION, message)))
             await asyncio.wait_for(self.writer.drain(), 2)
+            # Wait (briefly) for the client to hang up after reading it: a Unix socket
+            # closed with the client's unread hello in it resets the connection, and the
+            # client would see a reset instead of this message.
+            await asyncio.wait_for(self._discard_until_eof(), 2)
         self.abort()
+
+    async def _discard_until_eof(self) -> None:
+        while await self.reader.read(1 << 16):
+            pass
 
     async def serve(self) -> None:
         writing = asyncio.create_task(self._write_loop())
