@@ -29,6 +29,10 @@ MODULE = textwrap.dedent('''
     def long():
         time.sleep(60)
 
+    @app.task()
+    def slow():
+        time.sleep(2)
+
     @app.task("daily")
     def report():
         print("report ran")
@@ -95,13 +99,17 @@ def test_ctl_steers_a_running_scheduler(tmp_path: Path, scheduler: Headless) -> 
     human = ctl(tmp_path, "status")
     assert human.returncode == 0 and f"scheduler pid {scheduler.proc.pid}" in human.stdout
 
+    assert ctl(tmp_path, "force", "slow").returncode == 0
+    scheduler.expect("slow: started")
     assert ctl(tmp_path, "shutdown").returncode == 0
+    # It returned once the scheduler had stopped (after slow's 2 s): the line is written.
+    scheduler.expect("scheduler stopped", timeout=0.5)
     assert scheduler.wait() == 0
     gone = ctl(tmp_path, "status")
     assert gone.returncode == 3 and "no scheduler is running" in gone.stderr
     runs = {(r["task"], r["trigger"], r["outcome"]) for r in history(tmp_path)}
     assert runs == {("report", "scheduled", "success"), ("manual", "forced", "success"),
-                    ("long", "forced", "terminate")}
+                    ("long", "forced", "terminate"), ("slow", "forced", "success")}
 
 
 @pytest.mark.slow

@@ -26,6 +26,8 @@ OK, UNKNOWN_TASK, ERROR, NOT_RUNNING = 0, 1, 2, 3
 
 #: Seconds a command is retried while the scheduler restarts its engine.
 _RESTART_PATIENCE = 10.0
+#: Most seconds ``ctl shutdown`` waits for the scheduler to have stopped.
+_SHUTDOWN_PATIENCE = 600.0
 
 
 def run_ctl(state_dir: Path, action: str, task: str | None = None, *, as_json: bool = False,
@@ -75,6 +77,10 @@ async def _send(state_dir: Path, command: p.Command) -> tuple[p.Welcome, p.Reply
         client = await ControlClient.connect(state_dir)
         try:
             reply = await client.request(command)
+            if reply.ok and isinstance(command, p.Shutdown):
+                # Return once it has stopped (it closes the socket last), so that a
+                # script can start another scheduler on the same folder right after.
+                await client.wait_closed(_SHUTDOWN_PATIENCE)
         except ControlClosed as exc:
             raise SchedulerNotRunning(f"the scheduler on {state_dir} stopped ({exc})") from None
         finally:
