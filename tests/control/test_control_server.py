@@ -223,7 +223,8 @@ def test_a_client_that_stops_reading_never_slows_the_engine_or_other_clients(tmp
             deadline = time.monotonic() + 5.0
             while time.monotonic() < deadline:
                 t0 = time.perf_counter()
-                assert (await c.request(p.GetHistory("chatty", 1))).ok
+                # Answered by the server thread alone: what a stalled peer could block.
+                assert (await c.request(p.Enable("chatty"))).ok
                 times.append(time.perf_counter() - t0)
                 while not c._inbox.empty():  # keep reading what is pushed
                     msg = c._inbox.get_nowait()
@@ -246,7 +247,9 @@ def test_a_client_that_stops_reading_never_slows_the_engine_or_other_clients(tmp
     assert len(data) < 1 << 20  # what it got before it stopped reading, not all of it
     assert runs_during > 20, runs_during  # the engine ran on
     assert lines > 200 * 20  # and the other client got every line
-    assert sorted(times)[int(len(times) * 0.95)] < 0.5, max(times)
+    # Generous (2 cores shared with other test runs): a stalled peer blocking the
+    # server would show as seconds, or as no answer at all.
+    assert sorted(times)[int(len(times) * 0.95)] < 1.0, max(times)
 
 
 def test_the_control_package_imports_neither_textual_nor_the_tui() -> None:

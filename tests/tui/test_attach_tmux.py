@@ -60,6 +60,11 @@ def test_keys_in_an_attached_ui_reach_the_scheduler_which_outlives_the_terminal(
         for ui in (tmux, other):  # what one UI does, every UI sees
             ui.wait(lambda s: "✓ succeeded" in row(s, "alpha"), "alpha's forced run")
             ui.wait(lambda s: "alpha ran" in s, "alpha's output in the log")
+        tmux.keys("Enter")  # the detail screen, its history read over the socket
+        tmux.wait(lambda s: "Task alpha" in s and "forced" in s and "alpha ran" in s,
+                  "alpha's detail with its forced run and output")
+        tmux.keys("Escape")
+        tmux.wait(lambda s: "Tasks 3/3" in s, "back on the task table")
         tmux.keys("Down", "Down", "d")
         tmux.wait(lambda s: "⊘ disabled" in row(s, "zeta"), "zeta disabled")
         other.wait(lambda s: "⊘ disabled" in row(s, "zeta"), "zeta disabled, seen by the other UI")
