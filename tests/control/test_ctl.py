@@ -7,8 +7,10 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -190,3 +192,33 @@ def test_a_peer_with_another_uid_is_refused_and_logged() -> None:
         assert sum(r["task"] == "manual" for r in history(root)) == 1
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_script_running_app_run_serves_the_control_socket_too(tmp_path: Path) -> None:
+    (tmp_path / "jobs.py").write_text(textwrap.dedent('''
+        from tui_sched import App
+
+        app = App(state_dir="state")
+
+        @app.task()
+        def manual():
+            print("manual ran")
+
+        if __name__ == "__main__":
+            app.run()
+    '''))
+    proc = subprocess.Popen([sys.executable, "jobs.py"], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "state" / "control.sock").exists():  # a file another process makes
+            assert proc.poll() is None and time.monotonic() < deadline, "app.run() serves no socket"
+            time.sleep(0.05)
+        assert ctl(tmp_path, "force", "manual", "--state", "state").returncode == 0
+        assert ctl(tmp_path, "shutdown", "--state", "state").returncode == 0
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
+    assert "manual ran" in out and "manual: success" in out
