@@ -1,4 +1,4 @@
-"""The composition root: ``tui-sched [run|check|list|history] ...``.
+"""The composition root: ``tui-sched [run|check|list|history|ctl|attach] ...``.
 
 Builds configuration, store, executors and engine, then runs headless or the TUI.
 """
@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_sched.config import AppConfig, load_config
-from tui_sched.errors import TuiSchedError
+from tui_sched.errors import StateLockedError, TuiSchedError
 from tui_sched.statedir import HISTORY_FILE, InstanceLock, default_state_dir
 
 if TYPE_CHECKING:
     from tui_sched.reload import FolderBuilder
 
-COMMANDS = ("run", "check", "list", "history", "ui")
+COMMANDS = ("run", "check", "list", "history", "ui", "ctl", "attach")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--insecure-permissions", action="store_true", default=None,
                         help="load modules even if other users can write them")
         sp.add_argument("--timezone", default=None, help="IANA time zone for conditions")
+    common(sub.add_parser("attach", help="the terminal UI on a scheduler that already runs "
+                                         "(q detaches and leaves it running)"))
     sp = sub.add_parser("list", help="tasks known to the store")
     common(sp)
     sp.add_argument("--json", action="store_true", help="machine-readable output")
@@ -55,7 +57,25 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--tasks-dir", dest="tasks_dir", default=None)
     sp.add_argument("--limit", type=int, default=50)
     sp.add_argument("--json", action="store_true", help="machine-readable output")
+    _ctl_parser(sub.add_parser(
+        "ctl", help="command a running scheduler through its control socket",
+        description="Exit codes: 0 done, 1 unknown task, 2 other errors, 3 no scheduler runs."),
+        common)
     return p
+
+
+def _ctl_parser(sp: argparse.ArgumentParser, common: Any) -> None:
+    from tui_sched.control.ctl import ACTIONS
+
+    sp.add_argument("action", choices=ACTIONS, metavar="COMMAND",
+                    help="force|disable|enable|terminate TASK, restart, shutdown, status")
+    sp.add_argument("task", nargs="?", default=None, metavar="TASK")
+    common(sp, tasks_dir=False)
+    sp.add_argument("--tasks-dir", dest="tasks_dir", default=None,
+                    help="the tasks folder (its state folder is the scheduler's)")
+    sp.add_argument("--json", action="store_true", help="status: machine-readable output")
+    sp.add_argument("--force", action="store_true",
+                    help="shutdown: terminate running runs at once")
 
 
 def _config(args: argparse.Namespace) -> AppConfig:
@@ -90,8 +110,15 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_list(cfg, args.json)
         if args.command == "history":
             return cmd_history(cfg, args.task, args.limit, args.json)
+        if args.command == "ctl":
+            from tui_sched.control.ctl import run_ctl
+
+            return run_ctl(_state_dir(cfg), args.action, args.task, as_json=args.json,
+                           force=args.force)
         if args.command == "run":
             return cmd_run(cfg)
+        if args.command == "attach":
+            return cmd_attach(cfg)
         return cmd_ui(cfg)
     except TuiSchedError as exc:
         print(f"tui-sched: {exc}", file=sys.stderr)
@@ -144,7 +171,8 @@ def cmd_run(cfg: AppConfig) -> int:
     builder = build_folder(cfg)
     try:
         # The bus goes to the builder so load failures and reloads are logged.
-        return run_headless(partial(builder, bus=bus), cfg.scheduler, bus=bus)
+        return run_headless(partial(builder, bus=bus), cfg.scheduler, bus=bus,
+                            state_dir=_state_dir(cfg))
     finally:
         builder.reloader.stop()
         lock.release()
@@ -155,7 +183,10 @@ def cmd_ui(cfg: AppConfig) -> int:
     from tui_sched.tui.app import run_tui
 
     lock = InstanceLock(_state_dir(cfg))
-    lock.acquire()
+    try:
+        lock.acquire()
+    except StateLockedError:
+        return cmd_attach(cfg)  # a scheduler already runs on this state folder: show it
     _take_over_children(cfg)
     builder = build_folder(cfg)
     try:
@@ -164,6 +195,21 @@ def cmd_ui(cfg: AppConfig) -> int:
     finally:
         builder.reloader.stop()
         lock.release()
+
+
+def cmd_attach(cfg: AppConfig) -> int:
+    """The terminal UI on the scheduler serving the state folder (exit 3: none runs)."""
+    from tui_sched.control.client import SchedulerNotRunning, probe
+
+    state = _state_dir(cfg)
+    try:
+        probe(state)
+    except SchedulerNotRunning as exc:
+        print(f"tui-sched: {exc}", file=sys.stderr)
+        return 3
+    from tui_sched.tui.app import run_attach
+
+    return run_attach(state, cfg)
 
 
 def _open_readonly(cfg: AppConfig) -> Any:

@@ -250,7 +250,7 @@ def run_app(app: App) -> None:
         return app.session, store
 
     try:
-        code = run_headless(build, app.config)  # type: ignore[arg-type]
+        code = run_headless(build, app.config, state_dir=app.state_dir)  # type: ignore[arg-type]
     finally:
         if lock is not None:
             lock.release()
@@ -258,9 +258,14 @@ def run_app(app: App) -> None:
         raise SystemExit(code)
 
 
-def run_headless(build: Builder, config: SchedulerConfig, bus: EventBus | None = None) -> int:
-    """Run headless with a line printer on stdout; returns the exit code."""
+def run_headless(build: Builder, config: SchedulerConfig, bus: EventBus | None = None,
+                 state_dir: Path | None = None) -> int:
+    """Run headless with a line printer on stdout; returns the exit code. With a
+    ``state_dir`` (whose instance lock the caller holds), serve its control socket."""
+    from tui_sched.control.server import serving
+
     bus = bus or EventBus()
     bus.subscribe(LinePrinter(tz=resolve_timezone(config.timezone)))
     host = EngineHost(build, config=config, bus=bus)
-    return serve(host)
+    with serving(host, state_dir):
+        return serve(host)

@@ -27,7 +27,8 @@ class SchedulerApp(App[int]):
 
     | Key | Action |
     | :- | :- |
-    | `q`, `ctrl+c`, `ctrl+q` | Shut down (confirm); again while stopping: terminate runs. |
+    | `q`, `ctrl+c`, `ctrl+q` | Shut down (confirm); again while stopping: terminate runs. Attached: detach. |
+    | `Q` | Stop the scheduler (attached: for everyone; confirm). |
     | `ctrl+p` | Command palette (every action). |
 
     Args:
@@ -44,13 +45,15 @@ class SchedulerApp(App[int]):
         Binding("ctrl+c", "shutdown", "Quit", show=False, priority=True, id="shutdown_ctrl_c"),
         # Textual's own ctrl+q would leave the engine running behind a closed UI.
         Binding("ctrl+q", "shutdown", "Quit", show=False, priority=True, id="shutdown_ctrl_q"),
+        Binding("Q", "stop_scheduler", "Stop", show=False, id="stop_scheduler",
+                tooltip="Stop the scheduler (attached: for everyone; confirm)"),
     ]
 
-    def __init__(self, host: EngineHost, *, tasks_dir: str = "tasks", store_path: str = "",
-                 keymap: dict[str, str] | None = None) -> None:
+    def __init__(self, host: EngineHost | None, *, tasks_dir: str = "tasks", store_path: str = "",
+                 keymap: dict[str, str] | None = None, attach: Path | None = None) -> None:
         super().__init__()
         self.host = host
-        self.main = MainScreen(host, tasks_dir, store_path)
+        self.main = MainScreen(host, tasks_dir, store_path, attach=attach)
         self._user_keymap = keymap or {}
 
     def on_mount(self) -> None:
@@ -59,7 +62,15 @@ class SchedulerApp(App[int]):
         self.push_screen(self.main)
 
     def action_shutdown(self) -> None:
-        """Shut down (confirm first); pressed again while stopping: terminate runs."""
+        """Shut down (confirm first); pressed again while stopping: terminate runs.
+        Attached to a scheduler in another process: detach (it runs on)."""
+        if self.host is None and not self.main.control.shutdown_requested:
+            self.exit(return_code=0)
+            return
+        self.action_stop_scheduler()
+
+    def action_stop_scheduler(self) -> None:
+        """Stop the scheduler (confirm first; attached: for everyone)."""
         settled = self.main.control.shutdown_requested or self.main.stopped
         if not isinstance(self.screen, MainScreen) and not settled:
             self.pop_screen()  # back to the task table, then ask
@@ -118,8 +129,11 @@ def run_tui(build: Builder, cfg: AppConfig) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
+    from tui_sched.control.server import serving
+
     try:
-        code = app.run()
+        with serving(host, state):  # `tui-sched attach` and `ctl` reach this engine too
+            code = app.run()
     finally:
         ui_done.set()
     host.shutdown()
@@ -128,4 +142,13 @@ def run_tui(build: Builder, cfg: AppConfig) -> int:
         host.join(10)
     if host.error is not None:
         return 1
+    return code if isinstance(code, int) else (app.return_code or 0)
+
+
+def run_attach(state_dir: Path, cfg: AppConfig) -> int:
+    """The UI on the scheduler that serves ``state_dir`` (``tui-sched attach``); ``q``
+    detaches and leaves it running. Returns the exit code."""
+    app = SchedulerApp(None, tasks_dir=cfg.tasks_dir, store_path=str(state_dir / HISTORY_FILE),
+                       keymap=getattr(cfg, "keymap", None), attach=state_dir)
+    code = app.run()
     return code if isinstance(code, int) else (app.return_code or 0)

@@ -33,3 +33,18 @@ class HostStopped(Message):
     """The engine thread ended (shut down, or died: then ``error`` says why)."""
 
     error: str | None
+
+
+@dataclass
+class Attached(Message):
+    """An attached UI (re)connected to the scheduler with process id ``pid``."""
+
+    pid: int
+
+
+@dataclass
+class Detached(Message):
+    """An attached UI lost its scheduler (``retrying``: it reconnects by itself)."""
+
+    reason: str
+    retrying: bool

@@ -14,8 +14,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Log, Sparkline, Static
 
 from tui_sched.store.base import RunRecord
-from tui_sched.tui.control import Control, EngineGone, wait
-from tui_sched.tui.model import OUTCOME_SYMBOLS, TaskDetail, build_detail, fmt_clock, fmt_duration
+from tui_sched.tui.control import Commands, EngineGone, wait
+from tui_sched.tui.model import OUTCOME_SYMBOLS, TaskDetail, fmt_clock, fmt_duration
 from tui_sched.tui.widgets.condition_pane import ConditionPane
 
 #: Runs per history page.
@@ -74,7 +74,7 @@ class DetailScreen(Screen[None]):
     }
     """
 
-    def __init__(self, task: str, control: Control) -> None:
+    def __init__(self, task: str, control: Commands) -> None:
         super().__init__()
         self.task_name = task
         self.control = control
@@ -119,7 +119,7 @@ class DetailScreen(Screen[None]):
 
     async def _load_detail(self) -> None:
         try:
-            detail = await wait(self.control.call(lambda e: build_detail(e, self.task_name)))
+            detail = await wait(self.control.detail(self.task_name))
         except (EngineGone, TimeoutError) as exc:
             self.query_one("#options", Static).update(f"(unavailable: {exc or 'timed out'})")
             return

@@ -7,6 +7,7 @@ session operations a metatask uses). Nothing here waits on the engine.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -20,10 +21,11 @@ from tui_sched.engine import events as ev
 from tui_sched.engine.host import EngineHost
 from tui_sched.errors import TaskNotFound
 from tui_sched.tui.bridge import Bridge
-from tui_sched.tui.control import Control, EngineGone
+from tui_sched.tui.control import Commands, Control, EngineGone, Feed
 from tui_sched.tui.logfmt import entry_for
-from tui_sched.tui.messages import EventBatch, HostStopped, SnapshotReady
+from tui_sched.tui.messages import Attached, Detached, EventBatch, HostStopped, SnapshotReady
 from tui_sched.tui.model import Snapshot, Status
+from tui_sched.tui.remote import RemoteControl, RemoteFeed
 from tui_sched.tui.screens.confirm import ConfirmScreen
 from tui_sched.tui.screens.detail import DetailScreen
 from tui_sched.tui.screens.help import HelpScreen
@@ -89,11 +91,19 @@ class MainScreen(Screen[None]):
     MainScreen ConditionPane { width: 2fr; min-width: 26; }
     """
 
-    def __init__(self, host: EngineHost, tasks_dir: str, store_path: str) -> None:
+    def __init__(self, host: EngineHost | None, tasks_dir: str, store_path: str, *,
+                 attach: Path | None = None) -> None:
         super().__init__()
         self.host = host
-        self.control = Control(host)
-        self.bridge = Bridge(host, self)
+        """The embedded engine's host (``None``: attached to the scheduler on ``attach``)."""
+        self.control: Commands
+        self.bridge: Feed
+        if host is None:
+            assert attach is not None, "an attached screen needs the scheduler's state folder"
+            feed = RemoteFeed(attach, self)
+            self.control, self.bridge = RemoteControl(feed), feed
+        else:
+            self.control, self.bridge = Control(host), Bridge(host, self)
         self.tasks_dir = tasks_dir
         self.store_path = store_path
         self.snapshot: Snapshot | None = None
@@ -104,7 +114,8 @@ class MainScreen(Screen[None]):
         self.stopped = False
 
     def compose(self) -> ComposeResult:
-        yield StatusLine(self.tasks_dir, self.store_path, id="status")
+        yield StatusLine(self.tasks_dir, self.store_path, id="status",
+                         mode="embedded" if self.host is not None else "attaching")
         yield TaskTable(id="tasks")
         yield Input(placeholder="filter: name, status or condition words (enter: keep, escape: clear)",
                     id="filter")
@@ -116,7 +127,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.table.focus()
         self.bridge.start()
-        if not self.host.alive and self.host.engine is None:
+        if self.host is not None and not self.host.alive and self.host.engine is None:
             self.host.start()
 
     def on_unmount(self) -> None:
@@ -218,6 +229,21 @@ class MainScreen(Screen[None]):
         self.query_one(StatusLine).override = f"engine stopped: {message.error} (q: quit)"
         self.notify(f"The engine stopped: {message.error}", severity="error", timeout=30)
 
+    def on_attached(self, message: Attached) -> None:
+        status = self.query_one(StatusLine)
+        status.mode, status.override = f"attached to pid {message.pid}", ""
+
+    def on_detached(self, message: Detached) -> None:
+        if self.control.shutdown_requested:  # this UI stopped it: nothing left to show
+            self.app.exit(return_code=0)
+            return
+        status = self.query_one(StatusLine)
+        status.mode = "detached"
+        status.override = ("scheduler gone: reconnecting when it is back" if message.retrying
+                           else "not attached (q: quit)")
+        self.notify(message.reason, title="Scheduler gone" if message.retrying else "Cannot attach",
+                    severity="warning" if message.retrying else "error", timeout=10)
+
     # -- table events ------------------------------------------------------------------
     def on_task_table_highlighted(self, event: TaskTable.Highlighted) -> None:
         self._selection_changed(event.task)
@@ -311,6 +337,12 @@ class MainScreen(Screen[None]):
                 self.control.shutdown()
                 self.query_one(StatusLine).override = "shutting down (q again: terminate runs)"
 
+        if self.host is None:
+            self.app.push_screen(ConfirmScreen(
+                "Stop the scheduler for everyone? It serves other terminals and scripts too; "
+                "running tasks get time to finish (Q again while it stops: terminate them). "
+                "To leave it running, press q to detach.", "Stop it"), answer)
+            return
         timeout = self.host.config.shutdown_timeout
         self.app.push_screen(ConfirmScreen(
             f"Shut down the scheduler? Running tasks get up to {timeout:g}s to finish; "

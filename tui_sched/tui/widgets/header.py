@@ -36,18 +36,22 @@ class StatusLine(Static):
     """A state the UI knows before the engine says it (e.g. ``shutting down``)."""
     problems: reactive[int] = reactive(0)
     """Modules that failed to load, plus unread engine errors (``e`` shows them)."""
+    mode: reactive[str] = reactive("embedded")
+    """``embedded`` (the engine runs in this process) or ``attached to pid N``."""
 
-    def __init__(self, tasks_dir: str, store_path: str, *, id: str | None = None) -> None:
+    def __init__(self, tasks_dir: str, store_path: str, *, id: str | None = None,
+                 mode: str = "embedded") -> None:
         super().__init__(id=id)
         self.tasks_dir = tasks_dir
         self.store_path = store_path
+        self.set_reactive(StatusLine.mode, mode)
 
     def render_content(self) -> Content:
         """The line's content."""
         facts = self.facts
         state = self.override or (state_label(facts.state) if facts else "starting")
         symbol = {"running": "●", "starting": "◌"}.get(state, "◐")
-        parts = [Content.styled(f"{symbol} {state}", "bold")]
+        parts = [Content.styled(f"{symbol} {state}", "bold"), Content(self.mode)]
         if facts is not None:
             if facts.started_at is not None:
                 parts.append(Content(f"up {fmt_duration(max(0.0, self.now - facts.started_at))}"))
@@ -82,4 +86,7 @@ class StatusLine(Static):
         self._refresh_line()
 
     def watch_problems(self) -> None:
+        self._refresh_line()
+
+    def watch_mode(self) -> None:
         self._refresh_line()

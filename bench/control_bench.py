@@ -1,0 +1,169 @@
+"""The control socket's cost (issue 19): a real ``tui-sched run`` with N tasks
+``every 1 second``, measured with no client, then with K subscribed clients that read
+everything pushed (what ``tui-sched attach`` receives, without drawing it).
+
+    .venv/bin/python bench/control_bench.py [--tasks 1000] [--clients 1 10] [--seconds 20]
+    .venv/bin/python bench/control_bench.py --workload logs --tasks 2000 --clients 1 --frozen --seconds 30
+
+Prints, per phase: the scheduler's CPU (% of one core, from /proc), its keep-up (runs
+recorded / runs due) and the round trip of a command (p50/p95 ms) while it runs; and
+the wall time of a whole ``tui-sched ctl status`` process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tui_sched.control import protocol as p
+from tui_sched.control.client import ControlClient
+
+BIN = Path(sys.executable).parent / "tui-sched"
+
+MODULE = '''
+from tui_sched import App
+app = App()
+
+def beat():
+    pass
+
+for i in range({n}):
+    app.task("every 1 second", func=beat, name=f"t{{i:04d}}", execution="main")
+'''
+
+
+LOGS_MODULE = '''
+import time
+from tui_sched import App
+app = App()
+
+def idle():
+    pass
+
+for i in range({n}):
+    app.task("daily", func=idle, name=f"t{{i:04d}}", execution="main")
+
+@app.task("true", execution="thread")
+def chatter():
+    # 500 lines/s for as long as it runs
+    for i in range(500):
+        print(f"line {{i}} of a busy task's output")
+        time.sleep(0.002)
+'''
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def runs_between(db: Path, t0: float, t1: float) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT count(*) FROM runs WHERE start >= ? AND start < ?",
+                                (t0, t1)).fetchone()[0])
+
+
+def frozen_subscriber(state: Path) -> socket.socket:
+    """A subscriber that never reads (a suspended ssh)."""
+    s = socket.socket(socket.AF_UNIX)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(str(state / p.SOCKET_FILE))
+    s.sendall(p.encode(p.Hello(p.PROTOCOL_VERSION, "frozen", subscribe=True)))
+    return s
+
+
+async def phase(state: Path, pid: int, clients: int, seconds: float, tasks: int,
+                frozen: int = 0) -> dict[str, float]:
+    stuck = [frozen_subscriber(state) for _ in range(frozen)]
+    subs = [await ControlClient.connect(state, client="bench", subscribe=True) for _ in range(clients)]
+    received = [0]
+
+    async def drain(c: ControlClient) -> None:
+        while (msg := await c.receive()) is not None:
+            received[0] += 1
+            if isinstance(msg, p.Events | p.SnapshotPush):
+                pass
+
+    readers = [asyncio.create_task(drain(c)) for c in subs]
+    await asyncio.sleep(2)  # the first snapshots and recent events
+    probe = await ControlClient.connect(state, client="bench-probe")
+    c0, t0 = cpu_seconds(pid), time.time()
+    rtts: list[float] = []
+    while time.time() - t0 < seconds:
+        s = time.perf_counter()
+        await probe.request(p.Enable("t0000"))
+        rtts.append((time.perf_counter() - s) * 1000)
+        await asyncio.sleep(0.1)
+    c1, t1 = cpu_seconds(pid), time.time()
+    await probe.close()
+    for f in stuck:
+        f.close()
+    for c in subs:
+        await c.close()
+    for r in readers:
+        r.cancel()
+    rtts.sort()
+    done = runs_between(state / "history.sqlite3", t0 + 1, t1 - 1)
+    return {"cpu_pct": 100 * (c1 - c0) / (t1 - t0), "keep_up": done / (tasks * (t1 - t0 - 2)),
+            "rtt_p50_ms": statistics.median(rtts), "rtt_p95_ms": rtts[int(len(rtts) * 0.95)],
+            "messages": received[0]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tasks", type=int, default=1000)
+    ap.add_argument("--clients", type=int, nargs="*", default=[1, 10])
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--workload", choices=["every1s", "logs"], default="every1s",
+                    help="every1s: every task every second (main); logs: idle daily tasks and "
+                         "one task printing 500 lines/s")
+    ap.add_argument("--frozen", action="store_true",
+                    help="one more phase: one reading client and one that never reads")
+    args = ap.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="control-bench-"))
+    (root / "tasks").mkdir()
+    module = MODULE if args.workload == "every1s" else LOGS_MODULE
+    (root / "tasks" / "beats.py").write_text(module.format(n=args.tasks))
+    proc = subprocess.Popen([str(BIN), "run", "tasks"], cwd=root, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT)
+    state = root / ".tui-sched"
+    try:
+        deadline = time.monotonic() + 60
+        while not (state / p.SOCKET_FILE).exists():
+            assert time.monotonic() < deadline and proc.poll() is None, "the scheduler did not start"
+            time.sleep(0.1)
+        time.sleep(5)  # warm up: the first runs, the first commits
+        what = ("every 1 second (main)" if args.workload == "every1s"
+                else "daily, idle, and one task printing 500 lines/s")
+        print(f"{args.tasks} tasks {what}, {args.seconds:g} s per phase")
+        phases = [(c, 0) for c in [0, *args.clients]] + ([(1, 1)] if args.frozen else [])
+        for clients, frozen in phases:
+            r = asyncio.run(phase(state, proc.pid, clients, args.seconds, args.tasks, frozen))
+            keep = f"keep-up {r['keep_up']:.4f}  " if args.workload == "every1s" else ""
+            label = f"{clients:>2} client(s)" + (f" + {frozen} not reading" if frozen else "")
+            print(f"  {label}: scheduler CPU {r['cpu_pct']:5.1f} %  {keep}command round trip "
+                  f"p50 {r['rtt_p50_ms']:.2f} ms p95 {r['rtt_p95_ms']:.2f} ms  "
+                  f"({r['messages']:.0f} messages received)")
+        walls = []
+        for _ in range(5):
+            s = time.perf_counter()
+            subprocess.run([str(BIN), "ctl", "status", "--state", str(state)], check=True,
+                           stdout=subprocess.DEVNULL)
+            walls.append(time.perf_counter() - s)
+        print(f"  `tui-sched ctl status` process, wall: median {statistics.median(walls) * 1000:.0f} ms")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+if __name__ == "__main__":
+    main()

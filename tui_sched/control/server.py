@@ -1,0 +1,571 @@
+"""The control socket's server: every running scheduler serves ``<state>/control.sock``.
+
+It runs on a thread of its own with its own asyncio loop, and reaches the engine only
+through the thread-safe API (``Control``: session flags, ``Engine.call``,
+``EngineHost.shutdown``) and the ``EventBus``. So nothing it does (a slow client, a large
+snapshot to encode) runs on the engine's loop, except building a snapshot, which the
+in-process UI asks for the same way.
+
+Back-pressure: every message for subscribers is encoded once and queued per client; a
+client's queue of events is bounded in bytes, and only the latest snapshot waits for it
+(a newer one replaces it). A client whose queue overflows is resynchronised: its queued
+events are dropped, it gets a ``Resync`` and a fresh snapshot. A client that has not read
+anything for ``drop_after`` seconds is dropped. Neither ever waits for another client or
+the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+from tui_sched.control import protocol as p
+from tui_sched.control.commands import Control, EngineGone
+from tui_sched.control.unix import bind_private, peer_allowed, peer_credentials, remove_stale
+from tui_sched.engine import events as ev
+from tui_sched.engine.host import EngineHost
+from tui_sched.engine.scheduler import Engine
+from tui_sched.engine.snapshot import RowMemo, RunTuple, Snapshot, build_snapshot, seed_runs
+from tui_sched.errors import TaskNotFound
+
+T = TypeVar("T")
+
+_HELLO_TIMEOUT = 10.0
+
+
+class ControlServer:
+    """Serves the control protocol for ``host`` on ``<state_dir>/control.sock``.
+
+    Start it only while holding the state folder's instance lock: a socket file found
+    there then is a stale one from a killed scheduler, and is replaced.
+
+    Args:
+        host: The engine host (``host.engine`` is read per command: it changes on restart).
+        state_dir: The state folder (0700; the socket is made 0600 in it).
+        max_queued: Bytes of events queued for one subscriber before it is resynchronised.
+        drop_after: Seconds a subscriber may go without reading before it is dropped.
+        batch: Seconds events are collected before one ``Events`` message is sent.
+        min_snapshot: Least seconds between two pushed snapshots while runs change
+            (each is built on the engine thread: with every task running each second, the
+            whole table; a key press still gets one at once, by ``GetSnapshot``).
+        max_snapshot: Most seconds between two pushed snapshots.
+        recent: Events kept for a new subscriber (so its log pane starts with them).
+        request_timeout: Seconds a command waits for the engine.
+    """
+
+    def __init__(self, host: EngineHost, state_dir: Path, *, max_queued: int = 8 << 20,
+                 drop_after: float = 30.0, batch: float = 0.1, min_snapshot: float = 0.5,
+                 max_snapshot: float = 1.0, recent: int = 500, request_timeout: float = 10.0) -> None:
+        self.host = host
+        self.state_dir = state_dir
+        self.path = state_dir / p.SOCKET_FILE
+        self.control = Control(host)
+        self.max_queued = max_queued
+        self.drop_after = drop_after
+        self.batch = batch
+        self.min_snapshot = min_snapshot
+        self.max_snapshot = max_snapshot
+        self.request_timeout = request_timeout
+        self._lock = threading.Lock()  # guards the fields below (publisher threads)
+        self._recent: deque[tuple[int, ev.Event]] = deque(maxlen=recent)
+        self._pending: list[tuple[int, ev.Event]] = []
+        self._seq = 0
+        self._dirty = True
+        self._wake_pending = False
+        self._listening = False  # any subscriber: publishers wake the loop
+        # Server-loop state.
+        self._peers: set[_Peer] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._stopping: asyncio.Event | None = None
+        self._asked = False
+        self._in_flight = False
+        self._last_snapshot = 0.0
+        # Engine-thread state (for build_snapshot), per engine.
+        self._engine: Engine | None = None
+        self._seed: dict[str, list[RunTuple]] | None = None
+        self._rows: RowMemo = {}
+        self._unsubscribe: Callable[[], None] = lambda: None
+        self._thread: threading.Thread | None = None
+        self._inode: tuple[int, int] | None = None
+
+    # == any thread ======================================================================
+    def start(self) -> bool:
+        """Bind the socket and start serving. A failure is reported on the bus (the
+        scheduler runs on without a control socket); returns whether it serves."""
+        try:
+            if remove_stale(self.path):
+                self._report(f"removed a stale control socket left by a stopped scheduler: {self.path}")
+            sock = bind_private(self.path)
+            st = os.stat(self.path)
+            self._inode = (st.st_dev, st.st_ino)
+        except OSError as exc:
+            self._report(f"control socket unavailable ({exc}); `tui-sched attach` and "
+                         "`tui-sched ctl` cannot reach this scheduler")
+            return False
+        self._unsubscribe = self.host.bus.subscribe(self._on_event)
+        started = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(sock, started),
+                                        name="tui-sched-control", daemon=True)
+        self._thread.start()
+        started.wait(5)
+        return True
+
+    def stop(self) -> None:
+        """Say goodbye to every client, close the socket and remove its file."""
+        self._unsubscribe()
+        loop, stopping = self._loop, self._stopping
+        if loop is not None and stopping is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stopping.set)
+        if self._thread is not None:
+            self._thread.join(5)
+        self._remove_socket()
+
+    def _remove_socket(self) -> None:
+        # Only our own: a scheduler started after us (we lost the lock?) keeps its socket.
+        try:
+            st = os.stat(self.path)
+            if (st.st_dev, st.st_ino) == self._inode:
+                self.path.unlink()
+        except OSError:
+            pass
+
+    def _report(self, message: str) -> None:
+        self.host.bus.publish(ev.EngineError(time.time(), f"control socket: {message}"))
+
+    def _on_event(self, event: ev.Event) -> None:
+        # A bus subscriber (engine and worker threads): only append, and wake the loop
+        # once per batch when someone listens.
+        with self._lock:
+            self._seq += 1
+            item = (self._seq, event)
+            self._recent.append(item)
+            if not self._listening:
+                return
+            self._pending.append(item)
+            if not isinstance(event, ev.LogLine):
+                self._dirty = True
+            if self._wake_pending:
+                return
+            self._wake_pending = True
+        self._wake_soon()
+
+    def _wake_soon(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                loop.call_soon_threadsafe(wake.set)
+
+    # == server thread ===================================================================
+    def _run(self, sock: Any, started: threading.Event) -> None:
+        asyncio.run(self._main(sock, started))
+
+    async def _main(self, sock: Any, started: threading.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        server = await asyncio.start_unix_server(self._accept, sock=sock, limit=p.MAX_LINE)
+        pump = asyncio.create_task(self._pump())
+        started.set()
+        try:
+            await self._stopping.wait()
+        finally:
+            server.close()
+            pump.cancel()
+            peers = list(self._peers)
+            for peer in peers:
+                peer.close("the scheduler stopped")
+            if peers:
+                await asyncio.wait([asyncio.ensure_future(x.finished.wait()) for x in peers], timeout=2)
+            for peer in peers:
+                peer.abort()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            pid, uid, _gid = peer_credentials(writer.get_extra_info("socket"))
+        except OSError:
+            writer.close()
+            return
+        peer = _Peer(self, reader, writer, pid)
+        if not peer_allowed(uid):
+            self._report(f"refused a connection from uid {uid} (pid {pid}): only uid "
+                         f"{os.geteuid()} and root may control this scheduler")
+            await peer.reject(f"refused: uid {uid} may not control this scheduler "
+                              f"(it runs as uid {os.geteuid()})")
+            return
+        try:
+            line = await asyncio.wait_for(reader.readline(), _HELLO_TIMEOUT)
+            hello = p.decode_client(line)
+        except (TimeoutError, ValueError, msgspec.MsgspecError, OSError):
+            await peer.reject("expected a hello line first")
+            return
+        if not isinstance(hello, p.Hello) or hello.version != p.PROTOCOL_VERSION:
+            theirs = hello.version if isinstance(hello, p.Hello) else "?"
+            await peer.reject(
+                f"control protocol mismatch: the scheduler (pid {os.getpid()}) speaks "
+                f"version {p.PROTOCOL_VERSION}, the client version {theirs}; use the same "
+                "tui-sched version for both (restart the scheduler after an upgrade)")
+            return
+        engine = self.host.engine
+        peer.send_reply(p.Welcome(p.PROTOCOL_VERSION, os.getpid(), str(self.state_dir),
+                                  "starting" if engine is None else engine.state))
+        self._peers.add(peer)
+        if hello.subscribe:
+            self._subscribe(peer)
+        try:
+            await peer.serve()
+        finally:
+            self._peers.discard(peer)
+            self._update_listening()
+
+    def _subscribe(self, peer: _Peer) -> None:
+        with self._lock:
+            recent = list(self._recent)
+            self._listening = True
+        peer.subscribed = True
+        peer.since = recent[-1][0] if recent else 0
+        if recent:
+            peer.push_events(self._encode_events([e for _, e in recent]))
+        self._asked = True
+        self._wake_soon()
+
+    def _update_listening(self) -> None:
+        listening = any(x.subscribed for x in self._peers)
+        with self._lock:
+            self._listening = listening
+            if not listening:
+                self._pending.clear()
+
+    async def _pump(self) -> None:
+        assert self._wake is not None
+        while True:
+            timeout = self._snapshot_in() if self._listening else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            self._wake.clear()
+            if self._pending:
+                await asyncio.sleep(self.batch)  # let a burst collect into one message
+            with self._lock:
+                batch, self._pending = self._pending, []
+                self._wake_pending = False
+            if batch:
+                self._fan_out(batch)
+            if self._listening and self._snapshot_in() <= 0:
+                self._request_snapshot()
+            self._drop_stalled()
+
+    def _fan_out(self, batch: list[tuple[int, ev.Event]]) -> None:
+        subscribers = [x for x in self._peers if x.subscribed]
+        whole = self._encode_events([e for _, e in batch])
+        for peer in subscribers:
+            if peer.since < batch[0][0]:
+                peer.push_events(whole)
+            else:  # it got some of these with the recent ones when it subscribed
+                fresh = [e for seq, e in batch if seq > peer.since]
+                if fresh:
+                    peer.push_events(self._encode_events(fresh))
+
+    def _encode_events(self, events: list[ev.Event]) -> bytes:
+        try:
+            return p.encode(p.Events([p.wire_event(e) for e in events]))
+        except (TypeError, msgspec.MsgspecError):
+            pass
+        wire: list[p.WireEvent] = []  # find the event the wire cannot carry; leave it out
+        for e in events:
+            try:
+                p.encode(p.Events([p.wire_event(e)]))
+            except (TypeError, msgspec.MsgspecError):
+                continue
+            wire.append(p.wire_event(e))
+        return p.encode(p.Events(wire))
+
+    def ask_snapshot(self) -> None:
+        """Push a fresh snapshot soon (a client was resynchronised or subscribed)."""
+        self._asked = True
+        if self._wake is not None:
+            self._wake.set()
+
+    def _snapshot_in(self) -> float:
+        if self._in_flight:
+            return self.max_snapshot
+        if self._asked:
+            return 0.0
+        pause = self.min_snapshot if self._dirty else self.max_snapshot
+        return max(0.0, pause - (time.monotonic() - self._last_snapshot))
+
+    def _request_snapshot(self) -> None:
+        self._asked = False
+        self._last_snapshot = time.monotonic()
+        engine = self.host.engine
+        with self._lock:
+            # No engine (restarting, stopping): try again after ``min_snapshot``.
+            self._dirty = engine is None or engine.done.is_set() or not engine.ready.is_set()
+        if engine is None or self._dirty:
+            return
+        self._in_flight = True
+        loop = self._loop
+        assert loop is not None
+
+        def deliver(fut: Future[Snapshot]) -> None:  # engine thread
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._deliver, fut)
+
+        self._snapshot(engine, None).add_done_callback(deliver)
+
+    def _deliver(self, fut: Future[Snapshot]) -> None:
+        self._in_flight = False
+        if fut.cancelled() or fut.exception() is not None:
+            with self._lock:
+                self._dirty = True
+            return
+        data = p.encode(p.SnapshotPush(p.wire_snapshot(fut.result())))
+        for peer in self._peers:
+            if peer.subscribed:
+                peer.push_snapshot(data)
+
+    def _snapshot(self, engine: Engine, selected: str | None) -> Future[Snapshot]:
+        restarts = self.host.restarts
+
+        def build() -> Snapshot:  # engine thread: the memo and seed are only used here
+            if engine is not self._engine:
+                self._engine, self._seed, self._rows = engine, None, {}
+            if self._seed is None:
+                self._seed = seed_runs(engine)
+            return build_snapshot(engine, selected, self._seed, restarts, self._rows)
+
+        return engine.call(build)
+
+    def _drop_stalled(self) -> None:
+        now = time.monotonic()
+        for peer in list(self._peers):
+            if peer.blocked_since is not None and now - peer.blocked_since > self.drop_after:
+                self._report(f"dropped a client (pid {peer.pid}) that read nothing for "
+                             f"{self.drop_after:.0f} s")
+                peer.abort()
+
+    # -- commands ------------------------------------------------------------------------
+    async def answer(self, peer: _Peer, req: p.Request) -> None:
+        """Run one command and send its ``Reply``."""
+        try:
+            result = await self._execute(req.command)
+            reply = p.Reply(req.id, True, result)
+        except TaskNotFound as exc:
+            reply = p.Reply(req.id, False, error=str(exc), error_kind="unknown_task",
+                            suggestions=list(exc.suggestions))
+        except EngineGone as exc:
+            reply = p.Reply(req.id, False, error=str(exc), error_kind="not_running")
+        except TimeoutError:
+            reply = p.Reply(req.id, False, error="the scheduler did not answer in time "
+                            "(busy with a main task, or stopping)", error_kind="timeout")
+        except Exception as exc:  # a broken command never takes the server down
+            reply = p.Reply(req.id, False, error=f"{type(exc).__name__}: {exc}", error_kind="error")
+        peer.send_reply(reply)
+
+    async def _wait(self, fut: Future[T]) -> T:
+        return await asyncio.wait_for(asyncio.wrap_future(fut), self.request_timeout)
+
+    async def _execute(self, cmd: p.Command) -> p.Result | None:
+        c = self.control
+        if isinstance(cmd, p.Force):
+            c.force_run(cmd.task)
+        elif isinstance(cmd, p.Disable | p.Enable):
+            c.set_disabled(cmd.task, isinstance(cmd, p.Disable))
+        elif isinstance(cmd, p.Terminate):
+            c.check_task(cmd.task)
+            c.terminate(cmd.task)
+        elif isinstance(cmd, p.Restart):
+            c.restart()
+        elif isinstance(cmd, p.Shutdown):
+            if self.host.engine is None and not self.host.alive:
+                raise EngineGone("the scheduler is not running")
+            self.host.shutdown(force=cmd.force)
+        elif isinstance(cmd, p.GetSnapshot):
+            engine = c.engine()
+            if cmd.selected is not None:
+                c.check_task(cmd.selected)
+            return p.wire_snapshot(await self._wait(self._snapshot(engine, cmd.selected)))
+        elif isinstance(cmd, p.GetHistory):
+            runs = await self._wait(c.history(cmd.task, cmd.limit, cmd.before_id))
+            return p.HistoryPage(list(runs))
+        elif isinstance(cmd, p.GetDetail):
+            detail = await self._wait(c.detail(cmd.task))
+            if detail is None:
+                raise TaskNotFound(cmd.task)
+            return p.wire_detail(detail)
+        elif isinstance(cmd, p.Explain):
+            c.check_task(cmd.task)
+            return await self._wait(c.call(lambda e: _explain(e, cmd.task)))
+        return None
+
+
+def _explain(engine: Engine, task: str) -> p.WireExplanation | None:
+    from tui_sched.conditions.explain import explain
+
+    cond = engine.session[task].start_cond
+    if cond is None:
+        return None
+    ctx = engine.context()
+    ctx.task = task
+    return p.wire_explanation(explain(cond, ctx))
+
+
+class _Peer:
+    """One connected client: its reader, its writer and its outgoing queues."""
+
+    def __init__(self, server: ControlServer, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter, pid: int) -> None:
+        self.server = server
+        self.reader = reader
+        self.writer = writer
+        self.pid = pid
+        self.subscribed = False
+        self.since = 0
+        """Sequence number of the last event it got with the recent ones."""
+        self.blocked_since: float | None = None
+        self.finished = asyncio.Event()
+        self._replies: deque[bytes] = deque()
+        self._events: deque[bytes] = deque()
+        self._queued = 0
+        self._snapshot: bytes | None = None
+        self._ready = asyncio.Event()
+        self._closing = False
+        self._requests = asyncio.Semaphore(32)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def send_reply(self, message: p.Welcome | p.Reply | p.Goodbye) -> None:
+        self._replies.append(p.encode(message))
+        self._ready.set()
+
+    def push_events(self, data: bytes) -> None:
+        if self._queued + len(data) > self.server.max_queued and self._events:
+            dropped = len(self._events)
+            self._events.clear()
+            self._events.append(p.encode(p.Resync(dropped)))
+            self._queued = len(self._events[0])
+            self.server.ask_snapshot()
+        self._events.append(data)
+        self._queued += len(data)
+        self._ready.set()
+
+    def push_snapshot(self, data: bytes) -> None:
+        self._snapshot = data  # replaces an unsent older one
+        self._ready.set()
+
+    def close(self, reason: str) -> None:
+        self.send_reply(p.Goodbye(reason))
+        self._closing = True
+        self._ready.set()
+
+    def abort(self) -> None:
+        transport = self.writer.transport
+        if not transport.is_closing():
+            transport.abort()
+        self.finished.set()
+
+    async def reject(self, message: str) -> None:
+        with contextlib.suppress(OSError, TimeoutError):
+            self.writer.write(p.encode(p.Rejected(p.PROTOCOL_VERSION, message)))
+            await asyncio.wait_for(self.writer.drain(), 2)
+            # Wait (briefly) for the client to hang up after reading it: a Unix socket
+            # closed with the client's unread hello in it resets the connection, and the
+            # client would see a reset instead of this message.
+            await asyncio.wait_for(self._discard_until_eof(), 2)
+        self.abort()
+
+    async def _discard_until_eof(self) -> None:
+        while await self.reader.read(1 << 16):
+            pass
+
+    async def serve(self) -> None:
+        writing = asyncio.create_task(self._write_loop())
+        try:
+            await self._read_loop()
+        finally:
+            self._closing = True
+            self._ready.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writing, 2)
+            self.abort()
+
+    async def _read_loop(self) -> None:
+        while not self._closing:
+            try:
+                line = await self.reader.readline()
+            except (ValueError, OSError):  # a line over the limit, a reset connection
+                return
+            if not line:
+                return
+            try:
+                msg = p.decode_client(line)
+            except msgspec.MsgspecError as exc:
+                self.send_reply(p.Reply(-1, False, error=f"bad request: {exc}", error_kind="bad_request"))
+                continue
+            if isinstance(msg, p.Request):
+                await self._requests.acquire()  # at most 32 in flight: then stop reading
+                task = asyncio.create_task(self._answer(msg))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, req: p.Request) -> None:
+        try:
+            await self.server.answer(self, req)
+        finally:
+            self._requests.release()
+
+    def _next(self) -> bytes | None:
+        if self._replies:
+            return self._replies.popleft()
+        if self._snapshot is not None:
+            data, self._snapshot = self._snapshot, None
+            return data
+        if self._events:
+            data = self._events.popleft()
+            self._queued -= len(data)
+            return data
+        return None
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                await self._ready.wait()
+                self._ready.clear()
+                while (data := self._next()) is not None:
+                    self.writer.write(data)
+                    self.blocked_since = time.monotonic()
+                    await self.writer.drain()
+                    self.blocked_since = None
+                if self._closing:
+                    with contextlib.suppress(OSError):
+                        self.writer.close()
+                    return
+        except (ConnectionError, OSError):
+            return
+        finally:
+            self.finished.set()
+
+
+@contextlib.contextmanager
+def serving(host: EngineHost, state_dir: Path | None) -> Iterator[ControlServer | None]:
+    """Serve the control socket for ``host`` while the block runs (nothing when there is
+    no state folder: an in-memory ``App(state_dir=None)``). The caller holds the state
+    folder's instance lock."""
+    if state_dir is None:
+        yield None
+        return
+    server = ControlServer(host, state_dir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
