@@ -59,7 +59,7 @@ def test_a_new_state_folder_and_its_files_are_private(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert seen == {".tui-sched": 0o700, "history.sqlite3": 0o600, "history.sqlite3-wal": 0o600,
-                    "history.sqlite3-shm": 0o600, "lock": 0o600}
+                    "history.sqlite3-shm": 0o600, "lock": 0o600, "control.sock": 0o600}
     assert not any("warning" in line for line in lines)
 
 
