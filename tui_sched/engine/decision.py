@@ -1,0 +1,219 @@
+"""Whether a task starts now: one task's scheduling state and the one function that
+decides, which every path of the engine asks (an evaluation pass, a wake-up in a train,
+the moment right after a run ended).
+
+Pure: ``decide`` reads the task, its state and a condition context and returns what to
+do; the engine carries it out (and is the only one to change the state).
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from enum import Enum
+from typing import NamedTuple
+
+from tui_sched.conditions.context import Context
+from tui_sched.store.base import Trigger
+from tui_sched.tasks.task import Task
+
+#: A crashed run's task waits this long before its condition may start it again (when it
+#: has no ``retry_delay``), twice as long after each further crash in a row ...
+CRASH_BACKOFF_FIRST = 10.0
+#: ... up to this long (unless its ``max_delay`` says otherwise).
+CRASH_BACKOFF_MAX = 3600.0
+
+
+@dataclass(slots=True)
+class TaskState:
+    """What the engine holds for one task besides its condition and its run history.
+
+    Attributes:
+        retry: A retry waiting for its time: ``(at, attempt)``.
+        jitter: A jittered start waiting for its time: ``(at, due)``.
+        catch_up: A misfire catch-up run is owed.
+        crashes: Runs that ended as ``crash`` in a row (reset by a success).
+        backoff_until: After a crash, no start by condition before this instant.
+        born: When the engine first saw this version of the task, if it was after
+            start-up (added at run time, reloaded, given a new condition): its condition
+            sees the scheduler as started then, so a ``cron`` slot that fired before the
+            task existed is not owed to it.
+    """
+
+    retry: tuple[float, int] | None = None
+    jitter: tuple[float, float] | None = None
+    catch_up: bool = False
+    crashes: int = 0
+    backoff_until: float | None = None
+    born: float | None = None
+
+    def crashed(self, at: float, first: float, cap: float) -> float:
+        """A run ended as ``crash`` at ``at``: back off (``first`` seconds, doubled per
+        crash in a row, at most ``cap``). Returns when the back-off ends."""
+        self.crashes += 1
+        wait = min(cap, first * 2.0 ** (self.crashes - 1))
+        self.backoff_until = at + wait
+        return self.backoff_until
+
+    def succeeded(self) -> None:
+        """A run succeeded: a pending retry is moot and the crash loop is over."""
+        self.retry = None
+        self.crashes = 0
+        self.backoff_until = None
+
+    def disabled(self) -> None:
+        """The task was disabled: a start it was waiting for will not happen."""
+        self.jitter = None
+        self.catch_up = False
+
+
+class Act(Enum):
+    """What to do for a task (``Decision.act``)."""
+
+    START = "start"
+    """Start a run (``trigger``, ``due``, ``attempt``)."""
+    SKIP = "skip"
+    """A start fell due while a run of the task goes on: record it as skipped."""
+    JITTER = "jitter"
+    """The condition holds: start after a random delay (``due``: when it fell due)."""
+    WAIT = "wait"
+    """Nothing now; decide again at ``at``."""
+    IDLE = "idle"
+    """Nothing until an event (a run of it or of a task it reads, a change of it)."""
+
+
+class Source(Enum):
+    """Which part of the state a decision uses up when the engine carries it out."""
+
+    CONDITION = "condition"
+    FORCE = "force"
+    CATCH_UP = "catch-up"
+    RETRY = "retry"
+    JITTER = "jitter"
+
+
+class Decision(NamedTuple):
+    """The outcome of ``decide`` (a tuple: one is made per run, twice)."""
+
+    act: Act
+    at: float | None = None
+    trigger: Trigger = Trigger.SCHEDULED
+    due: float | None = None
+    attempt: int = 1
+    source: Source = Source.CONDITION
+    error: str | None = None
+    """The condition raised: what to report (``trace``: its traceback)."""
+    trace: str | None = None
+
+
+IDLE = Decision(Act.IDLE)
+
+
+def _wait(*times: float | None) -> Decision:
+    at = min((t for t in times if t is not None), default=None)
+    return IDLE if at is None else Decision(Act.WAIT, at)
+
+
+def decide(task: Task, state: TaskState | None, ctx: Context, due: float | None,
+           poll_interval: float) -> Decision:
+    """What to do for ``task`` at ``ctx.now``.
+
+    In order: a forced run; a retry whose time has come; nothing for a disabled task or
+    one without a condition; nothing during a crash back-off; a catch-up run; a jittered
+    start whose time has come; then the condition itself. A start waits for a run in
+    progress unless the task allows overlapping runs (``multilaunch``).
+
+    Args:
+        task: The task.
+        state: Its pending state (``None``: nothing pending).
+        ctx: A context at the instant to decide for (``ctx.task`` is set here).
+        due: When the task's wake-up fell due, if that is why it is decided now.
+        poll_interval: How soon a condition that raised is checked again.
+    """
+    now = ctx.now
+    name = task.name
+    ctx.task = name
+    # The flags' plain attributes: the properties cost a call each, on every run.
+    if task._force_run:
+        return IDLE if _blocked(task, ctx) else Decision(Act.START, trigger=Trigger.FORCED,
+                                                         source=Source.FORCE)
+    cond = task.start_cond
+    retry_at: float | None = None
+    if state is not None:
+        if state.retry is not None:
+            retry_at, attempt = state.retry
+            if retry_at <= now:
+                if _blocked(task, ctx):
+                    return IDLE  # decided again when the run in progress ends
+                return Decision(Act.START, trigger=Trigger.RETRY, due=retry_at,
+                                attempt=attempt, source=Source.RETRY)
+        if task._disabled or cond is None:
+            return _wait(retry_at)
+        if state.backoff_until is not None and state.backoff_until > now:
+            return _wait(state.backoff_until, retry_at)
+        if state.catch_up:
+            if _blocked(task, ctx):
+                return IDLE
+            try:
+                holds = cond.evaluate(ctx)
+            except Exception:
+                holds = False
+            return Decision(Act.START, trigger=Trigger.SCHEDULED if holds else Trigger.CATCH_UP,
+                            due=due, source=Source.CATCH_UP)
+        if state.jitter is not None:
+            at, jitter_due = state.jitter
+            if at > now:
+                return _wait(at, retry_at)
+            act = Act.SKIP if _blocked(task, ctx) else Act.START
+            return Decision(act, due=jitter_due, source=Source.JITTER)
+        if state.born is not None:
+            return _check_born(task, state.born, ctx, due, poll_interval, retry_at)
+    elif task._disabled or cond is None:
+        return IDLE
+    return _check(task, ctx, due, poll_interval, retry_at)
+
+
+def _check(task: Task, ctx: Context, due: float | None, poll_interval: float,
+           retry_at: float | None) -> Decision:
+    """The condition itself decides."""
+    assert task.start_cond is not None
+    try:
+        holds, wake = task.start_cond.check(ctx)
+    except Exception as exc:
+        return Decision(Act.WAIT, ctx.now + poll_interval,
+                        error=f"task {task.name!r}: evaluating its condition failed: {exc}",
+                        trace=traceback.format_exc())
+    if not holds:
+        return _wait(wake, retry_at)
+    if _blocked(task, ctx):
+        # Recorded once, when the start fell due; otherwise decided again at the run's end.
+        return IDLE if due is None else Decision(Act.SKIP, due=due)
+    if task.options.jitter > 0:
+        return Decision(Act.JITTER, due=ctx.now if due is None else due)
+    return Decision(Act.START, due=due)
+
+
+def _check_born(task: Task, born: float, ctx: Context, due: float | None,
+                poll_interval: float, retry_at: float | None) -> Decision:
+    """``_check`` for a task that appeared after start-up: the scheduler started, as far
+    as its condition is concerned, when the task did."""
+    started = ctx.scheduler_started
+    ctx.scheduler_started = born
+    try:
+        return _check(task, ctx, due, poll_interval, retry_at)
+    finally:
+        ctx.scheduler_started = started
+
+
+def _blocked(task: Task, ctx: Context) -> bool:
+    """A run of the task is in progress and it does not allow overlapping runs."""
+    return not task.options.multilaunch and bool(ctx.status.status(task.name).running)
+
+
+def crash_backoff(task: Task) -> tuple[float, float]:
+    """The first back-off after a crash and its cap, for ``task``: its ``retry_delay``
+    (else ``CRASH_BACKOFF_FIRST``) and its ``max_delay`` (else ``CRASH_BACKOFF_MAX``)."""
+    options = task.options
+    first = options.retry_delay if options.retry_delay > 0 else CRASH_BACKOFF_FIRST
+    cap = options.max_delay if options.max_delay is not None else CRASH_BACKOFF_MAX
+    return first, max(first, cap)
