@@ -5,6 +5,8 @@ Tests wait on events (with a timeout) or on ``sync()``, never on sleeps.
 
 from __future__ import annotations
 
+import asyncio
+import math
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
@@ -58,6 +60,9 @@ class EngineRunner:
     def __enter__(self) -> EngineRunner:
         self.thread.start()
         assert self.engine.ready.wait(10), "engine did not start"
+        # ``ready`` is set before the first tick: wait for that tick's evaluation pass,
+        # or a test that moves the clock right away moves the first evaluation with it.
+        self.sync()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -116,3 +121,50 @@ class EngineRunner:
         """Runs of ``task`` finished so far."""
         with self._cond:
             return [e.run for e in self.events if isinstance(e, RunFinished) and e.run.task == task]
+
+
+class SleepingClock(FakeClock):
+    """A fake clock on which the engine's waits take simulated time, as real sleeps do.
+
+    ``run_for(seconds)`` lets that much time pass: each wait of the engine ends at its
+    deadline (or at a wake-up) and the clock jumps there. Like the event loop's timers,
+    a wait runs on a monotonic clock of its own: ``jump`` moves the wall clock (an NTP
+    step, a suspend) without a timer noticing, so a wait that began before it ends when
+    its monotonic time is up, early or late in wall-clock terms.
+    """
+
+    def __init__(self, start: float | datetime = START) -> None:
+        super().__init__(start)
+        self.mono = 0.0
+        self._limit = 0.0
+        self._idle = threading.Condition()
+        self._idle_at: float | None = None
+
+    def jump(self, seconds: float) -> None:
+        """Step the wall clock (either way) without waking anything."""
+        with self._lock:
+            self._t += seconds
+
+    def run_for(self, seconds: float, timeout: float = 10.0) -> None:
+        """Let ``seconds`` of time pass; return once the engine waits beyond them."""
+        with self._idle:
+            self._limit = self.mono + seconds
+            self._idle_at = None
+        self.set(self.time())  # wake the engine so that its wait sees the new limit
+        with self._idle:
+            ok = self._idle.wait_for(lambda: self._idle_at == self._limit, timeout)
+        assert ok, "the engine did not reach the end of the span"
+
+    async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
+        while not wake.is_set():
+            with self._lock:
+                timer = math.inf if deadline is None else self.mono + max(0.0, deadline - self._t)
+                step = min(timer, self._limit) - self.mono
+                self.mono += step
+                self._t += step
+            if timer <= self._limit:
+                return
+            with self._idle:
+                self._idle_at = self._limit
+                self._idle.notify_all()
+            await wake.wait()
