@@ -127,16 +127,18 @@ class SleepingClock(FakeClock):
     """A fake clock on which the engine's waits take simulated time, as real sleeps do.
 
     ``run_for(seconds)`` lets that much time pass: each wait of the engine ends at its
-    deadline (or at a wake-up) and the clock jumps there. Like the event loop's timers,
-    a wait runs on a monotonic clock of its own: ``jump`` moves the wall clock (an NTP
-    step, a suspend) without a timer noticing, so a wait that began before it ends when
-    its monotonic time is up, early or late in wall-clock terms.
+    deadline and the clock jumps there (or ends early on a wake-up). Like the event
+    loop's timers, a wait runs on a monotonic clock of its own: ``jump`` moves the wall
+    clock (an NTP step, a suspend) without a timer noticing, so a wait that began before
+    it ends when its monotonic time is up, early or late in wall-clock terms. Neither
+    ``run_for`` nor ``jump`` wakes the engine.
     """
 
     def __init__(self, start: float | datetime = START) -> None:
         super().__init__(start)
         self.mono = 0.0
         self._limit = 0.0
+        self._more: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
         self._idle = threading.Condition()
         self._idle_at: float | None = None
 
@@ -148,23 +150,34 @@ class SleepingClock(FakeClock):
     def run_for(self, seconds: float, timeout: float = 10.0) -> None:
         """Let ``seconds`` of time pass; return once the engine waits beyond them."""
         with self._idle:
-            self._limit = self.mono + seconds
             self._idle_at = None
-        self.set(self.time())  # wake the engine so that its wait sees the new limit
+        with self._lock:
+            self._limit = self.mono + seconds
+            limit, more, self._more = self._limit, self._more, None
+        if more is not None:
+            more[0].call_soon_threadsafe(more[1].set)
         with self._idle:
-            ok = self._idle.wait_for(lambda: self._idle_at == self._limit, timeout)
+            ok = self._idle.wait_for(lambda: self._idle_at == limit, timeout)
         assert ok, "the engine did not reach the end of the span"
 
     async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
+        with self._lock:  # the timer is set once, on the monotonic clock
+            timer = math.inf if deadline is None else self.mono + max(0.0, deadline - self._t)
         while not wake.is_set():
             with self._lock:
-                timer = math.inf if deadline is None else self.mono + max(0.0, deadline - self._t)
                 step = min(timer, self._limit) - self.mono
                 self.mono += step
                 self._t += step
-            if timer <= self._limit:
+                limit = self._limit
+                if timer > limit:
+                    more = asyncio.Event()
+                    self._more = (asyncio.get_running_loop(), more)
+            if timer <= limit:
                 return
             with self._idle:
-                self._idle_at = self._limit
+                self._idle_at = limit
                 self._idle.notify_all()
-            await wake.wait()
+            waiters = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(more.wait())}
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
