@@ -109,11 +109,6 @@ class Decision(NamedTuple):
 IDLE = Decision(Act.IDLE)
 
 
-def _wait(*times: float | None) -> Decision:
-    at = min((t for t in times if t is not None), default=None)
-    return IDLE if at is None else Decision(Act.WAIT, at)
-
-
 def decide(task: Task, state: TaskState | None, ctx: Context, due: float | None,
            poll_interval: float) -> Decision:
     """What to do for ``task`` at ``ctx.now``.
@@ -130,55 +125,24 @@ def decide(task: Task, state: TaskState | None, ctx: Context, due: float | None,
         due: When the task's wake-up fell due, if that is why it is decided now.
         poll_interval: How soon a condition that raised is checked again.
     """
-    now = ctx.now
-    name = task.name
-    ctx.task = name
+    ctx.task = task.name
     # The flags' plain attributes: the properties cost a call each, on every run.
     if task._force_run:
         return IDLE if _blocked(task, ctx) else Decision(Act.START, trigger=Trigger.FORCED,
                                                          source=Source.FORCE)
     cond = task.start_cond
-    retry_at: float | None = None
+    retry_at = born = None
     if state is not None:
-        if state.retry is not None:
-            retry_at, attempt = state.retry
-            if retry_at <= now:
-                if _blocked(task, ctx):
-                    return IDLE  # decided again when the run in progress ends
-                return Decision(Act.START, trigger=Trigger.RETRY, due=retry_at,
-                                attempt=attempt, source=Source.RETRY)
-        if task._disabled or cond is None:
-            return _wait(retry_at)
-        if state.backoff_until is not None and state.backoff_until > now:
-            return _wait(state.backoff_until, retry_at)
-        if state.catch_up:
-            if _blocked(task, ctx):
-                return IDLE
-            try:
-                holds = cond.evaluate(ctx)
-            except Exception:
-                holds = False
-            return Decision(Act.START, trigger=Trigger.SCHEDULED if holds else Trigger.CATCH_UP,
-                            due=due, source=Source.CATCH_UP)
-        if state.jitter is not None:
-            at, jitter_due = state.jitter
-            if at > now:
-                return _wait(at, retry_at)
-            act = Act.SKIP if _blocked(task, ctx) else Act.START
-            return Decision(act, due=jitter_due, source=Source.JITTER)
-        if state.born is not None:
-            return _check_born(task, state.born, ctx, due, poll_interval, retry_at)
+        pending = _pending(task, state, ctx, due)
+        if pending is not None:
+            return pending
+        retry_at = None if state.retry is None else state.retry[0]
+        born = state.born
     elif task._disabled or cond is None:
         return IDLE
-    return _check(task, ctx, due, poll_interval, retry_at)
-
-
-def _check(task: Task, ctx: Context, due: float | None, poll_interval: float,
-           retry_at: float | None) -> Decision:
-    """The condition itself decides."""
-    assert task.start_cond is not None
+    assert cond is not None
     try:
-        holds, wake = task.start_cond.check(ctx)
+        holds, wake = cond.check(ctx) if born is None else _check_as_born(task, born, ctx)
     except Exception as exc:
         return Decision(Act.WAIT, ctx.now + poll_interval,
                         error=f"task {task.name!r}: evaluating its condition failed: {exc}",
@@ -193,16 +157,57 @@ def _check(task: Task, ctx: Context, due: float | None, poll_interval: float,
     return Decision(Act.START, due=due)
 
 
-def _check_born(task: Task, born: float, ctx: Context, due: float | None,
-                poll_interval: float, retry_at: float | None) -> Decision:
-    """``_check`` for a task that appeared after start-up: the scheduler started, as far
-    as its condition is concerned, when the task did."""
+def _pending(task: Task, state: TaskState, ctx: Context, due: float | None) -> Decision | None:
+    """What the task's pending state decides, if it decides (``None``: its condition)."""
+    now = ctx.now
+    retry_at = None
+    if state.retry is not None:
+        retry_at, attempt = state.retry
+        if retry_at <= now:
+            if _blocked(task, ctx):
+                return IDLE  # decided again when the run in progress ends
+            return Decision(Act.START, trigger=Trigger.RETRY, due=retry_at,
+                            attempt=attempt, source=Source.RETRY)
+    cond = task.start_cond
+    if task._disabled or cond is None:
+        return _wait(retry_at)
+    if state.backoff_until is not None and state.backoff_until > now:
+        return _wait(state.backoff_until, retry_at)
+    if state.catch_up:
+        if _blocked(task, ctx):
+            return IDLE
+        try:
+            holds = cond.evaluate(ctx)
+        except Exception:
+            holds = False
+        return Decision(Act.START, trigger=Trigger.SCHEDULED if holds else Trigger.CATCH_UP,
+                        due=due, source=Source.CATCH_UP)
+    if state.jitter is not None:
+        at, jitter_due = state.jitter
+        if at > now:
+            return _wait(at, retry_at)
+        act = Act.SKIP if _blocked(task, ctx) else Act.START
+        return Decision(act, due=jitter_due, source=Source.JITTER)
+    return None
+
+
+def _check_as_born(task: Task, born: float, ctx: Context) -> tuple[bool, float | None]:
+    """The condition of a task that appeared after start-up: the scheduler started, as
+    far as it is concerned, when the task did."""
+    assert task.start_cond is not None
     started = ctx.scheduler_started
     ctx.scheduler_started = born
     try:
-        return _check(task, ctx, due, poll_interval, retry_at)
+        return task.start_cond.check(ctx)
     finally:
         ctx.scheduler_started = started
+
+
+def _wait(at: float | None, other: float | None = None) -> Decision:
+    """Decide again at the earlier of ``at`` and ``other`` (nothing: on an event)."""
+    if other is not None and (at is None or other < at):
+        at = other
+    return IDLE if at is None else Decision(Act.WAIT, at)
 
 
 def _blocked(task: Task, ctx: Context) -> bool:
