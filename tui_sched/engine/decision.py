@@ -9,12 +9,13 @@ do; the engine carries it out (and is the only one to change the state).
 from __future__ import annotations
 
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
 from tui_sched.conditions.context import Context
-from tui_sched.store.base import Trigger
+from tui_sched.store.base import Outcome, RunRecord, Trigger
 from tui_sched.tasks.task import Task
 
 #: A crashed run's task waits this long before its condition may start it again (when it
@@ -222,3 +223,16 @@ def crash_backoff(task: Task) -> tuple[float, float]:
     first = options.retry_delay if options.retry_delay > 0 else CRASH_BACKOFF_FIRST
     cap = options.max_delay if options.max_delay is not None else CRASH_BACKOFF_MAX
     return first, max(first, cap)
+
+
+def crashes_in_a_row(history: Iterable[RunRecord]) -> int:
+    """How many of a task's latest runs (``history``: newest first) ended as ``crash``
+    (rows of starts that never ran, ``missed`` and ``skipped``, are passed over)."""
+    crashes = 0
+    for row in history:
+        if row.outcome in (Outcome.MISSED, Outcome.SKIPPED):
+            continue
+        if row.outcome is not Outcome.CRASH:
+            break
+        crashes += 1
+    return crashes

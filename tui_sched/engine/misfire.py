@@ -126,3 +126,24 @@ def record_missed(task: Task, slots: list[Slot], down_since: float, now: float, 
         bus.publish(RunRecorded(now, record))
     # At detection time, so a skipped cron slot counts as used up (see Cron).
     status.recorded(task.name, now, Outcome.MISSED)
+
+
+def detect(tasks: list[Task], down_since: float, ctx: Context, *, store: RunStore,
+           status: StatusIndex, bus: EventBus) -> list[str]:
+    """Record the slots each task missed between ``down_since`` and ``ctx.now`` (the
+    scheduler was down); return the tasks that owe a catch-up run."""
+    now, tz = ctx.now, ctx.tz
+    owed: list[str] = []
+    for task in tasks:
+        node = periodic_node(task.start_cond)
+        task_status = status.status(task.name)
+        if node is None or task_status.last_start is None or task.disabled:
+            continue  # a task that never ran has nothing to catch up (as systemd)
+        since = max(down_since, task_status.last_start)
+        slots = missed_slots(node, since, now, tz, task.options.misfire_grace, task_status)
+        if not slots:
+            continue
+        record_missed(task, slots, down_since, now, store=store, status=status, bus=bus, tz=tz)
+        if owes_catch_up(task, ctx):
+            owed.append(task.name)
+    return owed

@@ -24,11 +24,19 @@ from typing import Any, TypeVar
 from tui_sched.conditions.context import Context
 from tui_sched.config import SchedulerConfig
 from tui_sched.engine import misfire
-from tui_sched.engine.arguments import ArgumentResolver
 from tui_sched.engine.blockwatch import BlockWatch
 from tui_sched.engine.bus import EventBus
 from tui_sched.engine.clock import Clock, SystemClock
-from tui_sched.engine.decision import Act, Decision, Source, TaskState, crash_backoff, decide
+from tui_sched.engine.decision import (
+    Act,
+    Decision,
+    Source,
+    TaskState,
+    crash_backoff,
+    crashes_in_a_row,
+    decide,
+)
+from tui_sched.engine.dispatch import Dispatcher
 from tui_sched.engine.events import (
     EngineError,
     LogLine,
@@ -125,12 +133,10 @@ class Engine:
         self.bus = bus or EventBus()
         self.tz = tz or resolve_timezone(self.config.timezone)
         self.status = StatusIndex()
-        self._executors = executors or default_executors(self.config.process_workers)
-        self._args = ArgumentResolver(session)
+        self._dispatch = Dispatcher(session, executors
+                                    or default_executors(self.config.process_workers))
         self._eval_ctx: Context | None = None  # the context of the evaluation pass under way
         self._eval_snapshots: tuple[object, object] = (None, None)  # the session's, in it
-        # Task name -> (task, options, target, default execution, executor key, execution).
-        self._plans: dict[str, tuple[Task, object, object, str, str, str]] = {}
         # Written from any thread under _lock; drained by the engine thread.
         self._lock = threading.Lock()
         self._pending: set[str] = set()
@@ -291,8 +297,9 @@ class Engine:
         self.clock.attach(self._loop, self._wake)
         self._state = "starting"
         OutputCapture.install()
-        self._blockwatch = BlockWatch(self.store.flush, _BLOCK_COMMIT_AFTER,
-                                      lambda exc: self._report_problem(f"committing history: {exc}"))
+        self._dispatch.blockwatch = BlockWatch(
+            self.store.flush, _BLOCK_COMMIT_AFTER,
+            lambda exc: self._report_problem(f"committing history: {exc}"))
         self.session.default_execution = self.config.default_execution
         self.session._bind_engine(self)
         try:
@@ -327,7 +334,7 @@ class Engine:
             await self._shutdown()
         finally:
             self._gc.uninstall()
-            self._blockwatch.close()
+            self._dispatch.blockwatch.close()
             self.session._bind_engine(None)
             OutputCapture.uninstall()
             self._state = "stopped"
@@ -354,16 +361,8 @@ class Engine:
         self._retention.sweep(self.status.with_history(), now)
         flags = self.store.get_flags()
         for task in self.session.tasks:
-            # Made now rather than at the first run, so that they are among what the
-            # engine freezes once started (see GcPolicy): one pass less over them each
-            # full collection. (With 5,000 tasks, the plans and argument caches made at
-            # the first runs were most of what a full collection walked: 11 ms.)
-            self.status.status(task.name)
-            try:
-                if self._plan_of(task)[1] != "process":
-                    self._args.plain_kwargs(task)
-            except Exception:  # its first run reports what is wrong
-                pass
+            self.status.status(task.name)  # (made now: see Dispatcher.warm)
+            self._dispatch.warm(task)
             if task.name in flags:
                 # The operator's last word wins over the module's declaration.
                 object.__setattr__(task, "_disabled", flags[task.name])
@@ -372,7 +371,10 @@ class Engine:
         down_since = self._heartbeat.last()
         self._heartbeat.beat(now)
         if down_since is not None:
-            self._detect_misfires(down_since, now)
+            owed = misfire.detect(self.session.tasks, down_since, self._context(now),
+                                  store=self.store, status=self.status, bus=self.bus)
+            for name in owed:
+                self._state_of(name).catch_up = True
         with self._lock:
             self._pending_all = True
         if recovered:
@@ -380,42 +382,16 @@ class Engine:
             self._back_off_recovered(recovered, now)
         self.bus.publish(SchedulerStarted(now, len(self.session)))
 
-    def _detect_misfires(self, down_since: float, now: float) -> None:
-        """Record the slots missed while the scheduler was down; queue catch-up runs."""
-        ctx = self._context(now)
-        for task in self.session.tasks:
-            node = misfire.periodic_node(task.start_cond)
-            status = self.status.status(task.name)
-            if node is None or status.last_start is None or task.disabled:
-                continue  # a task that never ran has nothing to catch up (as systemd)
-            since = max(down_since, status.last_start)
-            slots = misfire.missed_slots(node, since, now, self.tz, task.options.misfire_grace,
-                                         status)
-            if not slots:
-                continue
-            misfire.record_missed(task, slots, down_since, now, store=self.store,
-                                  status=self.status, bus=self.bus, tz=self.tz)
-            if misfire.owes_catch_up(task, ctx):
-                self._state_of(task.name).catch_up = True
-
     def _back_off_recovered(self, recovered: list[RunRecord], now: float) -> None:
         """The runs left open by a scheduler that died count as crashes of their tasks:
         each backs off by the crashes in a row its history shows (a task that kills the
         scheduler is not started again at once on every restart)."""
         for run in recovered:
             task = self.session._lookup(run.task)
-            if task is None:
-                continue
-            crashes = 0
-            for row in self.store.history(run.task, _CRASH_LOOKBACK):
-                if row.outcome in (Outcome.MISSED, Outcome.SKIPPED):
-                    continue  # never ran
-                if row.outcome is not Outcome.CRASH:
-                    break
-                crashes += 1
-            state = self._state_of(run.task)
-            state.crashes = max(0, crashes - 1)
-            self._back_off(task, run, now)
+            if task is not None:
+                crashes = crashes_in_a_row(self.store.history(run.task, _CRASH_LOOKBACK))
+                self._state_of(run.task).crashes = max(0, crashes - 1)
+                self._back_off(task, run, now)
 
     def _back_off(self, task: Task, run: RunRecord, at: float) -> None:
         state = self._state_of(task.name)
@@ -710,13 +686,13 @@ class Engine:
         active = _Active(record, job, task)
         self._running[run_id] = active
         bus.publish(RunStarted(now, record, due))
-        executor, execution = self._plan(task)
+        executor, execution = self._dispatch.plan(task)
         if executor.blocks_loop:
             # main: run now, inside the tick. Each start is stamped when its run really
             # begins, so a burst of tasks due together spreads out instead of queueing
             # behind its own launches. Nothing else runs meanwhile, so the task and its
             # dependents are marked for re-evaluation once, when it has finished.
-            result = self._run_blocking(active, executor, execution)
+            result = self._dispatch.run_blocking(job, task, executor, execution)
             if result is not None:
                 end = self.clock.time()
                 self._finish(active, result, inline=True, end=end)
@@ -730,7 +706,7 @@ class Engine:
             # (on this loop), and this future is what shutdown waits on.
             active.future = self._loop.create_future()
             try:
-                self._prepare(active, execution)
+                self._dispatch.prepare(job, task, execution)
                 executor.start(job, lambda result, end: self._finish_direct(active, result, end),
                                self.clock.time)
             except Exception as exc:  # argument resolution, or no thread to be had
@@ -739,66 +715,9 @@ class Engine:
         active.future = self._loop.create_task(self._execute(active, executor, execution))
         self._spawned += 1
 
-    def _plan(self, task: Task) -> tuple[Executor, str]:
-        """The executor and the execution mode of ``task``'s runs."""
-        key, execution = self._plan_of(task)
-        return self._executors[key], execution
-
-    def _plan_of(self, task: Task) -> tuple[str, str]:
-        """The executor key and the execution mode of ``task``'s runs, worked out once
-        per version of the task (changing an option or the target replaces it as a
-        whole): they are read on every run. (The executor itself is made at the first
-        run that needs it.)"""
-        default = self.session.default_execution
-        plan = self._plans.get(task.name)
-        if (plan is not None and plan[0] is task and plan[1] is task.options
-                and plan[2] is task.target and plan[3] == default):
-            return plan[4], plan[5]
-        key, execution = task.executor_key, task.execution
-        self._plans[task.name] = (task, task.options, task.target, default, key, execution)
-        return key, execution
-
-    def _prepare(self, active: _Active, execution: str) -> None:
-        """Resolve the run's arguments (at dispatch, explicitly, from the session)."""
-        job, task = active.job, active.task
-        if execution == "process":
-            job.kwargs = self._args.process_kwargs(task)
-        else:
-            plain = self._args.plain_kwargs(task)
-            if plain is not None:
-                job.kwargs = plain  # read-only: the call unpacks it into its own dict
-            else:
-                job.bind = self._args.binder(task, lambda: job.flag)
-
-    def _run_blocking(self, active: _Active, executor: Executor,
-                      execution: str) -> JobResult | None:
-        try:
-            self._prepare(active, execution)
-        except Exception as exc:
-            return JobResult.failed(exc)
-        self._blockwatch.enter()
-        try:
-            return executor.run_sync(active.job)
-        finally:
-            self._blockwatch.exit()
-
     async def _execute(self, active: _Active, executor: Executor, execution: str) -> None:
-        job = active.job
-        try:
-            self._prepare(active, execution)
-            if executor.blocks_loop:
-                self._blockwatch.enter()
-                try:
-                    result = await executor.execute(job)
-                finally:
-                    self._blockwatch.exit()
-            else:
-                result = await executor.execute(job)
-        except asyncio.CancelledError:
-            result = JobResult.terminated(job.stop_reason or "cancelled")
-        except Exception as exc:  # argument resolution or an executor bug: still data
-            result = JobResult.failed(exc)
-        self._finish(active, result)
+        self._finish(active, await self._dispatch.execute(active.job, active.task, executor,
+                                                          execution))
 
     def _finish(self, active: _Active, result: JobResult, inline: bool = False,
                 end: float | None = None) -> None:
@@ -924,7 +843,7 @@ class Engine:
         if self.session._lookup(name) is None:
             self._wakeups.discard(name)
             self._states.pop(name, None)
-            self._plans.pop(name, None)
+            self._dispatch.forget(name)
         for active in self._running.values():
             if active.task is task and terminate is not None:
                 active.job.terminate(terminate)
@@ -953,7 +872,7 @@ class Engine:
         """``task`` is new, or a new version of a task: nothing decided for the one
         before holds for it (a pending retry, a jittered start, a crash back-off)."""
         self._wakeups.discard(task.name)
-        self._plans.pop(task.name, None)
+        self._dispatch.forget(task.name)
         self._states[task.name] = TaskState(born=now)
 
     def _rebuild_dependents(self) -> None:
@@ -1025,7 +944,7 @@ class Engine:
         pending = [a.future for a in self._running.values() if a.future is not None]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        for executor in self._executors.values():
+        for executor in self._dispatch.executors.values():
             try:
                 await executor.aclose()
             except Exception as exc:
