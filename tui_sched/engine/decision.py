@@ -72,11 +72,11 @@ class Act(Enum):
     """What to do for a task (``Decision.act``)."""
 
     START = "start"
-    """Start a run (``trigger``, ``due``, ``attempt``)."""
+    """Start a run (``trigger``; its due and attempt come from ``source``)."""
     SKIP = "skip"
     """A start fell due while a run of the task goes on: record it as skipped."""
     JITTER = "jitter"
-    """The condition holds: start after a random delay (``due``: when it fell due)."""
+    """The condition holds: start after a random delay."""
     WAIT = "wait"
     """Nothing now; decide again at ``at``."""
     IDLE = "idle"
@@ -84,7 +84,9 @@ class Act(Enum):
 
 
 class Source(Enum):
-    """Which part of the state a decision uses up when the engine carries it out."""
+    """What a start or a skip comes from: the part of the state it uses up, and where its
+    due and attempt are (the retry's time and attempt, the jittered start's due; for the
+    condition, the wake-up that fell due)."""
 
     CONDITION = "condition"
     FORCE = "force"
@@ -94,13 +96,13 @@ class Source(Enum):
 
 
 class Decision(NamedTuple):
-    """The outcome of ``decide`` (a tuple: one is made per run, twice)."""
+    """The outcome of ``decide``: one of the constants below, or ``wait_until(at)``
+    (made once each: a decision is asked for twice per run)."""
 
     act: Act
     at: float | None = None
+    """``WAIT``: when to decide again."""
     trigger: Trigger = Trigger.SCHEDULED
-    due: float | None = None
-    attempt: int = 1
     source: Source = Source.CONDITION
     error: str | None = None
     """The condition raised: what to report (``trace``: its traceback)."""
@@ -108,6 +110,22 @@ class Decision(NamedTuple):
 
 
 IDLE = Decision(Act.IDLE)
+START = Decision(Act.START)
+START_FORCED = Decision(Act.START, trigger=Trigger.FORCED, source=Source.FORCE)
+START_RETRY = Decision(Act.START, trigger=Trigger.RETRY, source=Source.RETRY)
+START_CATCH_UP = Decision(Act.START, trigger=Trigger.CATCH_UP, source=Source.CATCH_UP)
+#: A catch-up run whose condition holds anyway: an ordinary scheduled start.
+START_CAUGHT_UP = Decision(Act.START, source=Source.CATCH_UP)
+START_JITTERED = Decision(Act.START, source=Source.JITTER)
+SKIP = Decision(Act.SKIP)
+SKIP_JITTERED = Decision(Act.SKIP, source=Source.JITTER)
+JITTER = Decision(Act.JITTER)
+_WAIT = Act.WAIT  # (a module name: an Enum member read through its class costs more)
+
+
+def wait_until(at: float) -> Decision:
+    """Nothing now; decide again at ``at``."""
+    return Decision(_WAIT, at)
 
 
 def decide(task: Task, state: TaskState | None, ctx: Context, due: float | None,
@@ -129,8 +147,7 @@ def decide(task: Task, state: TaskState | None, ctx: Context, due: float | None,
     ctx.task = task.name
     # The flags' plain attributes: the properties cost a call each, on every run.
     if task._force_run:
-        return IDLE if _blocked(task, ctx) else Decision(Act.START, trigger=Trigger.FORCED,
-                                                         source=Source.FORCE)
+        return IDLE if _blocked(task, ctx) else START_FORCED
     cond = task.start_cond
     retry_at = born = None
     if state is not None:
@@ -145,17 +162,15 @@ def decide(task: Task, state: TaskState | None, ctx: Context, due: float | None,
     try:
         holds, wake = cond.check(ctx) if born is None else _check_as_born(task, born, ctx)
     except Exception as exc:
-        return Decision(Act.WAIT, ctx.now + poll_interval,
+        return Decision(_WAIT, ctx.now + poll_interval,
                         error=f"task {task.name!r}: evaluating its condition failed: {exc}",
                         trace=traceback.format_exc())
     if not holds:
         return _wait(wake, retry_at)
     if _blocked(task, ctx):
         # Recorded once, when the start fell due; otherwise decided again at the run's end.
-        return IDLE if due is None else Decision(Act.SKIP, due=due)
-    if task.options.jitter > 0:
-        return Decision(Act.JITTER, due=ctx.now if due is None else due)
-    return Decision(Act.START, due=due)
+        return IDLE if due is None else SKIP
+    return JITTER if task.options.jitter > 0 else START
 
 
 def _pending(task: Task, state: TaskState, ctx: Context, due: float | None) -> Decision | None:
@@ -163,12 +178,11 @@ def _pending(task: Task, state: TaskState, ctx: Context, due: float | None) -> D
     now = ctx.now
     retry_at = None
     if state.retry is not None:
-        retry_at, attempt = state.retry
+        retry_at = state.retry[0]
         if retry_at <= now:
             if _blocked(task, ctx):
                 return IDLE  # decided again when the run in progress ends
-            return Decision(Act.START, trigger=Trigger.RETRY, due=retry_at,
-                            attempt=attempt, source=Source.RETRY)
+            return START_RETRY
     cond = task.start_cond
     if task._disabled or cond is None:
         return _wait(retry_at)
@@ -181,14 +195,12 @@ def _pending(task: Task, state: TaskState, ctx: Context, due: float | None) -> D
             holds = cond.evaluate(ctx)
         except Exception:
             holds = False
-        return Decision(Act.START, trigger=Trigger.SCHEDULED if holds else Trigger.CATCH_UP,
-                        due=due, source=Source.CATCH_UP)
+        return START_CAUGHT_UP if holds else START_CATCH_UP
     if state.jitter is not None:
-        at, jitter_due = state.jitter
+        at = state.jitter[0]
         if at > now:
             return _wait(at, retry_at)
-        act = Act.SKIP if _blocked(task, ctx) else Act.START
-        return Decision(act, due=jitter_due, source=Source.JITTER)
+        return SKIP_JITTERED if _blocked(task, ctx) else START_JITTERED
     return None
 
 
@@ -208,7 +220,7 @@ def _wait(at: float | None, other: float | None = None) -> Decision:
     """Decide again at the earlier of ``at`` and ``other`` (nothing: on an event)."""
     if other is not None and (at is None or other < at):
         at = other
-    return IDLE if at is None else Decision(Act.WAIT, at)
+    return IDLE if at is None else Decision(_WAIT, at)
 
 
 def _blocked(task: Task, ctx: Context) -> bool:

@@ -28,6 +28,8 @@ from tui_sched.engine.blockwatch import BlockWatch
 from tui_sched.engine.bus import EventBus
 from tui_sched.engine.clock import Clock, SystemClock
 from tui_sched.engine.decision import (
+    IDLE,
+    SKIP_JITTERED,
     Act,
     Decision,
     Source,
@@ -86,6 +88,10 @@ _BLOCK_COMMIT_AFTER = 0.05
 #: wall-clock times, but a wait runs on a monotonic timer, which neither an NTP step nor
 #: a suspend moves: after one, a wake-up is at most this late.
 _WALL_RECHECK = 5.0
+# Enum members as module names: read through their class, each costs a lookup (3.11).
+_START, _SKIP, _WAIT = Act.START, Act.SKIP, Act.WAIT
+_CONDITION, _FORCE, _RETRY, _CATCH_UP, _JITTER = (
+    Source.CONDITION, Source.FORCE, Source.RETRY, Source.CATCH_UP, Source.JITTER)
 #: Crashes in a row counted back in the history at start-up (the back-off's cap is
 #: reached well before).
 _CRASH_LOOKBACK = 20
@@ -205,7 +211,12 @@ class Engine:
 
     def task_removed(self, task: Task) -> None:
         """A task left the session; a run in progress finishes and is recorded."""
-        self._queue(lambda now, dirty: self._on_removed(task, now, None))
+        def removed(now: float, dirty: set[str]) -> bool:
+            self._on_removed(task, None)
+            self.bus.publish(TaskChanged(now, task.name, "removed"))
+            return True
+
+        self._queue(removed)
 
     def tasks_swapped(self, removed: list[Task], swapped_in: list[Task],
                       terminate: bool = False) -> None:
@@ -574,39 +585,44 @@ class Engine:
         self.evaluations += 1
         decision = decide(task, state, ctx, due, self.config.poll_interval)
         act = decision.act
-        if act is Act.WAIT:
+        if act is _WAIT:
             assert decision.at is not None
             self._wakeups.set(name, max(decision.at, now + _MIN_STEP), now)
             if decision.error is not None:
                 self.bus.publish(EngineError(now, decision.error, decision.trace))
-        elif act is Act.IDLE:
+        elif decision is IDLE:
             pass
         elif not may_start:
             self._mark_dirty(name)
-        elif act is Act.START:
-            self._start(task, state, decision)
-        elif act is Act.SKIP:
-            if state is not None and decision.source is Source.JITTER:
+        elif act is _START:
+            self._start(task, state, decision, due)
+        elif act is _SKIP:
+            if state is not None and decision is SKIP_JITTERED:
                 state.jitter = None
             self._skip_overlap(task, now)
-        else:  # Act.JITTER
+        else:  # JITTER
             at = now + self._rng.random() * task.options.jitter
-            self._state_of(name).jitter = (at, now if decision.due is None else decision.due)
+            self._state_of(name).jitter = (at, now if due is None else due)
             self._wakeups.set(name, at, now)
 
-    def _start(self, task: Task, state: TaskState | None, decision: Decision) -> None:
-        """Launch the run ``decision`` says, using up what it came from."""
-        source = decision.source
-        if source is Source.FORCE:
+    def _start(self, task: Task, state: TaskState | None, decision: Decision,
+               due: float | None) -> None:
+        """Launch the run ``decision`` says, using up what it came from (``due``: when
+        the wake-up that led to it fell due)."""
+        source, attempt = decision.source, 1
+        if source is _FORCE:
             object.__setattr__(task, "_force_run", False)
-        elif state is not None:
-            if source is Source.RETRY:
+            due = None
+        elif source is not _CONDITION and state is not None:
+            if source is _RETRY and state.retry is not None:
+                due, attempt = state.retry
                 state.retry = None
-            elif source is Source.CATCH_UP:
+            elif source is _CATCH_UP:
                 state.catch_up = False
-            elif source is Source.JITTER:
+            elif source is _JITTER and state.jitter is not None:
+                due = state.jitter[1]
                 state.jitter = None
-        self._launch(task, decision.trigger, decision.due, decision.attempt)
+        self._launch(task, decision.trigger, due, attempt)
 
     def _state_of(self, name: str) -> TaskState:
         state = self._states.get(name)
@@ -838,24 +854,24 @@ class Engine:
         self.bus.publish(TaskChanged(now, task.name, f"{what} changed"))
         return what in ("start_cond", "end_cond", "execution")
 
-    def _on_removed(self, task: Task, now: float, terminate: str | None) -> bool:
+    def _on_removed(self, task: Task, terminate: str | None) -> None:
+        """``task`` left the session (its runs in progress are terminated with the
+        reason ``terminate``, if given, else they finish)."""
         name = task.name
-        if self.session._lookup(name) is None:
+        if self.session._lookup(name) is None:  # (not already back under that name)
             self._wakeups.discard(name)
             self._states.pop(name, None)
             self._dispatch.forget(name)
-        for active in self._running.values():
-            if active.task is task and terminate is not None:
-                active.job.terminate(terminate)
-        self.bus.publish(TaskChanged(now, name, "removed"))
-        return True
+        if terminate is not None:
+            for active in self._running.values():
+                if active.task is task:
+                    active.job.terminate(terminate)
 
     def _on_swapped(self, removed: list[Task], swapped_in: list[Task], terminate: bool,
                     now: float, dirty: set[str]) -> bool:
         """The engine-side half of ``tasks_swapped``."""
         for task in removed:
-            self._on_removed(task, now,
-                             "its task was removed by a module reload" if terminate else None)
+            self._on_removed(task, "its task was removed by a module reload" if terminate else None)
         persisted = self.store.get_flags()
         for task in swapped_in:
             if self.session._lookup(task.name) is not task:
