@@ -166,11 +166,14 @@ def decide(task: Task, state: TaskState | None, ctx: Context, due: float | None,
                         error=f"task {task.name!r}: evaluating its condition failed: {exc}",
                         trace=traceback.format_exc())
     if not holds:
-        return _wait(wake, retry_at)
-    if _blocked(task, ctx):
+        if retry_at is not None:
+            return _wait(wake, retry_at)
+        return IDLE if wake is None else Decision(_WAIT, wake)
+    options = task.options
+    if not options.multilaunch and ctx.status.status(task.name).running:  # (_blocked)
         # Recorded once, when the start fell due; otherwise decided again at the run's end.
         return IDLE if due is None else SKIP
-    return JITTER if task.options.jitter > 0 else START
+    return JITTER if options.jitter > 0 else START
 
 
 def _pending(task: Task, state: TaskState, ctx: Context, due: float | None) -> Decision | None:

@@ -39,6 +39,7 @@ from tui_sched.engine.decision import (
     decide,
 )
 from tui_sched.engine.dispatch import Dispatcher
+from tui_sched.engine.endconds import check_end_conditions
 from tui_sched.engine.events import (
     EngineError,
     LogLine,
@@ -429,7 +430,11 @@ class Engine:
             self._evaluate(dirty, due, now)
             self._settle()
         if self._running:
-            self._check_end_conditions(now)
+            deadline = check_end_conditions(
+                [(a.task, a.job) for a in self._running.values()], self._context(now),
+                self.config.poll_interval,
+                lambda message, trace: self.bus.publish(EngineError(now, message, trace)))
+            self._end_deadline = None if deadline is None else max(deadline, now + _MIN_STEP)
         retention = self._retention
         if now >= retention.next_sweep:
             retention.sweep(self.status.with_history(), now)
@@ -786,26 +791,6 @@ class Engine:
             future = active.future
             if future is not None and not future.done():
                 future.set_result(None)
-
-    def _check_end_conditions(self, now: float) -> None:
-        ctx = self._context(now)
-        deadline: float | None = None
-        for active in list(self._running.values()):
-            cond = active.task.options.end_cond
-            if cond is None or active.job.stop_reason is not None:
-                continue
-            ctx.task = active.record.task
-            try:
-                if cond.evaluate(ctx):
-                    active.job.terminate(f"end condition {cond} became true")
-                    continue
-                nc = cond.next_change(ctx)
-            except Exception as exc:
-                self._report(f"task {active.record.task!r}: evaluating end_cond failed: {exc}")
-                nc = now + self.config.poll_interval
-            if nc is not None:
-                deadline = nc if deadline is None else min(deadline, nc)
-        self._end_deadline = None if deadline is None else max(deadline, now + _MIN_STEP)
 
     # == session changes ===============================================================
     def _apply_changes(self, now: float, dirty: set[str]) -> None:
