@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
+from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
+from tui_sched.conditions.cron import Cron
+from tui_sched.conditions.scheduler import SchedulerAge
 from tui_sched.store.base import Outcome, RunRecord, Trigger
 from tui_sched.tasks.task import Task
 
@@ -36,7 +39,8 @@ class TaskState:
         crashes: Runs that ended as ``crash`` in a row (reset by a success).
         backoff_until: After a crash, no start by condition before this instant.
         born: When the engine first saw this version of the task, if it was after
-            start-up (added at run time, reloaded, given a new condition): its condition
+            start-up (added at run time, reloaded, given a new condition) and its
+            condition reads the scheduler's start (``reads_start_time``): the condition
             sees the scheduler as started then, so a ``cron`` slot that fired before the
             task existed is not owed to it.
     """
@@ -66,6 +70,22 @@ class TaskState:
         """The task was disabled: a start it was waiting for will not happen."""
         self.jitter = None
         self.catch_up = False
+
+    def is_empty(self) -> bool:
+        """Nothing pending: the task's condition alone decides (the engine then drops
+        the state, and its decisions skip it)."""
+        return (self.retry is None and self.jitter is None and not self.catch_up
+                and self.crashes == 0 and self.backoff_until is None and self.born is None)
+
+
+def reads_start_time(cond: Condition | None) -> bool:
+    """Whether ``cond`` reads when the scheduler started (``cron``, ``scheduler has
+    run``): only then does a task's ``born`` matter."""
+    if cond is None:
+        return False
+    if isinstance(cond, Cron | SchedulerAge):
+        return True
+    return any(reads_start_time(child) for child in cond.children())
 
 
 class Act(Enum):

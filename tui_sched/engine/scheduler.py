@@ -37,6 +37,7 @@ from tui_sched.engine.decision import (
     crash_backoff,
     crashes_in_a_row,
     decide,
+    reads_start_time,
 )
 from tui_sched.engine.dispatch import Dispatcher
 from tui_sched.engine.endconds import check_end_conditions
@@ -627,6 +628,7 @@ class Engine:
             elif source is _JITTER and state.jitter is not None:
                 due = state.jitter[1]
                 state.jitter = None
+            self._tidy(task.name, state)
         self._launch(task, decision.trigger, due, attempt)
 
     def _state_of(self, name: str) -> TaskState:
@@ -634,6 +636,11 @@ class Engine:
         if state is None:
             state = self._states[name] = TaskState()
         return state
+
+    def _tidy(self, name: str, state: TaskState) -> None:
+        """Drop a task's state that holds nothing any more."""
+        if state.is_empty():
+            self._states.pop(name, None)
 
     def _skip_overlap(self, task: Task, now: float) -> None:
         """Record (once per run in progress) that a due start was skipped: the task is
@@ -769,6 +776,7 @@ class Engine:
             state = self._states.get(rec.task)
             if state is not None:
                 state.succeeded()
+                self._tidy(rec.task, state)
         elif self.session._lookup(task.name) is task:  # (not a replaced version's run)
             if (outcome is Outcome.FAIL and rec.attempt <= task.options.retries
                     and self._stop_request is None):
@@ -814,6 +822,7 @@ class Engine:
         state = self._states.get(task.name)
         if value and state is not None:
             state.disabled()
+            self._tidy(task.name, state)
         dirty.add(task.name)
         return True
 
@@ -835,7 +844,8 @@ class Engine:
             self._wakeups.discard(task.name)
             state = self._state_of(task.name)
             state.jitter = None
-            state.born = now
+            state.born = now if reads_start_time(task.start_cond) else None
+            self._tidy(task.name, state)
         self.bus.publish(TaskChanged(now, task.name, f"{what} changed"))
         return what in ("start_cond", "end_cond", "execution")
 
@@ -874,7 +884,9 @@ class Engine:
         before holds for it (a pending retry, a jittered start, a crash back-off)."""
         self._wakeups.discard(task.name)
         self._dispatch.forget(task.name)
-        self._states[task.name] = TaskState(born=now)
+        self._states.pop(task.name, None)
+        if reads_start_time(task.start_cond):
+            self._state_of(task.name).born = now
 
     def _rebuild_dependents(self) -> None:
         deps: dict[str, set[str]] = {}
