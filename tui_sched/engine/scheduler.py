@@ -907,7 +907,7 @@ class Engine:
         ])
 
     def _may_prune(self, now: float) -> bool:
-        """Whether to prune now: in a gap with nothing due for ``_FLUSH_GAP`` (a prune
+        """Whether to prune now: in a gap with nothing due for ``FLUSH_GAP`` (a prune
         waits for the store's writer, which may be committing), or once pruning has
         waited ``_PRUNE_DEFER_MAX`` for such a gap."""
         next_wake = self._wakeups.next_at()
