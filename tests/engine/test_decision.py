@@ -9,6 +9,7 @@ import pytest
 
 from tui_sched import App
 from tui_sched.conditions.context import Context
+from tui_sched.engine import crashes
 from tui_sched.engine.decision import (
     IDLE,
     JITTER,
@@ -22,8 +23,6 @@ from tui_sched.engine.decision import (
     START_RETRY,
     Act,
     TaskState,
-    crash_backoff,
-    crashes_in_a_row,
     decide,
     wait_until,
 )
@@ -87,11 +86,11 @@ def test_a_retry_starts_at_its_time_and_otherwise_sets_the_wake_up() -> None:
 def test_a_crash_back_off_holds_the_condition_but_not_force() -> None:
     task = _task("daily")
     state = TaskState()
-    until = state.crashed(NOW, *crash_backoff(task))
+    until = state.crashed(NOW, *crashes.backoff(task))
     assert until == NOW + 10
     assert decide(task, state, _ctx(), None, 1.0) == wait_until(NOW + 10)
     assert decide(task, state, _ctx(now=NOW + 10), None, 1.0) is START
-    assert state.crashed(NOW, *crash_backoff(task)) == NOW + 20  # doubled
+    assert state.crashed(NOW, *crashes.backoff(task)) == NOW + 20  # doubled
     state.succeeded()
     assert decide(task, state, _ctx(), None, 1.0) is START
 
@@ -103,7 +102,7 @@ def test_a_crash_back_off_holds_the_condition_but_not_force() -> None:
 def test_the_crash_back_off_follows_the_retry_options(
         delay: str | None, max_delay: str | None, expected: tuple[float, float]) -> None:
     options = {k: v for k, v in (("retry_delay", delay), ("max_delay", max_delay)) if v}
-    assert crash_backoff(_task("daily", **options)) == expected
+    assert crashes.backoff(_task("daily", **options)) == expected
 
 
 def test_a_catch_up_runs_as_scheduled_when_its_condition_holds_anyway() -> None:
@@ -157,5 +156,5 @@ def test_crashes_in_a_row_pass_over_rows_of_starts_that_never_ran() -> None:
 
     newest_first = [row(Outcome.CRASH), row(Outcome.MISSED), row(Outcome.CRASH),
                     row(Outcome.SUCCESS), row(Outcome.CRASH)]
-    assert crashes_in_a_row(newest_first) == 2
-    assert crashes_in_a_row([]) == 0
+    assert crashes.in_a_row(newest_first) == 2
+    assert crashes.in_a_row([]) == 0

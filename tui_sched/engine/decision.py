@@ -9,7 +9,6 @@ do; the engine carries it out (and is the only one to change the state).
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
@@ -18,14 +17,8 @@ from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
 from tui_sched.conditions.cron import Cron
 from tui_sched.conditions.scheduler import SchedulerAge
-from tui_sched.store.base import Outcome, RunRecord, Trigger
+from tui_sched.store.base import Trigger
 from tui_sched.tasks.task import Task
-
-#: A crashed run's task waits this long before its condition may start it again (when it
-#: has no ``retry_delay``), twice as long after each further crash in a row ...
-CRASH_BACKOFF_FIRST = 10.0
-#: ... up to this long (unless its ``max_delay`` says otherwise).
-CRASH_BACKOFF_MAX = 3600.0
 
 
 @dataclass(slots=True)
@@ -54,7 +47,8 @@ class TaskState:
 
     def crashed(self, at: float, first: float, cap: float) -> float:
         """A run ended as ``crash`` at ``at``: back off (``first`` seconds, doubled per
-        crash in a row, at most ``cap``). Returns when the back-off ends."""
+        crash in a row, at most ``cap``: see ``crashes.backoff``). Returns when the
+        back-off ends."""
         self.crashes += 1
         wait = min(cap, first * 2.0 ** (self.crashes - 1))
         self.backoff_until = at + wait
@@ -249,25 +243,3 @@ def _wait(at: float | None, other: float | None = None) -> Decision:
 def _blocked(task: Task, ctx: Context) -> bool:
     """A run of the task is in progress and it does not allow overlapping runs."""
     return not task.options.multilaunch and bool(ctx.status.status(task.name).running)
-
-
-def crash_backoff(task: Task) -> tuple[float, float]:
-    """The first back-off after a crash and its cap, for ``task``: its ``retry_delay``
-    (else ``CRASH_BACKOFF_FIRST``) and its ``max_delay`` (else ``CRASH_BACKOFF_MAX``)."""
-    options = task.options
-    first = options.retry_delay if options.retry_delay > 0 else CRASH_BACKOFF_FIRST
-    cap = options.max_delay if options.max_delay is not None else CRASH_BACKOFF_MAX
-    return first, max(first, cap)
-
-
-def crashes_in_a_row(history: Iterable[RunRecord]) -> int:
-    """How many of a task's latest runs (``history``: newest first) ended as ``crash``
-    (rows of starts that never ran, ``missed`` and ``skipped``, are passed over)."""
-    crashes = 0
-    for row in history:
-        if row.outcome in (Outcome.MISSED, Outcome.SKIPPED):
-            continue
-        if row.outcome is not Outcome.CRASH:
-            break
-        crashes += 1
-    return crashes

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from tui_sched.conditions.context import Context
 from tui_sched.config import SchedulerConfig
-from tui_sched.engine import misfire
+from tui_sched.engine import crashes, misfire
 from tui_sched.engine.blockwatch import BlockWatch
 from tui_sched.engine.bus import EventBus
 from tui_sched.engine.clock import Clock, SystemClock
@@ -34,8 +34,6 @@ from tui_sched.engine.decision import (
     Decision,
     Source,
     TaskState,
-    crash_backoff,
-    crashes_in_a_row,
     decide,
     reads_start_time,
 )
@@ -94,9 +92,6 @@ _WALL_RECHECK = 5.0
 _START, _SKIP, _WAIT = Act.START, Act.SKIP, Act.WAIT
 _CONDITION, _FORCE, _RETRY, _CATCH_UP, _JITTER = (
     Source.CONDITION, Source.FORCE, Source.RETRY, Source.CATCH_UP, Source.JITTER)
-#: Crashes in a row counted back in the history at start-up (the back-off's cap is
-#: reached well before).
-_CRASH_LOOKBACK = 20
 
 
 @dataclass(eq=False, slots=True)
@@ -402,13 +397,13 @@ class Engine:
         for run in recovered:
             task = self.session._lookup(run.task)
             if task is not None:
-                crashes = crashes_in_a_row(self.store.history(run.task, _CRASH_LOOKBACK))
-                self._state_of(run.task).crashes = max(0, crashes - 1)
+                history = self.store.history(run.task, crashes.LOOKBACK)
+                self._state_of(run.task).crashes = max(0, crashes.in_a_row(history) - 1)
                 self._back_off(task, run, now)
 
     def _back_off(self, task: Task, run: RunRecord, at: float) -> None:
         state = self._state_of(task.name)
-        first, cap = crash_backoff(task)
+        first, cap = crashes.backoff(task)
         until = state.crashed(at, first, cap)
         local = datetime.fromtimestamp(until, self.tz).strftime("%Y-%m-%d %H:%M:%S")
         self.bus.publish(TaskChanged(at, task.name,
