@@ -5,8 +5,12 @@ Tests wait on events (with a timeout) or on ``sync()``, never on sleeps.
 
 from __future__ import annotations
 
+import asyncio
+import math
 import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -58,7 +62,25 @@ class EngineRunner:
     def __enter__(self) -> EngineRunner:
         self.thread.start()
         assert self.engine.ready.wait(10), "engine did not start"
+        self._wait_first_pass()
         return self
+
+    def _wait_first_pass(self) -> None:
+        """``ready`` is set before the first tick: wait for that tick's evaluation pass,
+        or a test that moves the clock right away moves the first evaluation with it.
+        Unless the pass is held up by a ``main`` run (on the engine's thread) that the
+        test itself is to release."""
+        first_pass = self.engine.call(lambda: None)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                first_pass.result(0.05)
+                return
+            except FutureTimeout:
+                if any(self.session[run.task].execution == "main"
+                       for run in self.engine.running_runs() if run.task in self.session):
+                    return
+        raise AssertionError("the engine's first evaluation pass did not end")
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
@@ -116,3 +138,63 @@ class EngineRunner:
         """Runs of ``task`` finished so far."""
         with self._cond:
             return [e.run for e in self.events if isinstance(e, RunFinished) and e.run.task == task]
+
+
+class SleepingClock(FakeClock):
+    """A fake clock on which the engine's waits take simulated time, as real sleeps do.
+
+    ``run_for(seconds)`` lets that much time pass: each wait of the engine ends at its
+    deadline and the clock jumps there (or ends early on a wake-up). Like the event
+    loop's timers, a wait runs on a monotonic clock of its own: ``jump`` moves the wall
+    clock (an NTP step, a suspend) without a timer noticing, so a wait that began before
+    it ends when its monotonic time is up, early or late in wall-clock terms. Neither
+    ``run_for`` nor ``jump`` wakes the engine.
+    """
+
+    def __init__(self, start: float | datetime = START) -> None:
+        super().__init__(start)
+        self.mono = 0.0
+        self._limit = 0.0
+        self._more: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        self._idle = threading.Condition()
+        self._idle_at: float | None = None
+
+    def jump(self, seconds: float) -> None:
+        """Step the wall clock (either way) without waking anything."""
+        with self._lock:
+            self._t += seconds
+
+    def run_for(self, seconds: float, timeout: float = 10.0) -> None:
+        """Let ``seconds`` of time pass; return once the engine waits beyond them."""
+        with self._idle:
+            self._idle_at = None
+        with self._lock:
+            self._limit = self.mono + seconds
+            limit, more, self._more = self._limit, self._more, None
+        if more is not None:
+            more[0].call_soon_threadsafe(more[1].set)
+        with self._idle:
+            ok = self._idle.wait_for(lambda: self._idle_at == limit, timeout)
+        assert ok, "the engine did not reach the end of the span"
+
+    async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
+        with self._lock:  # the timer is set once, on the monotonic clock
+            timer = math.inf if deadline is None else self.mono + max(0.0, deadline - self._t)
+        while not wake.is_set():
+            with self._lock:
+                step = min(timer, self._limit) - self.mono
+                self.mono += step
+                self._t += step
+                limit = self._limit
+                if timer > limit:
+                    more = asyncio.Event()
+                    self._more = (asyncio.get_running_loop(), more)
+            if timer <= limit:
+                return
+            with self._idle:
+                self._idle_at = limit
+                self._idle.notify_all()
+            waiters = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(more.wait())}
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()

@@ -1,8 +1,8 @@
-"""Tasks that fall due one right after the other are taken without a turn of the loop.
+"""Tasks that fall due one right after the other (a *train*) each start at their due.
 
 ``every`` tasks started in one burst fall due again spaced by how long each run took.
-The engine holds (a short precise wait, ``Clock.hold``) for each next one instead of
-going back through the event loop and the clock's ``wait``.
+The engine takes them one after the other, the clock holding for each (``Clock.hold``,
+a short precise wait), and still serves its loop (history, heartbeat, the UI's calls).
 """
 
 from __future__ import annotations
@@ -17,21 +17,17 @@ from harness import START, EngineRunner
 
 from tui_sched import App
 from tui_sched.engine.clock import FakeClock, SystemClock
+from tui_sched.store.memory import MemoryRunStore
 
 CREEP = 0.0002  # how long each run "takes" on the train clock
 
 
 class TrainClock(FakeClock):
-    """A fake clock on which runs take time and the engine may hold for near deadlines.
-
-    ``hold`` jumps to a deadline up to 1 ms away (a precise short wait) and records the
-    deadlines it held for; ``wait`` records those the engine went back to the loop for.
-    """
+    """A fake clock on which runs take time and the engine may hold for near deadlines:
+    ``hold`` jumps to a deadline up to 1 ms away (a precise short wait)."""
 
     def __init__(self) -> None:
         super().__init__(START)
-        self.holds: list[float] = []
-        self.waits: list[float | None] = []
 
     def creep(self, seconds: float) -> None:
         """Time passes inside a run (nobody is woken)."""
@@ -43,12 +39,7 @@ class TrainClock(FakeClock):
             if deadline - self._t > 0.001:
                 return None
             self._t = max(self._t, deadline)
-            self.holds.append(deadline)
             return self._t
-
-    async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
-        self.waits.append(deadline)
-        await super().wait(deadline, wake)
 
 
 def _train_app(clock: TrainClock, names: list[str], period: str) -> App:
@@ -62,7 +53,7 @@ def _train_app(clock: TrainClock, names: list[str], period: str) -> App:
     return app
 
 
-def test_a_train_of_due_tasks_is_taken_holding_not_waiting() -> None:
+def test_each_task_of_a_train_starts_at_its_due() -> None:
     clock = TrainClock()
     names = ["a", "b", "c", "d"]
     app = _train_app(clock, names, "every 1 second")
@@ -82,21 +73,6 @@ def test_a_train_of_due_tasks_is_taken_holding_not_waiting() -> None:
     assert [s - f for s, f in zip(seconds, firsts, strict=True)] == [1.0] * len(names)
     train = sorted(seconds)
     assert train[-1] - train[0] > 0.0005  # a train, not one instant
-    # All but the first were held for (the first woke the engine); the loop never
-    # waited for them.
-    assert clock.holds == train[1:]
-    assert not set(train[1:]) & set(clock.waits)
-
-
-def test_a_far_wake_up_goes_back_to_the_loop() -> None:
-    clock = TrainClock()
-    app = _train_app(clock, ["a"], "every 1 second")
-    with EngineRunner(app.session, clock=clock) as r:
-        r.finished("a")
-        r.sync()
-    # One second away is not held for: the engine waits on the loop (the clock's wait).
-    assert clock.holds == []
-    assert START.timestamp() + 1.0 in clock.waits
 
 
 def test_system_clock_holds_only_for_a_near_deadline() -> None:
@@ -136,32 +112,28 @@ def test_the_engine_thread_asks_linux_for_no_timer_slack() -> None:
     assert seen == [1]  # nanoseconds; the default is 50,000
 
 
-def test_an_engine_that_is_always_behind_still_turns_its_serve_loop() -> None:
+def test_an_engine_that_is_always_behind_still_answers_calls_and_writes_its_heartbeat() -> None:
     # A round of runs takes longer than the tasks' period: the next one is always already
-    # due, so holding never has to wait. The serve loop (which commits history, prunes and
-    # writes the heartbeat) must still get its turns: the clock's wait is called again.
+    # due. The serve loop must still get its turns: the UI's calls are answered and the
+    # heartbeat (how long a crash was down) keeps up with the clock.
     clock = TrainClock()
     app = App(state_dir=None)
-    runs = 0
-    turned = threading.Event()
+    store = MemoryRunStore()
 
     def slow() -> None:
-        nonlocal runs
-        runs += 1
         clock.creep(0.002)
 
-    original_wait = clock.wait
-
-    async def wait(deadline: float | None, wake: asyncio.Event) -> None:
-        if runs >= 50:
-            turned.set()
-        await original_wait(deadline, wake)
-
-    clock.wait = wait  # type: ignore[method-assign]
     for k in range(10):
         app.task("every 10 milliseconds", func=slow, name=f"t{k}", execution="main")
-    with EngineRunner(app.session, clock=clock):
-        assert turned.wait(10), "the engine never went back to its serve loop"
+    with EngineRunner(app.session, clock=clock, store=store) as r:
+        for _ in range(3):
+            before = clock.time()
+            r.engine.call(lambda: None).result(10)
+            clock.creep(20)  # (a long stretch of it)
+            r.engine.call(lambda: None).result(10)
+            alive = store.get_meta("last_alive")
+            assert alive is not None and float(alive) >= before + 20
+        assert len(r.starts("t0")) > 10
 
 
 def test_a_run_in_a_train_that_sets_a_parameter_is_seen_by_the_next_task_of_the_train() -> None:
@@ -200,17 +172,15 @@ def test_a_run_in_a_train_that_sets_a_parameter_is_seen_by_the_next_task_of_the_
     firsts = {n: r.starts(n)[0].start for n in "acb"}
     assert firsts["a"] < firsts["c"] < firsts["b"]
     assert len(r.starts("c")) == 2
-    seconds = sorted(s.start for s in r.starts("a")[1:] + r.starts("c")[1:])
-    assert clock.holds[:1] == [seconds[1]]  # c was taken in the train, held for
     assert len(r.starts("b")) == 1, "b ran with the parameter as it was before c's run"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_TIMERSLACK is Linux's")
-def test_the_engine_threads_precise_waits_sleep_to_the_deadline_without_spinning() -> None:
+def test_the_engine_threads_precise_waits_never_end_before_the_deadline() -> None:
     # With no timer slack a sleep ends on time, so the engine's thread spins none of a
     # precise wait (spinning the last 40 us of each cost 20-28 ms of CPU a second with
-    # 5,000 tasks), and a wait still never ends before its deadline.
-    outcome: list[tuple[float, bool]] = []
+    # 5,000 tasks); a wait must still never end before its deadline.
+    outcome: list[bool] = []
 
     def engine_thread() -> None:
         loop = asyncio.new_event_loop()
@@ -223,11 +193,11 @@ def test_the_engine_threads_precise_waits_sleep_to_the_deadline_without_spinning
                 reached = clock.hold(deadline)
                 on_time = on_time and reached is not None and reached >= deadline
                 on_time = on_time and time.time() >= deadline
-            outcome.append((clock._spin, on_time))
+            outcome.append(on_time)
         finally:
             loop.close()
 
     thread = threading.Thread(target=engine_thread)
     thread.start()
     thread.join(10)
-    assert outcome == [(0.0, True)]
+    assert outcome == [True]

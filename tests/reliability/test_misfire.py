@@ -128,3 +128,25 @@ def test_every_tasks_do_not_burst_after_downtime(tmp_path: Path) -> None:
         assert len(r2.starts("job")) == 1
         assert missed(r2) == []
     r2.store.close()
+
+
+def test_a_catch_up_respects_the_rest_of_an_and_condition(tmp_path: Path) -> None:
+    # `daily between 10:00 and 12:00 & env 'prod'` missed its window while down; back
+    # under env dev, only the missed window is recorded: nothing runs.
+    path = tmp_path / "env.sqlite3"
+    clock = FakeClock(at(2, 10))
+    app = App(state_dir=None)
+    app.task("daily between 10:00 and 12:00 & env 'prod'", func=job, execution="main")
+    with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock, env="prod") as a:
+        a.finished("job")
+    a.store.close()
+    for env, runs in (("dev", 0), ("prod", 1)):
+        clock.set(at(3 if env == "dev" else 4, 13))
+        with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock, env=env) as b:
+            if runs:
+                [run] = b.finished("job")
+                assert run.trigger is Trigger.CATCH_UP
+            b.advance(3600)
+            assert len(b.starts("job")) == runs
+            assert len(missed(b)) == 1
+        b.store.close()

@@ -8,13 +8,18 @@ everything else). Every missed slot becomes a ``missed`` row in the history.
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from tui_sched.conditions.base import All, Condition
-from tui_sched.conditions.context import TaskStatus
+from tui_sched.conditions.context import Context, TaskStatus
 from tui_sched.conditions.cron import Cron, next_fire
 from tui_sched.conditions.periods import PERIOD_OUTCOMES, Period
+from tui_sched.engine.bus import EventBus
+from tui_sched.engine.events import RunRecorded
+from tui_sched.engine.status import StatusIndex
 from tui_sched.frozen import value
+from tui_sched.store.base import Outcome, RunRecord, RunStore, Trigger
+from tui_sched.tasks.task import Task
 
 #: More missed slots than this per task are summarised in the last row.
 MAX_MISSED_ROWS = 100
@@ -82,3 +87,63 @@ def missed_slots(node: Period | Cron, since: float, until: float, tz: tzinfo,
             slots.append(slot)
         start = window.next_start(occ[0], tz)
     return slots
+
+
+def owes_catch_up(task: Task, ctx: Context) -> bool:
+    """Whether ``task``, which missed slots, runs once to catch up: its policy is
+    ``once`` and the rest of its condition holds now (``daily & env 'prod'`` does not
+    catch up under env ``dev``: only the missed period is owed, not the rest)."""
+    policy = task.options.misfire or default_policy(task.start_cond)
+    if policy != "once":
+        return False
+    cond = task.start_cond
+    if not isinstance(cond, All):
+        return True
+    node = periodic_node(cond)
+    ctx.task = task.name
+    try:
+        return all(item.evaluate(ctx) for item in cond.items if item is not node)
+    except Exception:  # the first evaluation pass reports it
+        return False
+
+
+def record_missed(task: Task, slots: list[Slot], down_since: float, now: float, *,
+                  store: RunStore, status: StatusIndex, bus: EventBus, tz: tzinfo) -> None:
+    """Write a ``missed`` row per missed slot (the earliest ones summarised in the first
+    row beyond ``MAX_MISSED_ROWS``) and publish each."""
+    def stamp(at: float) -> str:
+        return datetime.fromtimestamp(at, tz).strftime("%Y-%m-%d %H:%M")
+
+    shown = slots[-MAX_MISSED_ROWS:]
+    for i, slot in enumerate(shown):
+        error = (f"missed: the slot {stamp(slot.start)} - {stamp(slot.end)} passed while "
+                 f"the scheduler was down ({stamp(down_since)} - {stamp(now)})")
+        if i == 0 and len(slots) > len(shown):
+            error += f"; {len(slots) - len(shown)} earlier slot(s) were missed too"
+        record = RunRecord(store.next_run_id(), task.name, Trigger.SCHEDULED,
+                           slot.start, now, Outcome.MISSED, error)
+        store.start_run(record)
+        bus.publish(RunRecorded(now, record))
+    # At detection time, so a skipped cron slot counts as used up (see Cron).
+    status.recorded(task.name, now, Outcome.MISSED)
+
+
+def detect(tasks: list[Task], down_since: float, ctx: Context, *, store: RunStore,
+           status: StatusIndex, bus: EventBus) -> list[str]:
+    """Record the slots each task missed between ``down_since`` and ``ctx.now`` (the
+    scheduler was down); return the tasks that owe a catch-up run."""
+    now, tz = ctx.now, ctx.tz
+    owed: list[str] = []
+    for task in tasks:
+        node = periodic_node(task.start_cond)
+        task_status = status.status(task.name)
+        if node is None or task_status.last_start is None or task.disabled:
+            continue  # a task that never ran has nothing to catch up (as systemd)
+        since = max(down_since, task_status.last_start)
+        slots = missed_slots(node, since, now, tz, task.options.misfire_grace, task_status)
+        if not slots:
+            continue
+        record_missed(task, slots, down_since, now, store=store, status=status, bus=bus, tz=tz)
+        if owes_catch_up(task, ctx):
+            owed.append(task.name)
+    return owed

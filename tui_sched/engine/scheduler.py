@@ -1,10 +1,11 @@
 """The scheduling loop.
 
 The engine runs on its own asyncio loop (normally on its own thread). It never polls
-every condition: a task is evaluated only when it is *dirty* — at start-up, when a run of
+every condition: a task is decided only when it is *dirty* — at start-up, when a run of
 it or of a task its condition reads starts or finishes, when the session changes it, or
 when the wake-up time its condition predicted (``next_change``) arrives. Between those
-moments it sleeps.
+moments it sleeps. Whether a task starts is decided in one place (``decision.decide``),
+whichever of those moments asks.
 """
 
 from __future__ import annotations
@@ -17,16 +18,27 @@ import traceback
 from collections.abc import Callable, Collection
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
 from tui_sched.conditions.context import Context
 from tui_sched.config import SchedulerConfig
-from tui_sched.engine import misfire
-from tui_sched.engine.arguments import ArgumentResolver
+from tui_sched.engine import crashes, misfire
 from tui_sched.engine.blockwatch import BlockWatch
 from tui_sched.engine.bus import EventBus
 from tui_sched.engine.clock import Clock, SystemClock
+from tui_sched.engine.decision import (
+    IDLE,
+    SKIP_JITTERED,
+    Act,
+    Decision,
+    Source,
+    TaskState,
+    decide,
+    reads_start_time,
+)
+from tui_sched.engine.dispatch import Dispatcher
+from tui_sched.engine.endconds import check_end_conditions
 from tui_sched.engine.events import (
     EngineError,
     LogLine,
@@ -40,7 +52,9 @@ from tui_sched.engine.events import (
     SchedulerStopping,
     TaskChanged,
 )
+from tui_sched.engine.flushing import FLUSH_GAP, FlushPolicy
 from tui_sched.engine.gcpolicy import GcPolicy
+from tui_sched.engine.heartbeat import Heartbeat
 from tui_sched.engine.retention import Retention
 from tui_sched.engine.session import Session
 from tui_sched.engine.status import StatusIndex
@@ -53,6 +67,10 @@ from tui_sched.store.resilient import ResilientStore
 from tui_sched.tasks.task import Task
 
 T = TypeVar("T")
+Change = Callable[[float, set[str]], bool]
+"""A change of the session, carried out on the engine thread at ``now``: adds the tasks
+to decide again to the set; returns whether the stored task list and the dependents
+index must be rebuilt."""
 
 #: A condition that predicts a change at (or before) now is re-checked this much later,
 #: so float rounding at a boundary can never make the loop spin.
@@ -61,18 +79,19 @@ _MIN_STEP = 0.001
 _PRUNE_EVERY = 3600.0
 #: Pruning waits for a gap in the schedule at most this long (seconds).
 _PRUNE_DEFER_MAX = 5.0
-#: History is committed when nothing is due for this long (seconds) ...
-_FLUSH_GAP = 0.02
-#: ... or at the latest this long after the last commit, even during a burst.
-_FLUSH_LATEST = 0.25
 #: The longest the engine takes due tasks one after the other between two turns of its
 #: serve loop (which commits history, prunes, writes the heartbeat).
 _FOLLOW_MAX = 0.005
 #: A ``main`` run that blocks the loop longer than this has its start committed.
 _BLOCK_COMMIT_AFTER = 0.05
-_ALIVE_KEY = "last_alive"
-#: The heartbeat's resolution: a crash loses at most this much of "when were we down".
-_ALIVE_EVERY = 10.0
+#: The engine reads the wall clock again at least this often (seconds). Deadlines are
+#: wall-clock times, but a wait runs on a monotonic timer, which neither an NTP step nor
+#: a suspend moves: after one, a wake-up is at most this late.
+_WALL_RECHECK = 5.0
+# Enum members as module names: read through their class, each costs a lookup (3.11).
+_START, _SKIP, _WAIT = Act.START, Act.SKIP, Act.WAIT
+_CONDITION, _FORCE, _RETRY, _CATCH_UP, _JITTER = (
+    Source.CONDITION, Source.FORCE, Source.RETRY, Source.CATCH_UP, Source.JITTER)
 
 
 @dataclass(eq=False, slots=True)
@@ -117,19 +136,15 @@ class Engine:
         self.bus = bus or EventBus()
         self.tz = tz or resolve_timezone(self.config.timezone)
         self.status = StatusIndex()
-        self._executors = executors or default_executors(self.config.process_workers)
-        self._args = ArgumentResolver(session)
+        self._dispatch = Dispatcher(session, executors
+                                    or default_executors(self.config.process_workers))
         self._eval_ctx: Context | None = None  # the context of the evaluation pass under way
         self._eval_snapshots: tuple[object, object] = (None, None)  # the session's, in it
-        # Task name -> (task, options, target, default execution, executor key, execution).
-        self._plans: dict[str, tuple[Task, object, object, str, str, str]] = {}
         # Written from any thread under _lock; drained by the engine thread.
         self._lock = threading.Lock()
         self._pending: set[str] = set()
         self._pending_all = False
-        self._pending_flags: list[tuple[str, bool]] = []
-        self._pending_removed: list[Task] = []
-        self._pending_swaps: list[tuple[list[Task], list[Task], bool]] = []
+        self._changes: list[Change] = []
         self._pending_calls: list[tuple[Callable[[], Any], Future[Any]]] = []
         self._wake_requested = False
         self._stop_request: tuple[bool, bool] | None = None
@@ -139,27 +154,21 @@ class Engine:
         self._wake: asyncio.Event | None = None
         self._running: dict[int, _Active] = {}
         self._wakeups = Wakeups()
-        self._retry_at: dict[str, tuple[float, int]] = {}
-        self._jitter_at: dict[str, tuple[float, float]] = {}
-        self._catch_up: set[str] = set()
-        self._alive_written = 0.0
+        self._states: dict[str, TaskState] = {}  # only tasks with something pending
         self._rng = random.Random()
         self._dependents: dict[str, set[str]] = {}
         self._end_deadline: float | None = None
         self._retention = Retention(lambda keep, older, tasks: self.store.prune(keep, older, tasks),
                                     self.config.keep_runs,
                                     self.config.keep_days, _PRUNE_EVERY)
-        self._flushed_at = 0.0
-        # What history commits are timed by (real elapsed time whatever the clock; a
-        # seam for the tests of that policy).
-        self._monotonic: Callable[[], float] = time.monotonic
-        self._flush_at: float | None = None
+        self._heartbeat = Heartbeat(store)
+        self._flushing = FlushPolicy(store.flush)
         self.cycles = 0
         self._spawned = 0
         """Runs launched as loop tasks (the serve loop yields to them once)."""
         self._gc = GcPolicy()
         self.evaluations = 0
-        """How many start conditions have been evaluated (idle cost is visible in tests)."""
+        """How many start decisions have been made (idle cost is visible in tests)."""
         self.started_at: float | None = None
         self.restart_requested = False
         self.ready = threading.Event()
@@ -174,7 +183,7 @@ class Engine:
         return self._state
 
     def notify(self, task: str | None = None) -> None:
-        """Re-evaluate ``task`` (or every task) at the next tick."""
+        """Decide ``task`` (or every task) again at the next tick."""
         with self._lock:
             if task is None:
                 self._pending_all = True
@@ -184,17 +193,27 @@ class Engine:
 
     def flag_changed(self, task: Task, flag: str, value: bool) -> None:
         """A task's ``disabled`` or ``force_run`` flag changed."""
-        with self._lock:
-            if flag == "disabled":
-                self._pending_flags.append((task.name, value))
-            self._pending.add(task.name)
-        self._wake_threadsafe()
+        if flag == "disabled":
+            self._queue(lambda now, dirty: self._on_disabled(task, value, now, dirty))
+        else:
+            self.notify(task.name)
+
+    def task_added(self, task: Task) -> None:
+        """A task joined the session at run time (``session.create_task``)."""
+        self._queue(lambda now, dirty: self._on_added(task, now, dirty))
+
+    def task_changed(self, task: Task, what: str) -> None:
+        """An option or the condition (``what``) of a task was changed in place."""
+        self._queue(lambda now, dirty: self._on_changed(task, what, now, dirty))
 
     def task_removed(self, task: Task) -> None:
         """A task left the session; a run in progress finishes and is recorded."""
-        with self._lock:
-            self._pending_removed.append(task)
-        self._wake_threadsafe()
+        def removed(now: float, dirty: set[str]) -> bool:
+            self._on_removed(task, None)
+            self.bus.publish(TaskChanged(now, task.name, "removed"))
+            return True
+
+        self._queue(removed)
 
     def tasks_swapped(self, removed: list[Task], swapped_in: list[Task],
                       terminate: bool = False) -> None:
@@ -203,9 +222,8 @@ class Engine:
         declaration, dependents and the stored task list are rebuilt and the new tasks
         are evaluated. Runs in progress of removed tasks finish (``terminate``: are
         terminated)."""
-        with self._lock:
-            self._pending_swaps.append((removed, swapped_in, terminate))
-        self._wake_threadsafe()
+        self._queue(lambda now, dirty: self._on_swapped(removed, swapped_in, terminate,
+                                                        now, dirty))
 
     def request_stop(self, restart: bool = False, force: bool = False) -> None:
         """Begin shutdown (or restart). ``force`` terminates running runs at once; a
@@ -256,6 +274,11 @@ class Engine:
         """Runs in progress (a snapshot)."""
         return [a.record for a in list(self._running.values())]
 
+    def _queue(self, change: Change) -> None:
+        with self._lock:
+            self._changes.append(change)
+        self._wake_threadsafe()
+
     def _wake_threadsafe(self) -> None:
         loop, wake = self._loop, self._wake
         if loop is None or wake is None:
@@ -282,8 +305,9 @@ class Engine:
         self.clock.attach(self._loop, self._wake)
         self._state = "starting"
         OutputCapture.install()
-        self._blockwatch = BlockWatch(self.store.flush, _BLOCK_COMMIT_AFTER,
-                                      lambda exc: self._report_problem(f"committing history: {exc}"))
+        self._dispatch.blockwatch = BlockWatch(
+            self.store.flush, _BLOCK_COMMIT_AFTER,
+            lambda exc: self._report_problem(f"committing history: {exc}"))
         self.session.default_execution = self.config.default_execution
         self.session._bind_engine(self)
         try:
@@ -305,18 +329,20 @@ class Engine:
                     await asyncio.sleep(0)
                 elif not self._running:
                     self._follow_train()
-                flushed_quiet = self._maybe_flush()
+                now = self.clock.time()
+                deadline = self._deadline(now)
+                flushed_quiet = self._flushing.step(now, deadline, self._wake.is_set())
                 if self._stop_request is not None:
                     break
-                await self.clock.wait(self._deadline(), self._wake)
+                flush_at = self._flushing.flush_at
+                await self.clock.wait(deadline if flush_at is None else min(deadline, flush_at),
+                                      self._wake)
                 if flushed_quiet:
-                    # Everything was committed before this sleep: the next window of
-                    # uncommitted history opens now, not when the last one was handed on.
-                    self._flushed_at = self._monotonic()
+                    self._flushing.woke()
             await self._shutdown()
         finally:
             self._gc.uninstall()
-            self._blockwatch.close()
+            self._dispatch.blockwatch.close()
             self.session._bind_engine(None)
             OutputCapture.uninstall()
             self._state = "stopped"
@@ -348,71 +374,46 @@ class Engine:
         self._retention.sweep(self.status.with_history(), now)
         flags = self.store.get_flags()
         for task in self.session.tasks:
-            # Made now rather than at the first run, so that they are among what the
-            # engine freezes once started (see GcPolicy): one pass less over them each
-            # full collection. (With 5,000 tasks, the plans and argument caches made at
-            # the first runs were most of what a full collection walked: 11 ms.)
-            self.status.status(task.name)
-            try:
-                if self._plan_of(task)[1] != "process":
-                    self._args.plain_kwargs(task)
-            except Exception:  # its first run reports what is wrong
-                pass
+            self.status.status(task.name)  # (made now: see Dispatcher.warm)
+            self._dispatch.warm(task)
             if task.name in flags:
                 # The operator's last word wins over the module's declaration.
                 object.__setattr__(task, "_disabled", flags[task.name])
         self._rebuild_dependents()
         self._save_task_infos()
-        self._detect_misfires(now)
+        down_since = self._heartbeat.last()
+        self._heartbeat.beat(now)
+        if down_since is not None:
+            owed = misfire.detect(self.session.tasks, down_since, self._context(now),
+                                  store=self.store, status=self.status, bus=self.bus)
+            for name in owed:
+                self._state_of(name).catch_up = True
         with self._lock:
             self._pending_all = True
         if recovered:
             self.bus.publish(RunsRecovered(now, tuple(recovered)))
+            self._back_off_recovered(recovered, now)
         self.bus.publish(SchedulerStarted(now, len(self.session)))
 
-    def _detect_misfires(self, now: float) -> None:
-        """Record the slots missed while the scheduler was down; queue catch-up runs."""
-        alive = self.store.get_meta(_ALIVE_KEY)
-        self._alive_written = now
-        self.store.set_meta(_ALIVE_KEY, repr(now))
-        if alive is None:
-            return
-        down_since = float(alive)
-        for task in self.session.tasks:
-            node = misfire.periodic_node(task.start_cond)
-            status = self.status.status(task.name)
-            if node is None or status.last_start is None or task.disabled:
-                continue  # a task that never ran has nothing to catch up (as systemd)
-            since = max(down_since, status.last_start)
-            slots = misfire.missed_slots(node, since, now, self.tz, task.options.misfire_grace,
-                                         status)
-            if not slots:
-                continue
-            self._record_missed(task, slots, down_since, now)
-            policy = task.options.misfire or misfire.default_policy(task.start_cond)
-            if policy == "once":
-                self._catch_up.add(task.name)
+    def _back_off_recovered(self, recovered: list[RunRecord], now: float) -> None:
+        """The runs left open by a scheduler that died count as crashes of their tasks:
+        each backs off by the crashes in a row its history shows (a task that kills the
+        scheduler is not started again at once on every restart)."""
+        for run in recovered:
+            task = self.session._lookup(run.task)
+            if task is not None:
+                history = self.store.history(run.task, crashes.LOOKBACK)
+                self._state_of(run.task).crashes = max(0, crashes.in_a_row(history) - 1)
+                self._back_off(task, run, now)
 
-    def _record_missed(self, task: Task, slots: list[misfire.Slot], down_since: float,
-                       now: float) -> None:
-        stamp = self._stamp
-        shown = slots[-misfire.MAX_MISSED_ROWS:]
-        for i, slot in enumerate(shown):
-            error = (f"missed: the slot {stamp(slot.start)} - {stamp(slot.end)} passed while "
-                     f"the scheduler was down ({stamp(down_since)} - {stamp(now)})")
-            if i == 0 and len(slots) > len(shown):
-                error += f"; {len(slots) - len(shown)} earlier slot(s) were missed too"
-            record = RunRecord(self.store.next_run_id(), task.name, Trigger.SCHEDULED,
-                               slot.start, now, Outcome.MISSED, error)
-            self.store.start_run(record)
-            self.bus.publish(RunRecorded(now, record))
-        # At detection time, so a skipped cron slot counts as used up (see Cron).
-        self.status.recorded(task.name, now, Outcome.MISSED)
-
-    def _stamp(self, at: float) -> str:
-        from datetime import datetime
-
-        return datetime.fromtimestamp(at, self.tz).strftime("%Y-%m-%d %H:%M")
+    def _back_off(self, task: Task, run: RunRecord, at: float) -> None:
+        state = self._state_of(task.name)
+        first, cap = crashes.backoff(task)
+        until = state.crashed(at, first, cap)
+        local = datetime.fromtimestamp(until, self.tz).strftime("%Y-%m-%d %H:%M:%S")
+        self.bus.publish(TaskChanged(at, task.name,
+                                     f"run {run.id} crashed ({state.crashes} in a row): "
+                                     f"no start by its condition before {local}"))
 
     # == one tick ======================================================================
     def _tick(self) -> None:
@@ -421,7 +422,7 @@ class Engine:
             dirty, self._pending = self._pending, set()
             everything, self._pending_all = self._pending_all, False
             calls, self._pending_calls = self._pending_calls, []
-        dirty |= self._apply_pending(now)
+        self._apply_changes(now, dirty)
         due = self._wakeups.pop_due(now)
         dirty.update(due)
         if everything:
@@ -430,16 +431,17 @@ class Engine:
             self._evaluate(dirty, due, now)
             self._settle()
         if self._running:
-            self._check_end_conditions(now)
+            deadline = check_end_conditions(
+                [(a.task, a.job) for a in self._running.values()], self._context(now),
+                self.config.poll_interval,
+                lambda message, trace: self.bus.publish(EngineError(now, message, trace)))
+            self._end_deadline = None if deadline is None else max(deadline, now + _MIN_STEP)
         retention = self._retention
         if now >= retention.next_sweep:
             retention.sweep(self.status.with_history(), now)
         if retention.pending() and self._may_prune(now):
             self._prune(now)
-        if now - self._alive_written >= _ALIVE_EVERY:
-            # How long we were down is measured from this, after a crash.
-            self._alive_written = now
-            self.store.set_meta(_ALIVE_KEY, repr(now))
+        self._heartbeat.maybe_beat(now)
         self.cycles += 1
         # Calls run last, so a caller that waits on one knows this tick has been evaluated.
         for fn, fut in calls:
@@ -450,7 +452,7 @@ class Engine:
                     fut.set_exception(exc)
 
     def _settle(self) -> None:
-        """Re-evaluate, within this tick, the tasks whose runs started or ended in it
+        """Decide again, within this tick, the tasks whose runs started or ended in it
         (``main`` runs end inside the tick) and their dependents, instead of in a tick
         of their own: under load about a third fewer ticks. Only once per tick, so a task
         that is due again at once (``true``) still waits for the next tick. When that
@@ -479,23 +481,19 @@ class Engine:
         ``every`` tasks started in one burst fall due again one after the other, spaced
         by how fast the engine took them, so in every later round most wake-ups are tens
         of microseconds apart. Each would otherwise cost a whole turn of the serve loop
-        (flush check, deadline, the clock's wait). Here only the due tasks are evaluated,
-        as a tick would, while the clock agrees to hold (a short, precise wait; at most
-        ``_MAX_HOLD`` without a turn of the loop) and nothing else asked for a tick: no
-        other thread's request, nothing pending, no run in progress on the loop; and for
-        at most ``_FOLLOW_MAX``.
+        (flush check, deadline, the clock's wait). Here only the due tasks are decided,
+        as a tick would, while the clock agrees to hold (``Clock.hold``: a short, precise
+        wait) and nothing else asked for a tick: no other thread's request, nothing
+        pending, no run in progress on the loop; and for at most ``_FOLLOW_MAX``, so that
+        an engine that is always behind still commits history and writes its heartbeat.
         """
         assert self._wake is not None
-        clock, wakeups, wake = self.clock, self._wakeups, self._wake
-        # Bounded even when every next task is already due (the engine is behind): the
-        # serve loop must still commit history, prune and write its heartbeat.
+        clock, wakeups, wake, session = self.clock, self._wakeups, self._wake, self.session
         until = time.monotonic() + _FOLLOW_MAX
-        session = self.session
-        # One context for the whole train, moved to each wake-up's time, rather than a
-        # new one per wake-up (most start one task; with the comprehension skipped in
-        # _evaluate, 4 % fewer engine instructions per run, bench/instructions.py
-        # --spread 30). A new one when a run has changed the session's parameters or
-        # custom conditions.
+        # One context for the whole train, moved to each wake-up's time (most wake-ups
+        # start one task: 4 % fewer engine instructions per run than a new one each,
+        # bench/instructions.py --spread 30); a new one when a run has changed the
+        # session's parameters or custom conditions.
         ctx: Context | None = None
         snapshots: tuple[object, object] = (None, None)
         while (self._stop_request is None and not self._wake_requested
@@ -521,37 +519,6 @@ class Engine:
                     self._settle()
             self.cycles += 1
 
-    def _maybe_flush(self) -> bool:
-        """Hand buffered history to the store's writer when the engine is about to be
-        quiet (nothing due for ``_FLUSH_GAP``), and at the latest ``_FLUSH_LATEST``
-        after the last time, even in the middle of a burst of starts; a deferred one
-        sets a wake-up. One commit covers hundreds of runs, and a crash loses at most
-        that window of history (runs left open are still closed as ``crash`` at
-        restart). A commit made in the middle of a burst, even on the writer's thread,
-        competes with the burst's runs for the interpreter and the CPU, and every later
-        start of the burst is that much late (and, for ``every``, the next start counts
-        from the late one); made in the gap after it, it delays nothing.
-
-        Returns:
-            Whether everything was handed over because the engine is about to be quiet.
-        """
-        assert self._wake is not None
-        mono = self._monotonic()
-        since = mono - self._flushed_at
-        self._flush_at = None
-        now = self.clock.time()
-        deadline = self._deadline()
-        quiet = not self._wake.is_set() and (deadline is None or deadline - now >= _FLUSH_GAP)
-        if not quiet and since < _FLUSH_LATEST:
-            self._flush_at = now + (_FLUSH_LATEST - since)
-            return False
-        self.store.flush()
-        self._flushed_at = mono
-        # Quiet even when it was also overdue (the first round after start-up, or after a
-        # long stall): else the next round's window would count from this flush, ~1 s ago,
-        # and its first turn would commit in the middle of its train.
-        return quiet
-
     def _context(self, now: float) -> Context:
         return Context(now, self.tz, None, self.status, self.started_at, self.cycles,
                        self.session.params_snapshot, self.config.env,
@@ -560,9 +527,9 @@ class Engine:
     def _evaluate(self, names: Collection[str], due: dict[str, float], now: float,
                   ctx: Context | None = None,
                   snapshots: tuple[object, object] = (None, None)) -> None:
-        """Evaluate the tasks ``names`` at ``now`` (``due``: those whose wake-up fell due,
-        and when), in a new context or in ``ctx``, made with the session's ``snapshots``
-        (parameters, custom conditions) and already moved to ``now``."""
+        """Decide the tasks ``names`` at ``now``, highest priority first (``due``: those
+        whose wake-up fell due, and when), in a new context or in ``ctx``, made with the
+        session's ``snapshots`` (parameters, custom conditions) and already at ``now``."""
         lookup = self.session._lookup
         if len(names) == 1:  # (sized) a wake-up of a train: no comprehension to run
             task = lookup(next(iter(names)))
@@ -577,77 +544,103 @@ class Engine:
         self._eval_ctx = ctx
         self._eval_snapshots = snapshots
         try:
-            self._evaluate_tasks(tasks, ctx, due, now)
+            for task in tasks:
+                if self._stop_request is not None:
+                    break  # (a main run asked for shutdown): nothing starts any more
+                self._decide(task, ctx, due.get(task.name), now)
         finally:
             self._eval_ctx = None
-        # A retry waiting for its time needs a wake-up too.
-        for name, (at, _) in self._retry_at.items():
-            current = self._wakeups.get(name)
-            if at > now and (current is None or current > at):
-                self._wakeups.set(name, at, now)
 
-    def _evaluate_tasks(self, tasks: list[Task], ctx: Context, due: dict[str, float],
-                        now: float) -> None:
-        status_of = self.status.status
-        for task in tasks:
-            name = task.name
-            # The flags' plain attributes: the properties cost a call each, on every run.
-            if task._force_run:
-                if self._can_start(task):
-                    object.__setattr__(task, "_force_run", False)
-                    self._launch(task, Trigger.FORCED, None)
-                continue  # still forced: considered again when its run finishes
-            if name in self._catch_up:
-                if self._can_start(task):
-                    self._catch_up.discard(name)
-                    ctx.task = name
-                    self.evaluations += 1
-                    try:
-                        due_now = task.start_cond is not None and task.start_cond.evaluate(ctx)
-                    except Exception:
-                        due_now = False
-                    trigger = Trigger.SCHEDULED if due_now else Trigger.CATCH_UP
-                    self._launch(task, trigger, due.get(name))
-                continue
-            retry = self._retry_at.get(name)
-            if retry is not None and retry[0] <= now:
-                if self._can_start(task):
-                    del self._retry_at[name]
-                    self._launch(task, Trigger.RETRY, retry[0], attempt=retry[1])
-                continue
-            cond = task.start_cond
-            if task._disabled or cond is None or self._stop_request is not None:
-                continue  # re-considered when enabled or changed
-            jittered = self._jitter_at.get(name)
-            if jittered is not None:
-                if jittered[0] > now:
-                    continue  # its wake-up is scheduled
-                del self._jitter_at[name]
-                if self._can_start(task):
-                    self._launch(task, Trigger.SCHEDULED, jittered[1])
-                continue
-            ctx.task = name
-            self.evaluations += 1
-            try:
-                holds, wake = cond.check(ctx)
-                if holds:
-                    options = task.options
-                    # (``_can_start``, spelled out: the stop request was checked above.)
-                    if not options.multilaunch and status_of(name).running:
-                        if name in due:  # a new start fell due while a run goes on
-                            self._skip_overlap(task, now)
-                    elif options.jitter > 0:
-                        at = now + self._random() * options.jitter
-                        self._jitter_at[name] = (at, due.get(name, now))
-                        self._wakeups.set(name, at, now)
-                    else:
-                        self._launch(task, Trigger.SCHEDULED, due.get(name))
-                    continue
-            except Exception as exc:
-                self._report(f"task {name!r}: evaluating its condition failed: {exc}")
-                wake = now + self.config.poll_interval
-            if wake is not None:
-                self._wakeups.set(name, max(wake, now + _MIN_STEP), now)
+    def _reconsider(self, task: Task, now: float) -> None:
+        """Right after a run that finished inside the tick (at ``now``, its end: the
+        clock is not read again): when is the task next due?
+
+        Done here rather than in the settle pass: each start of a burst is then followed
+        by the work that follows it in later rounds, when the tasks fall due one by one,
+        so a burst does not pack the tasks closer than the engine takes them later; and
+        a task without dependents leaves nothing for the settle pass. A start (due again
+        at once, a retry, a forced run) is left to that pass.
+        """
+        if self._stop_request is not None:
+            return
+        ctx = self._eval_ctx
+        session = self.session
+        if (ctx is None or self._eval_snapshots[0] is not session.params_snapshot
+                or self._eval_snapshots[1] is not session.custom_snapshot):
+            # Outside a pass, or a main run changed the parameters or the custom
+            # conditions: a context of its own, with the current ones.
+            self._decide(task, self._context(now), None, now, may_start=False)
+            return
+        # The evaluation pass's context, moved to now for this one task (cheaper than a
+        # new one on every run); put back for the rest of the pass.
+        tick_now = ctx.now
+        ctx.now = now
+        ctx._local = None
+        try:
+            self._decide(task, ctx, None, now, may_start=False)
+        finally:
+            ctx.now = tick_now
+            ctx._local = None
+
+    def _decide(self, task: Task, ctx: Context, due: float | None, now: float,
+                may_start: bool = True) -> None:
+        """Decide ``task`` at ``now`` (``ctx`` is at ``now``) and carry it out; a start
+        or a skip is left to the settle pass when not ``may_start``."""
+        name = task.name
+        state = self._states.get(name)
+        self.evaluations += 1
+        decision = decide(task, state, ctx, due, self.config.poll_interval)
+        act = decision.act
+        if act is _WAIT:
+            assert decision.at is not None
+            self._wakeups.set(name, max(decision.at, now + _MIN_STEP), now)
+            if decision.error is not None:
+                self.bus.publish(EngineError(now, decision.error, decision.trace))
+        elif decision is IDLE:
+            pass
+        elif not may_start:
+            self._mark_dirty(name)
+        elif act is _START:
+            self._start(task, state, decision, due)
+        elif act is _SKIP:
+            if state is not None and decision is SKIP_JITTERED:
+                state.jitter = None
+            self._skip_overlap(task, now)
+        else:  # JITTER
+            at = now + self._rng.random() * task.options.jitter
+            self._state_of(name).jitter = (at, now if due is None else due)
+            self._wakeups.set(name, at, now)
+
+    def _start(self, task: Task, state: TaskState | None, decision: Decision,
+               due: float | None) -> None:
+        """Launch the run ``decision`` says, using up what it came from (``due``: when
+        the wake-up that led to it fell due)."""
+        source, attempt = decision.source, 1
+        if source is _FORCE:
+            object.__setattr__(task, "_force_run", False)
+            due = None
+        elif source is not _CONDITION and state is not None:
+            if source is _RETRY and state.retry is not None:
+                due, attempt = state.retry
+                state.retry = None
+            elif source is _CATCH_UP:
+                state.catch_up = False
+            elif source is _JITTER and state.jitter is not None:
+                due = state.jitter[1]
+                state.jitter = None
+            self._tidy(task.name, state)
+        self._launch(task, decision.trigger, due, attempt)
+
+    def _state_of(self, name: str) -> TaskState:
+        state = self._states.get(name)
+        if state is None:
+            state = self._states[name] = TaskState()
+        return state
+
+    def _tidy(self, name: str, state: TaskState) -> None:
+        """Drop a task's state that holds nothing any more."""
+        if state.is_empty():
+            self._states.pop(name, None)
 
     def _skip_overlap(self, task: Task, now: float) -> None:
         """Record (once per run in progress) that a due start was skipped: the task is
@@ -664,34 +657,24 @@ class Engine:
         self.status.recorded(task.name, now, Outcome.SKIPPED)
         self.bus.publish(RunRecorded(now, record))
 
-    def _random(self) -> float:
-        return self._rng.random()
-
-    def _can_start(self, task: Task) -> bool:
-        if self._stop_request is not None:
-            return False
-        return task.options.multilaunch or not self.status.status(task.name).running
-
-    def _deadline(self) -> float | None:
+    def _deadline(self, now: float) -> float:
+        """When the serve loop must look again, at the latest."""
         # A prune left unfinished by its time budget goes on at the next tick, if that
         # is in a gap in the schedule (else when pruning has waited long enough).
         retention = self._retention
-        candidates = [retention.next_sweep]
+        deadline = min(retention.next_sweep, self._heartbeat.next_at(), now + _WALL_RECHECK)
         if retention.pending():
-            now = self.clock.time()
-            candidates.append(now if self._may_prune(now) else
-                              retention.queued_since + _PRUNE_DEFER_MAX)
+            deadline = min(deadline, now if self._may_prune(now) else
+                           retention.queued_since + _PRUNE_DEFER_MAX)
         next_wake = self._wakeups.next_at()
-        if next_wake is not None:
-            candidates.append(next_wake)
-        if self._end_deadline is not None:
-            candidates.append(self._end_deadline)
-        if self._flush_at is not None:
-            candidates.append(self._flush_at)
-        return min(candidates)
+        if next_wake is not None and next_wake < deadline:
+            deadline = next_wake
+        if self._end_deadline is not None and self._end_deadline < deadline:
+            deadline = self._end_deadline
+        return deadline
 
     def _mark_dirty(self, name: str) -> None:
-        """A run of ``name`` started or ended: re-evaluate it and its dependents."""
+        """A run of ``name`` started or ended: decide it and its dependents again."""
         with self._lock:
             self._pending.add(name)
             deps = self._dependents.get(name)
@@ -701,7 +684,7 @@ class Engine:
             self._wake.set()
 
     def _mark_dependents(self, name: str) -> None:
-        """A run of ``name`` ended: re-evaluate the tasks whose conditions name it."""
+        """A run of ``name`` ended: decide again the tasks whose conditions name it."""
         # Read without the lock: only the engine thread (this one) replaces the map, and
         # most tasks have no dependents.
         deps = self._dependents.get(name)
@@ -731,13 +714,13 @@ class Engine:
         active = _Active(record, job, task)
         self._running[run_id] = active
         bus.publish(RunStarted(now, record, due))
-        executor, execution = self._plan(task)
+        executor, execution = self._dispatch.plan(task)
         if executor.blocks_loop:
             # main: run now, inside the tick. Each start is stamped when its run really
             # begins, so a burst of tasks due together spreads out instead of queueing
             # behind its own launches. Nothing else runs meanwhile, so the task and its
             # dependents are marked for re-evaluation once, when it has finished.
-            result = self._run_blocking(active, executor, execution)
+            result = self._dispatch.run_blocking(job, task, executor, execution)
             if result is not None:
                 end = self.clock.time()
                 self._finish(active, result, inline=True, end=end)
@@ -751,7 +734,7 @@ class Engine:
             # (on this loop), and this future is what shutdown waits on.
             active.future = self._loop.create_future()
             try:
-                self._prepare(active, execution)
+                self._dispatch.prepare(job, task, execution)
                 executor.start(job, lambda result, end: self._finish_direct(active, result, end),
                                self.clock.time)
             except Exception as exc:  # argument resolution, or no thread to be had
@@ -760,115 +743,9 @@ class Engine:
         active.future = self._loop.create_task(self._execute(active, executor, execution))
         self._spawned += 1
 
-    def _plan(self, task: Task) -> tuple[Executor, str]:
-        """The executor and the execution mode of ``task``'s runs."""
-        key, execution = self._plan_of(task)
-        return self._executors[key], execution
-
-    def _plan_of(self, task: Task) -> tuple[str, str]:
-        """The executor key and the execution mode of ``task``'s runs, worked out once
-        per version of the task (changing an option or the target replaces it as a
-        whole): they are read on every run. (The executor itself is made at the first
-        run that needs it.)"""
-        default = self.session.default_execution
-        plan = self._plans.get(task.name)
-        if (plan is not None and plan[0] is task and plan[1] is task.options
-                and plan[2] is task.target and plan[3] == default):
-            return plan[4], plan[5]
-        key, execution = task.executor_key, task.execution
-        self._plans[task.name] = (task, task.options, task.target, default, key, execution)
-        return key, execution
-
-    def _prepare(self, active: _Active, execution: str) -> None:
-        """Resolve the run's arguments (at dispatch, explicitly, from the session)."""
-        job, task = active.job, active.task
-        if execution == "process":
-            job.kwargs = self._args.process_kwargs(task)
-        else:
-            plain = self._args.plain_kwargs(task)
-            if plain is not None:
-                job.kwargs = plain  # read-only: the call unpacks it into its own dict
-            else:
-                job.bind = self._args.binder(task, lambda: job.flag)
-
-    def _run_blocking(self, active: _Active, executor: Executor,
-                      execution: str) -> JobResult | None:
-        try:
-            self._prepare(active, execution)
-        except Exception as exc:
-            return JobResult.failed(exc)
-        self._blockwatch.enter()
-        try:
-            return executor.run_sync(active.job)
-        finally:
-            self._blockwatch.exit()
-
     async def _execute(self, active: _Active, executor: Executor, execution: str) -> None:
-        job = active.job
-        try:
-            self._prepare(active, execution)
-            if executor.blocks_loop:
-                self._blockwatch.enter()
-                try:
-                    result = await executor.execute(job)
-                finally:
-                    self._blockwatch.exit()
-            else:
-                result = await executor.execute(job)
-        except asyncio.CancelledError:
-            result = JobResult.terminated(job.stop_reason or "cancelled")
-        except Exception as exc:  # argument resolution or an executor bug: still data
-            result = JobResult.failed(exc)
-        self._finish(active, result)
-
-    def _reconsider(self, task: Task, now: float) -> None:
-        """Right after a run that finished inside the tick (at ``now``, its end: the
-        clock is not read again): when is the task next due?
-
-        Done here rather than in the settle pass: each start of a burst is then followed
-        by the work that follows it in later rounds, when the tasks fall due one by one,
-        so a burst does not pack the tasks closer than the engine takes them later; and
-        a task without dependents leaves nothing for the settle pass. Whatever needs more
-        than a wake-up (due again at once, a retry, a forced run) is left to that pass.
-        """
-        name = task.name
-        if (task._force_run or name in self._retry_at or name in self._jitter_at
-                or name in self._catch_up):
-            self._mark_dirty(name)
-            return
-        cond = task.start_cond
-        if task._disabled or cond is None or self._stop_request is not None:
-            return
-        ctx = self._eval_ctx
-        session = self.session
-        if (ctx is None or self._eval_snapshots[0] is not session.params_snapshot
-                or self._eval_snapshots[1] is not session.custom_snapshot):
-            # Outside a pass, or a main run changed the parameters or the custom
-            # conditions: a context of its own, with the current ones.
-            ctx = self._context(now)
-            tick_now = now
-        else:
-            # The evaluation pass's context, moved to now for this one task (cheaper
-            # than a new one on every run); put back for the rest of the pass.
-            tick_now = ctx.now
-            ctx.now = now
-            ctx._local = None
-        ctx.task = name
-        self.evaluations += 1
-        try:
-            holds, wake = cond.check(ctx)
-            if holds:
-                self._mark_dirty(name)
-                return
-        except Exception:
-            self._mark_dirty(name)  # the settle pass reports it
-            return
-        finally:
-            if ctx.now != tick_now:
-                ctx.now = tick_now
-                ctx._local = None
-        if wake is not None:
-            self._wakeups.set(name, max(wake, now + _MIN_STEP), now)
+        self._finish(active, await self._dispatch.execute(active.job, active.task, executor,
+                                                          execution))
 
     def _finish(self, active: _Active, result: JobResult, inline: bool = False,
                 end: float | None = None) -> None:
@@ -881,7 +758,8 @@ class Engine:
         self.store.finish_run(rec.id, run_end)
         self._retention.finished(rec.task, end)
         self.status.finished(rec.task, rec.start, end, result.outcome)
-        if result.outcome is Outcome.SUCCESS:
+        outcome = result.outcome
+        if outcome is Outcome.SUCCESS:
             self.session.returns[rec.task] = result.value
         self._running.pop(rec.id, None)
         closed = RunRecord(rec.id, rec.task, rec.trigger, rec.start, end, result.outcome,
@@ -889,10 +767,18 @@ class Engine:
                            rec.attempt)
         self.bus.publish(RunFinished(end, closed))
         task = active.task
-        if (result.outcome is Outcome.FAIL and rec.attempt <= task.options.retries
-                and self._stop_request is None and self.session._lookup(task.name) is task):
-            wait = task.options.retry_wait(rec.attempt, self._random())
-            self._retry_at[task.name] = (end + wait, rec.attempt + 1)
+        if outcome is Outcome.SUCCESS:
+            state = self._states.get(rec.task)
+            if state is not None:
+                state.succeeded()
+                self._tidy(rec.task, state)
+        elif self.session._lookup(task.name) is task:  # (not a replaced version's run)
+            if (outcome is Outcome.FAIL and rec.attempt <= task.options.retries
+                    and self._stop_request is None):
+                wait = task.options.retry_wait(rec.attempt, self._rng.random())
+                self._state_of(rec.task).retry = (end + wait, rec.attempt + 1)
+            elif outcome is Outcome.CRASH:
+                self._back_off(task, closed, end)
         if inline:
             if rec.task in self._dependents:  # (most tasks have none: no call)
                 self._mark_dependents(rec.task)  # the task itself: see _reconsider
@@ -909,78 +795,93 @@ class Engine:
             if future is not None and not future.done():
                 future.set_result(None)
 
-    def _check_end_conditions(self, now: float) -> None:
-        ctx = self._context(now)
-        deadline: float | None = None
-        for active in list(self._running.values()):
-            cond = active.task.options.end_cond
-            if cond is None or active.job.stop_reason is not None:
-                continue
-            ctx.task = active.record.task
-            try:
-                if cond.evaluate(ctx):
-                    active.job.terminate(f"end condition {cond} became true")
-                    continue
-                nc = cond.next_change(ctx)
-            except Exception as exc:
-                self._report(f"task {active.record.task!r}: evaluating end_cond failed: {exc}")
-                nc = now + self.config.poll_interval
-            if nc is not None:
-                deadline = nc if deadline is None else min(deadline, nc)
-        self._end_deadline = None if deadline is None else max(deadline, now + _MIN_STEP)
-
     # == session changes ===============================================================
-    def _apply_changes(self, removed: list[Task], flags: list[tuple[str, bool]], now: float) -> None:
-        for task in removed:
-            self._wakeups.discard(task.name)
-            self._retry_at.pop(task.name, None)
-            self._jitter_at.pop(task.name, None)
-            self._plans.pop(task.name, None)
-            self.bus.publish(TaskChanged(now, task.name, "removed"))
-        for name, value in flags:
-            self.store.set_flag(name, value)
-            self.bus.publish(TaskChanged(now, name, "disabled" if value else "enabled"))
-        self._rebuild_dependents()
-        self._save_task_infos()
-
-    def _apply_swaps(self, swaps: list[tuple[list[Task], list[Task], bool]]) -> set[str]:
-        """Engine-side half of ``tasks_swapped``; returns the names to evaluate now."""
-        persisted = self.store.get_flags()
-        dirty: set[str] = set()
-        for removed, swapped_in, terminate in swaps:
-            for task in removed:
-                self._wakeups.discard(task.name)
-                for table in (self._retry_at, self._jitter_at):
-                    table.pop(task.name, None)
-                self._plans.pop(task.name, None)
-                if terminate:
-                    for active in self._running.values():
-                        if active.task is task:
-                            active.job.terminate("its task was removed by a module reload")
-            for task in swapped_in:
-                if self.session._lookup(task.name) is not task:
-                    continue  # superseded by a later swap
-                if task.name in persisted:
-                    # The operator's last word wins over the module's declaration.
-                    object.__setattr__(task, "_disabled", persisted[task.name])
-                self._wakeups.discard(task.name)  # predicted from the old condition
-                dirty.add(task.name)
-        self._rebuild_dependents()
-        self._save_task_infos()
-        self._gc.thaw()  # the replaced code may hold cycles: let the next full pass see them
-        return dirty
-
-    def _apply_pending(self, now: float) -> set[str]:
-        """Apply the flag changes, removals and reload swaps other threads queued; returns
-        the tasks to evaluate. Called every tick, and once more when stopping, so that a
+    def _apply_changes(self, now: float, dirty: set[str]) -> None:
+        """Carry out the session changes other threads queued, in order, adding the tasks
+        to decide again to ``dirty``. Called every tick, and when stopping, so that a
         metatask that disables tasks and then restarts the session loses nothing."""
         with self._lock:
-            flags, self._pending_flags = self._pending_flags, []
-            removed, self._pending_removed = self._pending_removed, []
-            swaps, self._pending_swaps = self._pending_swaps, []
-        if flags or removed:
-            self._apply_changes(removed, flags, now)
-        return self._apply_swaps(swaps) if swaps else set()
+            changes, self._changes = self._changes, []
+        if not changes:
+            return
+        rebuild = False
+        for change in changes:
+            rebuild = change(now, dirty) or rebuild
+        if rebuild:
+            self._rebuild_dependents()
+            self._save_task_infos()
+
+    def _on_disabled(self, task: Task, value: bool, now: float, dirty: set[str]) -> bool:
+        self.store.set_flag(task.name, value)
+        self.bus.publish(TaskChanged(now, task.name, "disabled" if value else "enabled"))
+        state = self._states.get(task.name)
+        if value and state is not None:
+            state.disabled()
+            self._tidy(task.name, state)
+        dirty.add(task.name)
+        return True
+
+    def _on_added(self, task: Task, now: float, dirty: set[str]) -> bool:
+        if self.session._lookup(task.name) is not task:
+            return False  # removed again, or replaced, meanwhile
+        self._new_version(task, now)
+        self.bus.publish(TaskChanged(now, task.name, "added"))
+        dirty.add(task.name)
+        return True
+
+    def _on_changed(self, task: Task, what: str, now: float, dirty: set[str]) -> bool:
+        if self.session._lookup(task.name) is not task:
+            return False
+        dirty.add(task.name)
+        if what == "start_cond":
+            # What its wake-up and a jittered start were decided from is gone; its cron
+            # slots start counting now.
+            self._wakeups.discard(task.name)
+            state = self._state_of(task.name)
+            state.jitter = None
+            state.born = now if reads_start_time(task.start_cond) else None
+            self._tidy(task.name, state)
+        self.bus.publish(TaskChanged(now, task.name, f"{what} changed"))
+        return what in ("start_cond", "end_cond", "execution")
+
+    def _on_removed(self, task: Task, terminate: str | None) -> None:
+        """``task`` left the session (its runs in progress are terminated with the
+        reason ``terminate``, if given, else they finish)."""
+        name = task.name
+        if self.session._lookup(name) is None:  # (not already back under that name)
+            self._wakeups.discard(name)
+            self._states.pop(name, None)
+            self._dispatch.forget(name)
+        if terminate is not None:
+            for active in self._running.values():
+                if active.task is task:
+                    active.job.terminate(terminate)
+
+    def _on_swapped(self, removed: list[Task], swapped_in: list[Task], terminate: bool,
+                    now: float, dirty: set[str]) -> bool:
+        """The engine-side half of ``tasks_swapped``."""
+        for task in removed:
+            self._on_removed(task, "its task was removed by a module reload" if terminate else None)
+        persisted = self.store.get_flags()
+        for task in swapped_in:
+            if self.session._lookup(task.name) is not task:
+                continue  # superseded by a later swap
+            if task.name in persisted:
+                # The operator's last word wins over the module's declaration.
+                object.__setattr__(task, "_disabled", persisted[task.name])
+            self._new_version(task, now)
+            dirty.add(task.name)
+        self._gc.thaw()  # the replaced code may hold cycles: let the next full pass see them
+        return True
+
+    def _new_version(self, task: Task, now: float) -> None:
+        """``task`` is new, or a new version of a task: nothing decided for the one
+        before holds for it (a pending retry, a jittered start, a crash back-off)."""
+        self._wakeups.discard(task.name)
+        self._dispatch.forget(task.name)
+        self._states.pop(task.name, None)
+        if reads_start_time(task.start_cond):
+            self._state_of(task.name).born = now
 
     def _rebuild_dependents(self) -> None:
         deps: dict[str, set[str]] = {}
@@ -1001,11 +902,11 @@ class Engine:
         ])
 
     def _may_prune(self, now: float) -> bool:
-        """Whether to prune now: in a gap with nothing due for ``_FLUSH_GAP`` (a prune
+        """Whether to prune now: in a gap with nothing due for ``FLUSH_GAP`` (a prune
         waits for the store's writer, which may be committing), or once pruning has
         waited ``_PRUNE_DEFER_MAX`` for such a gap."""
         next_wake = self._wakeups.next_at()
-        if next_wake is None or next_wake - now >= _FLUSH_GAP:
+        if next_wake is None or next_wake - now >= FLUSH_GAP:
             return True
         return now - self._retention.queued_since >= _PRUNE_DEFER_MAX
 
@@ -1045,18 +946,18 @@ class Engine:
                                return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             self.store.flush()
-        self._apply_pending(self.clock.time())
+        self._apply_changes(self.clock.time(), set())
         for active in list(self._running.values()):
             active.job.terminate("terminated at shutdown")
         pending = [a.future for a in self._running.values() if a.future is not None]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        for executor in self._executors.values():
+        for executor in self._dispatch.executors.values():
             try:
                 await executor.aclose()
             except Exception as exc:
                 self._report(f"closing an executor failed: {exc}")
-        self._apply_pending(self.clock.time())
-        self.store.set_meta(_ALIVE_KEY, repr(self.clock.time()))
+        self._apply_changes(self.clock.time(), set())
+        self._heartbeat.beat(self.clock.time())
         self.store.flush()
         self.bus.publish(SchedulerStopped(self.clock.time(), restart))

@@ -25,6 +25,10 @@ class EngineLink(Protocol):
 
     def request_stop(self, restart: bool = False, force: bool = False) -> None: ...
 
+    def task_added(self, task: Task) -> None: ...
+
+    def task_changed(self, task: Task, what: str) -> None: ...
+
     def task_removed(self, task: Task) -> None: ...
 
     def flag_changed(self, task: Task, flag: str, value: bool) -> None: ...
@@ -135,8 +139,8 @@ class Session:
             self._tasks[task.name] = task
             task._bind(self)
             engine = self._engine
-        if engine is not None:
-            engine.notify(task.name)
+        if engine is not None and existing is None:
+            engine.task_added(task)
 
     def remove_task(self, task: str | Task) -> None:
         """Delete a task. A run in progress finishes and is recorded; nothing crashes."""
@@ -274,7 +278,7 @@ class Session:
     def _task_changed(self, task: Task, what: str) -> None:
         engine = self._engine
         if engine is not None:
-            engine.notify(task.name)
+            engine.task_changed(task, what)
 
     def _task_flag_changed(self, task: Task, flag: str, value: bool) -> None:
         engine = self._engine
