@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from tui_sched.engine.events import Event
+from tui_sched.tui.logfmt import LogEntry
 from tui_sched.tui.model import Snapshot
 
 
@@ -33,3 +34,10 @@ class HostStopped(Message):
     """The engine thread ended (shut down, or died: then ``error`` says why)."""
 
     error: str | None
+
+
+@dataclass
+class HistoryLoaded(Message):
+    """Log lines of the runs before the engine started (sent once, to fill the log)."""
+
+    entries: list[LogEntry]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from tui_sched.conditions.context import RecentRun
 from tui_sched.conditions.explain import Explanation, explain
-from tui_sched.store.base import Outcome
+from tui_sched.store.base import Outcome, RunRecord
 
 if TYPE_CHECKING:
     from tui_sched.engine.scheduler import Engine
@@ -282,6 +282,13 @@ def seed_runs(engine: Engine, limit: int = 5000) -> dict[str, list[RunTuple]]:
     for runs in out.values():
         runs.reverse()
     return out
+
+
+def earlier_runs(engine: Engine, limit: int = 100) -> list[RunRecord]:
+    """The latest finished runs from before ``engine`` started, newest first (engine
+    thread): what fills the log pane at start-up."""
+    started = engine.started_at if engine.started_at is not None else engine.clock.time()
+    return [r for r in engine.store.history(None, limit) if r.end is not None and r.end < started]
 
 
 def build_detail(engine: Engine, name: str) -> TaskDetail | None:

@@ -22,7 +22,7 @@ from tui_sched.errors import TaskNotFound
 from tui_sched.tui.bridge import Bridge
 from tui_sched.tui.control import Control, EngineGone
 from tui_sched.tui.logfmt import entry_for
-from tui_sched.tui.messages import EventBatch, HostStopped, SnapshotReady
+from tui_sched.tui.messages import EventBatch, HistoryLoaded, HostStopped, SnapshotReady
 from tui_sched.tui.model import Snapshot, Status
 from tui_sched.tui.screens.confirm import ConfirmScreen
 from tui_sched.tui.screens.detail import DetailScreen
@@ -32,6 +32,9 @@ from tui_sched.tui.widgets.condition_pane import ConditionPane
 from tui_sched.tui.widgets.header import StatusLine
 from tui_sched.tui.widgets.log_pane import LogPane
 from tui_sched.tui.widgets.task_table import TaskTable
+
+#: The header while stopping: either quit key pressed again terminates the runs.
+STOPPING = "shutting down (q or ctrl+c again: terminate runs)"
 
 #: Engine errors kept for the problems screen.
 MAX_ERRORS = 50
@@ -82,8 +85,8 @@ class MainScreen(Screen[None]):
         height: 1fr; border: round $foreground 30%; border-title-color: $text-muted;
     }
     MainScreen TaskTable:focus { border: round $accent; }
-    MainScreen #filter { display: none; height: 3; }
-    MainScreen #filter.-shown { display: block; }
+    MainScreen #filter, MainScreen #search { display: none; height: 3; }
+    MainScreen #filter.-shown, MainScreen #search.-shown { display: block; }
     MainScreen #bottom { height: 1fr; }
     MainScreen LogPane { width: 3fr; }
     MainScreen ConditionPane { width: 2fr; min-width: 26; }
@@ -108,6 +111,8 @@ class MainScreen(Screen[None]):
         yield TaskTable(id="tasks")
         yield Input(placeholder="filter: name, status or condition words (enter: keep, escape: clear)",
                     id="filter")
+        yield Input(placeholder="search the log (enter: keep, then n older / N newer; escape: clear)",
+                    id="search")
         with Horizontal(id="bottom"):
             yield LogPane(id="log")
             yield ConditionPane(id="condition")
@@ -183,7 +188,7 @@ class MainScreen(Screen[None]):
                                                      e.traceback or e.message)][-MAX_ERRORS:]
                 new_errors += 1
             elif isinstance(e, ev.SchedulerStopping):
-                status.override = "restarting" if e.restart else "shutting down (q again: terminate runs)"
+                status.override = "restarting" if e.restart else STOPPING
             elif isinstance(e, ev.SchedulerStopped) and e.restart:
                 self.failures.clear()  # every module is loaded again before the next start
             elif isinstance(e, ev.SchedulerStarted):
@@ -234,13 +239,31 @@ class MainScreen(Screen[None]):
         self.app.push_screen(DetailScreen(message.task, self.control))
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.table.filter_text = event.value.strip()
+        if event.input.id == "search":
+            self.log_pane.search = event.value.strip()
+            self.log_pane.find(-1)
+        else:
+            self.table.filter_text = event.value.strip()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
+        if event.input.id == "search":
+            event.input.remove_class("-shown")
+            if not event.value.strip():
+                self.log_pane.search = ""
+            self.log_pane.focus()
+        elif not event.value.strip():
             self.action_clear_filter()
         else:
             self.table.focus()
+
+    def on_log_pane_search_requested(self, message: LogPane.SearchRequested) -> None:
+        box = self.query_one("#search", Input)
+        box.value = self.log_pane.search
+        box.add_class("-shown")
+        box.focus()
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        self.log_pane.prepend(message.entries)
 
     # -- actions -----------------------------------------------------------------------
     def action_force_run(self) -> None:
@@ -309,12 +332,12 @@ class MainScreen(Screen[None]):
         def answer(yes: bool | None) -> None:
             if yes:
                 self.control.shutdown()
-                self.query_one(StatusLine).override = "shutting down (q again: terminate runs)"
+                self.query_one(StatusLine).override = STOPPING
 
         timeout = self.host.config.shutdown_timeout
         self.app.push_screen(ConfirmScreen(
             f"Shut down the scheduler? Running tasks get up to {timeout:g}s to finish; "
-            "press q again while it stops to terminate them.", "Shut down"), answer)
+            "press q or ctrl+c again while it stops to terminate them.", "Shut down"), answer)
 
     def action_filter(self) -> None:
         """Show and focus the filter box."""
@@ -323,7 +346,14 @@ class MainScreen(Screen[None]):
         box.focus()
 
     def action_clear_filter(self) -> None:
-        """Clear and hide the filter."""
+        """Clear and hide the filter (or, from the log's search box, the search)."""
+        search = self.query_one("#search", Input)
+        if search.has_focus or (self.log_pane.has_focus and self.log_pane.search):
+            search.value = ""
+            search.remove_class("-shown")
+            self.log_pane.search = ""
+            self.log_pane.focus()
+            return
         box = self.query_one("#filter", Input)
         box.value = ""
         box.remove_class("-shown")
