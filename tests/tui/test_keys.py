@@ -241,10 +241,10 @@ def test_question_mark_lists_every_key_with_its_keymap_id(tmp_path: Path) -> Non
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
         assert isinstance(app.screen, HelpScreen)
-        ids = {row[2] for row in app.screen.keys}
+        ids = {i for row in app.screen.keys for i in row[2].split(", ")}
         assert {"force_run", "toggle_disabled", "restart", "shutdown", "terminate", "detail",
                 "filter", "follow_log", "help", "sort"} <= ids
-        keys = {row[2]: row[0] for row in app.screen.keys}
+        keys = {i: row[0] for row in app.screen.keys for i in row[2].split(", ")}
         assert keys["force_run"] == "F"  # remapped by the keymap below
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "closed")
@@ -319,3 +319,38 @@ def test_detail_pages_through_history_and_draws_the_duration_trend(tmp_path: Pat
                     "back to the first page")
 
     run_app(host_for(tmp_path), scenario)
+
+
+def test_help_fits_and_scrolls_at_80x24_with_every_key(tmp_path: Path) -> None:
+    from textual.containers import VerticalScroll
+
+    from tui_sched.tui.screens.main import MainScreen
+    from tui_sched.tui.widgets.task_table import TaskTable
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        body = screen.query_one(VerticalScroll)
+        await pilot.pause()
+        assert body.region.right <= 80 and body.region.bottom <= 24, "inside the terminal"
+        assert body.max_scroll_x == 0, "nothing is cut on the right: descriptions wrap"
+        rows = {what: keys for keys, what, _ in screen.keys}
+        ids = {i for *_, id_ in screen.keys for i in id_.split(", ") if i}
+        for cls in (MainScreen, TaskTable, LogPane, DetailScreen):
+            assert {b.id for b in cls.BINDINGS if b.id} <= ids  # type: ignore[union-attr]
+        assert rows["Select the previous / next task"] == "↑ ↓"
+        assert rows["Older page of runs"] == "n" and rows["Newer page of runs"] == "p"
+        assert rows["Log search: the next older match"] == "n"
+        assert body.max_scroll_y > 0, "more than a screenful at 80x24: it scrolls"
+        legend = screen.query_one("#legend")
+        assert not body.region.contains_region(legend.region)
+        await pilot.press("end")
+        await until(pilot, lambda: body.scroll_y == body.max_scroll_y, "scrolled to the end")
+        assert body.region.contains_region(legend.region), "the closing note is reachable"
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "closed")
+
+    run_app(host_for(tmp_path), scenario, size=(80, 24))

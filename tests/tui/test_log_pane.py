@@ -70,8 +70,8 @@ def test_the_log_keeps_following_through_resizes_and_the_filter_box(tmp_path: Pa
         assert log.border_subtitle == "TAIL"
         await pilot.press("L")  # only the selected task, and back: still at the end
         await pilot.press("L")
-        await pilot.pause()
-        assert at_end(log) and log.border_subtitle == "TAIL"
+        await until(pilot, lambda: at_end(log), "the end after L, L")
+        assert log.border_subtitle == "TAIL"
 
     run_app(chatty_host(tmp_path), scenario, size=(120, 35))  # type: ignore[arg-type]
 

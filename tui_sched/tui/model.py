@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from tui_sched.conditions.context import RecentRun
 from tui_sched.conditions.explain import Explanation, explain
+from tui_sched.conditions.status import VERB_OUTCOMES, After, last_of
 from tui_sched.store.base import Outcome, RunRecord
 
 if TYPE_CHECKING:
@@ -122,6 +123,34 @@ class Facts:
 
 
 @dataclass(frozen=True, slots=True)
+class DependencyFact:
+    """What an ``after task 'x'`` node of the selected task's condition waits on: when
+    ``x`` last reached the outcome, and when this task last started (the node holds
+    once the first is later than the second)."""
+
+    text: str
+    """The node's text (``after task 'x'``), which the condition pane labels."""
+    task: str
+    verb: str
+    reached: float | None
+    """When ``task`` last reached the outcome (``None``: never)."""
+    started: float | None
+    """When the selected task last started (``None``: never)."""
+    upstream_disabled: bool
+    """``task`` is disabled, so it will not get there by itself."""
+    upstream_missing: bool = False
+    """No task of that name is loaded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Why:
+    """Why the selected task runs or not, beyond its condition's truths."""
+
+    disabled: bool = False
+    dependencies: tuple[DependencyFact, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything the main screen shows at one instant."""
 
@@ -131,6 +160,8 @@ class Snapshot:
     rows: tuple[TaskRow, ...]
     selected: str | None
     explanation: Explanation | None
+    why: Why = Why()
+    """Facts about the selected task (disabled, what its dependencies last did)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +173,7 @@ class TaskDetail:
     explanation: Explanation | None
     tz: tzinfo
     at: float
+    why: Why = Why()
 
 
 #: An outcome from its value (``TaskStatus.recent`` keeps values; see ``RecentRun``).
@@ -209,6 +241,7 @@ def build_snapshot(engine: Engine, selected: str | None,
     rows: list[TaskRow] = []
     disabled = running = failures = 0
     explanation: Explanation | None = None
+    why = Why()
     for task in engine.session.tasks:
         name = task.name
         st = status(name)
@@ -254,16 +287,43 @@ def build_snapshot(engine: Engine, selected: str | None,
         failures += failed
         disabled += task.disabled
         running += len(runs)
+        if name == selected:
+            why = Why(task.disabled)
         if name == selected and cond is not None:
             ctx = engine.context()
             ctx.task = name
             explanation = explain(cond, ctx)
+            why = why_of(engine, name, explanation)
     if memo is not None and len(memo) > len(rows):  # tasks removed since
         names = {r.name for r in rows}
         for name in [n for n in memo if n not in names]:
             del memo[name]
     facts = Facts(engine.state, engine.started_at, len(rows), disabled, running, failures, restarts)
-    return Snapshot(now, engine.tz, facts, tuple(rows), selected, explanation)
+    return Snapshot(now, engine.tz, facts, tuple(rows), selected, explanation, why)
+
+
+def _nodes(exp: Explanation) -> list[Explanation]:
+    out = [exp]
+    for child in exp.children:
+        out.extend(_nodes(child))
+    return out
+
+
+def why_of(engine: Engine, name: str, explanation: Explanation) -> Why:
+    """The facts the condition pane adds to ``name``'s explained condition (engine thread)."""
+    task = engine.session.get(name)
+    status = engine.status.status
+    started = status(name).last_start
+    facts = []
+    for node in _nodes(explanation):
+        cond = node.condition
+        if isinstance(cond, After):
+            upstream = engine.session.get(cond.task)
+            facts.append(DependencyFact(
+                node.text, cond.task, cond.verb,
+                last_of(status(cond.task), VERB_OUTCOMES[cond.verb]), started,
+                upstream is not None and upstream.disabled, upstream is None))
+    return Why(task is not None and task.disabled, tuple(facts))
 
 
 def seed_runs(engine: Engine, limit: int = 5000) -> dict[str, list[RunTuple]]:
@@ -298,7 +358,7 @@ def build_detail(engine: Engine, name: str) -> TaskDetail | None:
         return None
     opts: list[tuple[str, str]] = [
         ("condition", task.condition_text or "(forced runs only)"),
-        ("kind", task.kind), ("execution", task.execution), ("disabled", str(task.disabled)),
+        ("kind", task.kind), ("execution", task.execution), ("disabled", fmt_value(task.disabled)),
         ("module", task.origin or "-"),
     ]
     for key, spec in sorted(type(task.options).model_fields.items()):
@@ -306,16 +366,25 @@ def build_detail(engine: Engine, name: str) -> TaskDetail | None:
         # Only what the task sets: defaults would bury it.
         if key == "execution" or value is None or value == {} or value == spec.default:
             continue
-        opts.append((key, str(value)))
+        opts.append((key, fmt_value(value)))
     explanation = None
+    why = Why(task.disabled)
     if task.start_cond is not None:
         ctx = engine.context()
         ctx.task = name
         explanation = explain(task.start_cond, ctx)
-    return TaskDetail(name, tuple(opts), explanation, engine.tz, engine.clock.time())
+        why = why_of(engine, name, explanation)
+    return TaskDetail(name, tuple(opts), explanation, engine.tz, engine.clock.time(), why)
 
 
 # -- formatting (pure) -------------------------------------------------------------------
+def fmt_value(value: object) -> str:
+    """An option's value as the user wrote it, not as Python prints it (``yes``/``no``)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 def fmt_clock(ts: float | None, now: float, tz: tzinfo) -> str:
     """``HH:MM:SS`` today, else ``02 Mar 09:00``; ``-`` for none."""
     if ts is None:
@@ -342,8 +411,22 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
 
 
-def next_text(row: TaskRow, now: float, tz: tzinfo) -> str:
-    """The "next" column: when the condition is re-checked, or what it waits for."""
+def fmt_left(seconds: float) -> str:
+    """Time left, as ``systemctl list-timers``' LEFT: ``4s``, ``3m05s``, ``2h04m``, ``3d02h``."""
+    s = max(0, math.ceil(seconds))
+    if s < 60:
+        return f"{s}s"
+    return fmt_duration(s)
+
+
+def next_text(row: TaskRow, now: float, tz: tzinfo, disabled: frozenset[str] = frozenset()) -> str:
+    """The "next" column: the next run where it can be known (with the time left), else
+    what the task waits for.
+
+    A task that depends on other tasks runs after them: its wake-up time is only when
+    its time window may open or close, not a run, so the dependency is shown instead
+    (marked ``⊘`` when the task it waits for is disabled, i.e. will not run).
+    """
     if row.running_since is not None:
         return f"running {fmt_duration(now - row.running_since)}"
     if row.queued:
@@ -352,10 +435,12 @@ def next_text(row: TaskRow, now: float, tz: tzinfo) -> str:
         return "disabled"
     if not row.condition:
         return "forced only"
-    if row.next_wake is not None:
-        return fmt_clock(row.next_wake, now, tz)
     if row.waits_for:
-        return "after " + ", ".join(row.waits_for)
+        return "after " + ", ".join(f"{name} ⊘" if name in disabled else name for name in row.waits_for)
+    if row.next_wake is not None:
+        if row.next_wake <= now:
+            return "due"
+        return f"{fmt_clock(row.next_wake, now, tz)} in {fmt_left(row.next_wake - now)}"
     return "on event"
 
 
@@ -369,11 +454,13 @@ def status_text(row: TaskRow, now: float) -> str:
 
 
 def last_text(row: TaskRow, now: float, tz: tzinfo) -> str:
-    """When the last run ended, how, and how long it took."""
+    """When the last run started (as in the detail view and ``list-timers``' LAST), how
+    it ended, and how long it took."""
     if row.last_outcome is None:
         return "never"
     symbol = OUTCOME_SYMBOLS[row.last_outcome]
-    return f"{fmt_clock(row.last_end, now, tz)} {symbol} {fmt_duration(row.last_duration)}"
+    start = row.last_start if row.last_start is not None else row.last_end
+    return f"{fmt_clock(start, now, tz)} {symbol} {fmt_duration(row.last_duration)}"
 
 
 def strip_text(row: TaskRow) -> str:

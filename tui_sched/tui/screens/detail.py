@@ -47,10 +47,10 @@ class DetailScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="detail_back"),
-        Binding("n", "page(1)", "Older runs", id="detail_older"),
-        Binding("p", "page(-1)", "Newer runs", id="detail_newer"),
-        Binding("r", "reload", "Reload", id="detail_reload"),
+        Binding("escape", "back", "Back", id="detail_back", tooltip="Back to the task table"),
+        Binding("n", "page(1)", "Older runs", id="detail_older", tooltip="Older page of runs"),
+        Binding("p", "page(-1)", "Newer runs", id="detail_newer", tooltip="Newer page of runs"),
+        Binding("r", "reload", "Reload", id="detail_reload", tooltip="Load the task's detail again"),
     ]
 
     DEFAULT_CSS = """
@@ -132,7 +132,7 @@ class DetailScreen(Screen[None]):
             Text("\n".join(f"{k:<{width}}  {v}" for k, v in detail.options)))
         cond = next((v for k, v in detail.options if k == "condition"), "")
         self.query_one(ConditionPane).show(self.task_name, detail.explanation, cond,
-                                           detail.at, detail.tz)
+                                           detail.at, detail.tz, detail.why)
 
     async def _load_page(self) -> None:
         table = self.query_one("#runs", DataTable)

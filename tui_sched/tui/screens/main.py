@@ -26,7 +26,7 @@ from tui_sched.tui.messages import EventBatch, HistoryLoaded, HostStopped, Snaps
 from tui_sched.tui.model import Snapshot, Status
 from tui_sched.tui.screens.confirm import ConfirmScreen
 from tui_sched.tui.screens.detail import DetailScreen
-from tui_sched.tui.screens.help import HelpScreen
+from tui_sched.tui.screens.help import HelpScreen, KeyRow, Section, key_rows
 from tui_sched.tui.screens.problems import Problem, ProblemsScreen
 from tui_sched.tui.widgets.condition_pane import ConditionPane
 from tui_sched.tui.widgets.header import StatusLine
@@ -60,6 +60,10 @@ class MainScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # The app's own q, repeated here so the footer shows Quit and Help first: at 80
+        # columns the footer has room for about eight keys.
+        Binding("q", "app.shutdown", "Quit", id="shutdown",
+                tooltip="Shut down (confirm); again while stopping: terminate runs"),
         Binding("question_mark", "help", "Help", id="help", tooltip="All keys"),
         Binding("f", "force_run", "Run", id="force_run", tooltip="Force-run the selected task"),
         Binding("d", "toggle_disabled", "Disable", id="toggle_disabled",
@@ -81,13 +85,16 @@ class MainScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
+    MainScreen StatusLine {
+        height: 1; max-height: 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     MainScreen TaskTable {
-        height: 1fr; border: round $foreground 30%; border-title-color: $text-muted;
+        height: 3fr; border: round $foreground 30%; border-title-color: $text-muted;
     }
     MainScreen TaskTable:focus { border: round $accent; }
     MainScreen #filter, MainScreen #search { display: none; height: 3; }
     MainScreen #filter.-shown, MainScreen #search.-shown { display: block; }
-    MainScreen #bottom { height: 1fr; }
+    MainScreen #bottom { height: 2fr; }
     MainScreen LogPane { width: 3fr; }
     MainScreen ConditionPane { width: 2fr; min-width: 26; }
     """
@@ -162,7 +169,7 @@ class MainScreen(Screen[None]):
         """``(title, help, action)`` for the command palette: every key of this screen."""
         for binding in (*self.BINDINGS, *TaskTable.BINDINGS):
             assert isinstance(binding, Binding)
-            if binding.id != "clear_filter":
+            if binding.id not in ("clear_filter", "shutdown"):  # the app offers "Shut down"
                 keys = self.app.get_key_display(binding)
                 yield binding.tooltip or binding.description, f"key: {keys}", binding.action
 
@@ -210,7 +217,7 @@ class MainScreen(Screen[None]):
         if name is not None and snap.selected == name:
             row = next((r for r in snap.rows if r.name == name), None)
             self.query_one(ConditionPane).show(name, snap.explanation, row.condition if row else "",
-                                               snap.at, snap.tz)
+                                               snap.at, snap.tz, snap.why)
         elif name != self.bridge.selected:
             self._selection_changed(name)
 
@@ -382,10 +389,18 @@ class MainScreen(Screen[None]):
         panes[(index + 1) % len(panes)].focus()
 
     def action_help(self) -> None:
-        """All keys of this screen, with their keymap ids."""
-        rows = []
-        for active in self.active_bindings.values():
-            b = active.binding
-            if b.id and b.description:
-                rows.append((self.app.get_key_display(b), b.tooltip or b.description, b.id or ""))
-        self.app.push_screen(HelpScreen(sorted(rows, key=lambda r: r[2])))
+        """Every key of every pane and screen, with its keymap id."""
+        app = self.app
+        palette: KeyRow = ("ctrl+p", "Command palette: every action by name", "")
+        sections: list[Section] = [
+            ("Main screen (any pane)", key_rows(app, self.BINDINGS)),
+            ("Task table", key_rows(app, TaskTable.BINDINGS)),
+            ("Log pane (tab to focus it)", key_rows(app, LogPane.BINDINGS)),
+            ("Detail screen (enter)", [
+                ("↑ ↓", "Select a run: its output and traceback show below it", ""),
+                *key_rows(app, DetailScreen.BINDINGS)]),
+            ("Errors screen (e)", [("↑ ↓", "Choose a problem: its traceback shows below", ""),
+                                   *key_rows(app, ProblemsScreen.BINDINGS)]),
+            ("Everywhere", [*key_rows(app, type(app).BINDINGS), palette]),
+        ]
+        self.app.push_screen(HelpScreen(sections))

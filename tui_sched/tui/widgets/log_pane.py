@@ -20,6 +20,8 @@ from tui_sched.tui.logfmt import TASK_WIDTH, LogEntry
 
 #: Lines kept (the pane and its backing buffer are both bounded by this).
 MAX_LINES = 5000
+_SCROLL = "Scroll the log (scrolling up pauses the tail; back at the end, it follows)"
+
 #: Most cells the task column takes, however long the names (the rest is the message).
 MAX_TASK_WIDTH = 32
 
@@ -41,10 +43,10 @@ class LogPane(Log):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "scroll_by(-1)", "Up", show=False),
-        Binding("down", "scroll_by(1)", "Down", show=False),
-        Binding("pageup", "page_by(-1)", "Page up", show=False),
-        Binding("pagedown", "page_by(1)", "Page down", show=False),
+        Binding("up", "scroll_by(-1)", "Up", show=False, tooltip=_SCROLL),
+        Binding("down", "scroll_by(1)", "Down", show=False, tooltip=_SCROLL),
+        Binding("pageup", "page_by(-1)", "Page up", show=False, tooltip=_SCROLL),
+        Binding("pagedown", "page_by(1)", "Page down", show=False, tooltip=_SCROLL),
         Binding("home", "top", "Top", show=False, id="log_top", tooltip="Oldest log line (pauses)"),
         Binding("end", "tail", "Tail", show=False, id="log_tail",
                 tooltip="Jump to the newest log line and follow"),
@@ -66,6 +68,7 @@ class LogPane(Log):
         border-subtitle-color: $text-accent;
         scrollbar-size-vertical: 1;
         scrollbar-size-horizontal: 1;
+        overflow-x: auto;
     }
     LogPane:focus { border: round $accent; }
     LogPane.-paused { border-subtitle-color: $text-warning; }
@@ -161,6 +164,13 @@ class LogPane(Log):
 
     def _stick(self) -> None:
         self.scroll_end(animate=False, immediate=True, x_axis=False)
+        # Once more after the next layout: a horizontal scrollbar appearing for a long
+        # line (or a resize) shortens the viewport without a scroll of ours.
+        self.call_after_refresh(self._stick_again)
+
+    def _stick_again(self) -> None:
+        if self.follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def _indicate(self) -> None:
         if self.follow:
@@ -280,9 +290,14 @@ class LogPane(Log):
             self._redraw()
         if self.follow:
             self._stick()
-            self.call_after_refresh(self._stick)
 
     # -- reactives -----------------------------------------------------------------------
+    def watch_show_horizontal_scrollbar(self, shown: bool) -> None:
+        # The scrollbar for a long line takes a row from the viewport, later than the
+        # write that caused it: the last line must stay in view.
+        if self.follow:
+            self.call_after_refresh(self._stick_again)
+
     def watch_follow(self, follow: bool) -> None:
         if follow:
             self._match = None
