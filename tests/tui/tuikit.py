@@ -79,8 +79,8 @@ def make_host(folder: Path, state: Path, clock: FakeClock | None = None,
 
 def make_app(host: EngineHost, **kwargs: object) -> SchedulerApp:
     """The app with stable header labels (so screens do not depend on tmp paths)."""
-    return SchedulerApp(host, tasks_dir="tasks", store_path="state/history.sqlite3",
-                        **kwargs)  # type: ignore[arg-type]
+    kwargs.setdefault("store_path", "state/history.sqlite3")
+    return SchedulerApp(host, tasks_dir="tasks", **kwargs)  # type: ignore[arg-type]
 
 
 async def until(pilot: Pilot[object], pred: Callable[[], object], what: str,

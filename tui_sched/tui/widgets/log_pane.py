@@ -111,10 +111,10 @@ class LogPane(Log):
         return self.only is None or entry.task == self.only
 
     def _fit_task_width(self, batch: Iterable[LogEntry] = ()) -> bool:
-        """Size the task column to the longest name, within a fifth of the pane's width
+        """Size the task column to the longest name, within a quarter of the pane's width
         (extra width goes to the names); whether it changed."""
         self._longest = max(self._longest, max((len(e.task or "") for e in batch), default=0))
-        room = max(TASK_WIDTH, min(MAX_TASK_WIDTH, self.size.width // 5))
+        room = max(TASK_WIDTH, min(MAX_TASK_WIDTH, self.size.width // 4))
         wanted = max(TASK_WIDTH, min(room, self._longest))
         if wanted != self._task_width:
             self._task_width = wanted
