@@ -291,9 +291,8 @@ def test_s_cycles_the_sort_order(tmp_path: Path) -> None:
 def test_detail_pages_through_history_and_draws_the_duration_trend(tmp_path: Path) -> None:
     from textual.widgets import DataTable
 
-    from tui_sched.tui.widgets.trend import DurationTrend
-
     from tui_sched.store.base import RunEnd, RunRecord
+    from tui_sched.tui.widgets.trend import DurationTrend
 
     base = START.timestamp() - 86400  # inside the retention window
     (tmp_path / "state").mkdir()
