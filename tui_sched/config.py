@@ -90,7 +90,7 @@ KEYMAP_IDS = frozenset({
     # the app (any screen)
     "shutdown", "shutdown_ctrl_c", "shutdown_ctrl_q",
     # detail, errors, help and confirm screens
-    "detail_back", "detail_older", "detail_newer", "detail_reload", "problems_close",
+    "detail_back", "detail_older", "detail_newer", "detail_reload", "problems_close", "problems_full",
     "help_close", "confirm_yes", "confirm_no",
 })
 

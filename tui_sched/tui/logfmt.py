@@ -122,6 +122,55 @@ def entry_for(e: ev.Event) -> LogEntry | None:
         detail = "; ".join(parts) or "no task changes"
         return LogEntry(e.at, None, f"reloaded {Path(e.path).name}: {detail}")
     if isinstance(e, ev.ModuleFailed):
-        where = Path(e.path).name + (f":{e.line}" if e.line else "")
-        return LogEntry(e.at, None, f"✗ {where} failed to load: {_first_line(e.error)}", "error")
+        return entries_for(e)[0]
     return None
+
+
+#: Lines of a load error shown in the log and the toast (the message, the condition
+#: with its caret, the suggestion; a long message is cut).
+ERROR_LINES = 6
+
+
+def error_lines(error: str) -> list[str]:
+    """The helpful part of a load error: its non-empty lines, at most ``ERROR_LINES``."""
+    lines = [ln.rstrip() for ln in error.splitlines() if ln.strip()]
+    if len(lines) > ERROR_LINES:
+        lines = [*lines[: ERROR_LINES - 1], f"… ({len(lines) - ERROR_LINES + 1} more lines: press e)"]
+    return lines
+
+
+def entries_for(e: ev.Event) -> list[LogEntry]:
+    """Every log line for an event: a load failure keeps the lines after its first (the
+    condition, the caret under the mistake, "did you mean ...?"), aligned."""
+    if isinstance(e, ev.ModuleFailed):
+        where = Path(e.path).name + (f":{e.line}" if e.line else "")
+        lines = error_lines(e.error) or [""]
+        first = LogEntry(e.at, None, f"✗ {where} failed to load: {lines[0]}", "error")
+        return [first, *(LogEntry(e.at, None, f"  {ln}", "error") for ln in lines[1:])]
+    entry = entry_for(e)
+    return [] if entry is None else [entry]
+
+
+def user_traceback(traceback: str, hidden_roots: tuple[str, ...]) -> tuple[str, int]:
+    """``traceback`` without the frames of files under ``hidden_roots`` (tui-sched's own
+    code) and Python's ``<frozen ...>`` import machinery: what is left is the user's file
+    and line. Returns the text and how many frames were hidden."""
+    out: list[str] = []
+    hidden = 0
+    skipping = False
+    for line in traceback.splitlines():
+        if line.startswith('  File "'):
+            path = line[len('  File "'):].split('"', 1)[0]
+            skipping = path.startswith("<frozen") or path.startswith(hidden_roots)
+            hidden += skipping
+            if not skipping:
+                out.append(line)
+        elif skipping and line.startswith("    "):
+            continue  # the hidden frame's source line and carets
+        else:
+            skipping = False
+            out.append(line)
+    if hidden:
+        at = 1 if out and out[0].startswith("Traceback") else 0
+        out.insert(at, f"  ({hidden} frame(s) of tui-sched and importlib hidden; f: show them)")
+    return "\n".join(out), hidden

@@ -21,7 +21,7 @@ from tui_sched.engine.host import EngineHost
 from tui_sched.errors import TaskNotFound
 from tui_sched.tui.bridge import Bridge
 from tui_sched.tui.control import Control, EngineGone
-from tui_sched.tui.logfmt import entry_for
+from tui_sched.tui.logfmt import entries_for, error_lines
 from tui_sched.tui.messages import EventBatch, HistoryLoaded, HostStopped, SnapshotReady
 from tui_sched.tui.model import Snapshot, Status
 from tui_sched.tui.screens.confirm import ConfirmScreen
@@ -179,17 +179,19 @@ class MainScreen(Screen[None]):
         status = self.query_one(StatusLine)
         new_errors = 0
         for e in message.events:
-            entry = entry_for(e)
-            if entry is not None:
-                entries.append(entry)
+            lines = entries_for(e)
+            entries.extend(lines)
             if isinstance(e, ev.ModuleFailed):
                 where = e.path + (f":{e.line}" if e.line else "")
-                self.failures[e.path] = Problem(f"{where}: {e.error}", e.traceback or e.error, e.path)
-                self.notify(f"{where} failed to load: {e.error.splitlines()[0] if e.error else ''}"
-                            " (e: details)", title="Reload failed", severity="error", timeout=10)
+                first = (e.error.splitlines() or [""])[0]
+                self.failures[e.path] = Problem(f"{where}: {first}", e.traceback or e.error, e.path,
+                                                e.error)
+                # The whole helpful part: the condition, the caret, "did you mean ...?".
+                self.notify("\n".join([f"{where} failed to load:", *error_lines(e.error), "(e: details)"]),
+                            title="Reload failed", severity="error", timeout=15, markup=False)
             elif isinstance(e, ev.ModuleLoaded):
                 self.failures.pop(e.path, None)
-                self.notify(entry.text if entry else e.path, title="Reloaded")
+                self.notify(lines[0].text if lines else e.path, title="Reloaded")
             elif isinstance(e, ev.EngineError):
                 self.errors = [*self.errors, Problem(e.message.splitlines()[0] if e.message else "error",
                                                      e.traceback or e.message)][-MAX_ERRORS:]
