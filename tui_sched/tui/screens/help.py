@@ -103,7 +103,7 @@ class HelpScreen(ModalScreen[None]):
             for heading, rows in self.sections:
                 yield Label(heading, classes="heading")
                 yield Static(self._table(rows))
-            yield Static(LEGEND, id="legend")
+            yield Static(LEGEND, id="legend", markup=False)
 
     def on_mount(self) -> None:
         body = self.query_one(VerticalScroll)
