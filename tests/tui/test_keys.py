@@ -439,3 +439,22 @@ def test_detail_announces_the_traceback_says_yes_no_and_draws_equal_durations_fl
         assert "disabled   no" in options and "False" not in options
 
     run_app(host_for(tmp_path), scenario)
+
+
+def test_ctrl_c_hint_names_ctrl_c_and_a_second_ctrl_c_terminates(tmp_path: Path) -> None:
+    write_tasks(tmp_path / "tasks")
+    host = make_host(tmp_path / "tasks", tmp_path / "state", shutdown_timeout=30.0)
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        await select(pilot, app, "sleeper")
+        await pilot.press("f")
+        await until(pilot, lambda: "▶ running" in row_text(app, "sleeper"), "sleeper running")
+        await pilot.press("ctrl+c", "y")
+        await until(pilot, lambda: "shutting down" in str(app.main.query_one("#status").render()),
+                    "the shutting-down state")
+        assert "q or ctrl+c again: terminate runs" in str(app.main.query_one("#status").render())
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: not host.alive, "forced stop")
+
+    run_app(host, scenario)
