@@ -149,28 +149,3 @@ def entries_for(e: ev.Event) -> list[LogEntry]:
         return [first, *(LogEntry(e.at, None, f"  {ln}", "error") for ln in lines[1:])]
     entry = entry_for(e)
     return [] if entry is None else [entry]
-
-
-def user_traceback(traceback: str, hidden_roots: tuple[str, ...]) -> tuple[str, int]:
-    """``traceback`` without the frames of files under ``hidden_roots`` (tui-sched's own
-    code) and Python's ``<frozen ...>`` import machinery: what is left is the user's file
-    and line. Returns the text and how many frames were hidden."""
-    out: list[str] = []
-    hidden = 0
-    skipping = False
-    for line in traceback.splitlines():
-        if line.startswith('  File "'):
-            path = line[len('  File "'):].split('"', 1)[0]
-            skipping = path.startswith("<frozen") or path.startswith(hidden_roots)
-            hidden += skipping
-            if not skipping:
-                out.append(line)
-        elif skipping and line.startswith("    "):
-            continue  # the hidden frame's source line and carets
-        else:
-            skipping = False
-            out.append(line)
-    if hidden:
-        at = 1 if out and out[0].startswith("Traceback") else 0
-        out.insert(at, f"  ({hidden} frame(s) of tui-sched and importlib hidden; f: show them)")
-    return "\n".join(out), hidden

@@ -45,18 +45,20 @@ class MainScreen(Screen[None]):
 
     | Key | Action |
     | :- | :- |
+    | `q` | Shut down (confirm; the app's binding, first in the footer). |
     | `f` | Force-run the selected task. |
     | `d` | Disable / enable the selected task (persisted). |
     | `t` | Terminate the selected task's run (confirm). |
     | `R` | Restart the scheduler: reload modules, reopen the store (confirm). |
     | `enter` | The selected task's detail. |
-    | `/` | Filter the table by name, status or condition (`escape` clears). |
+    | `/` | Filter the table by name, status or condition (`escape` clears); in the log
+      pane it searches the log instead. |
     | `s` | Cycle the sort order. |
-    | `l` | Follow / pause the log. |
+    | `l` | Pause / follow the log (one press either way). |
     | `L` | Log: only the selected task / everything. |
     | `e` | Load errors and engine errors. |
     | `tab` | Next pane. |
-    | `?` | Help. |
+    | `?` | Help: every key of every pane and screen. |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

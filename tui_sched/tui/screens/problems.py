@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -12,12 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Log, OptionList
 
-import tui_sched
-from tui_sched.tui.logfmt import user_traceback
-
-#: Where tui-sched's own frames come from (hidden unless asked for: a one-character typo
-#: in a task module is the user's file and line, not 25 frames of the loader).
-HIDDEN_ROOTS = (str(Path(tui_sched.__file__).resolve().parent) + "/",)
+from tui_sched.tracebacks import user_traceback
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +84,7 @@ class ProblemsScreen(ModalScreen[None]):
         problem = self.problems[index]
         detail, hidden = problem.detail, 0
         if not self.full:
-            detail, hidden = user_traceback(problem.detail, HIDDEN_ROOTS)
+            detail, hidden = user_traceback(problem.detail)
         log = self.query_one(Log)
         log.clear()
         if problem.message and problem.message not in detail:
