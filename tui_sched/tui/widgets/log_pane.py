@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from datetime import tzinfo
 from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -72,6 +74,7 @@ class LogPane(Log):
     }
     LogPane:focus { border: round $accent; }
     LogPane.-paused { border-subtitle-color: $text-warning; }
+    LogPane > .log-pane--match { background: $accent-muted; text-style: bold; }
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"log-pane--match"}
@@ -225,7 +228,10 @@ class LogPane(Log):
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
         if self._match is not None and int(self.scroll_y) + y == self._match and self.search:
-            strip = strip.apply_style(self.get_component_rich_style("log-pane--match"))
+            # Over the line's own style (apply_style would let it win).
+            mark = self.get_component_rich_style("log-pane--match")
+            strip = Strip([Segment(text, (style or Style()) + mark, control)
+                           for text, style, control in strip], strip.cell_length)
         return strip
 
     # -- the user's scrolling ----------------------------------------------------------
