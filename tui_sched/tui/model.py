@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tui_sched.conditions.context import RecentRun
 from tui_sched.conditions.explain import Explanation, explain
-from tui_sched.conditions.status import VERB_OUTCOMES, After, last_of
 from tui_sched.store.base import Outcome, RunRecord
+from tui_sched.tui.why import Why, why_of
 
 if TYPE_CHECKING:
     from tui_sched.engine.scheduler import Engine
@@ -123,34 +123,6 @@ class Facts:
 
 
 @dataclass(frozen=True, slots=True)
-class DependencyFact:
-    """What an ``after task 'x'`` node of the selected task's condition waits on: when
-    ``x`` last reached the outcome, and when this task last started (the node holds
-    once the first is later than the second)."""
-
-    text: str
-    """The node's text (``after task 'x'``), which the condition pane labels."""
-    task: str
-    verb: str
-    reached: float | None
-    """When ``task`` last reached the outcome (``None``: never)."""
-    started: float | None
-    """When the selected task last started (``None``: never)."""
-    upstream_disabled: bool
-    """``task`` is disabled, so it will not get there by itself."""
-    upstream_missing: bool = False
-    """No task of that name is loaded."""
-
-
-@dataclass(frozen=True, slots=True)
-class Why:
-    """Why the selected task runs or not, beyond its condition's truths."""
-
-    disabled: bool = False
-    dependencies: tuple[DependencyFact, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything the main screen shows at one instant."""
 
@@ -160,7 +132,7 @@ class Snapshot:
     rows: tuple[TaskRow, ...]
     selected: str | None
     explanation: Explanation | None
-    why: Why = Why()
+    why: Why = field(default_factory=Why)
     """Facts about the selected task (disabled, what its dependencies last did)."""
 
 
@@ -173,7 +145,7 @@ class TaskDetail:
     explanation: Explanation | None
     tz: tzinfo
     at: float
-    why: Why = Why()
+    why: Why = field(default_factory=Why)
 
 
 #: An outcome from its value (``TaskStatus.recent`` keeps values; see ``RecentRun``).
@@ -300,30 +272,6 @@ def build_snapshot(engine: Engine, selected: str | None,
             del memo[name]
     facts = Facts(engine.state, engine.started_at, len(rows), disabled, running, failures, restarts)
     return Snapshot(now, engine.tz, facts, tuple(rows), selected, explanation, why)
-
-
-def _nodes(exp: Explanation) -> list[Explanation]:
-    out = [exp]
-    for child in exp.children:
-        out.extend(_nodes(child))
-    return out
-
-
-def why_of(engine: Engine, name: str, explanation: Explanation) -> Why:
-    """The facts the condition pane adds to ``name``'s explained condition (engine thread)."""
-    task = engine.session.get(name)
-    status = engine.status.status
-    started = status(name).last_start
-    facts = []
-    for node in _nodes(explanation):
-        cond = node.condition
-        if isinstance(cond, After):
-            upstream = engine.session.get(cond.task)
-            facts.append(DependencyFact(
-                node.text, cond.task, cond.verb,
-                last_of(status(cond.task), VERB_OUTCOMES[cond.verb]), started,
-                upstream is not None and upstream.disabled, upstream is None))
-    return Why(task is not None and task.disabled, tuple(facts))
 
 
 def seed_runs(engine: Engine, limit: int = 5000) -> dict[str, list[RunTuple]]:

@@ -54,6 +54,17 @@ def key_rows(app: App[object], bindings: Iterable[BindingType]) -> list[KeyRow]:
     return [(" ".join(keys_), what, ", ".join(ids)) for what, (keys_, ids) in by_what.items()]
 
 
+Part = tuple[str, list[KeyRow], Sequence[BindingType], list[KeyRow]]
+"""A heading, rows before the bindings, the bindings, rows after them (keys that are not
+bindings of their own: a table's arrows, the command palette)."""
+
+
+def help_sections(app: App[object], parts: Sequence[Part]) -> list[Section]:
+    """The help's sections, with each binding as the user has it (keymap applied)."""
+    return [(heading, [*before, *key_rows(app, bindings), *after])
+            for heading, before, bindings, after in parts]
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key, by where it works (keymap overrides included).
 

@@ -26,7 +26,7 @@ from tui_sched.tui.messages import EventBatch, HistoryLoaded, HostStopped, Snaps
 from tui_sched.tui.model import Snapshot, Status
 from tui_sched.tui.screens.confirm import ConfirmScreen
 from tui_sched.tui.screens.detail import DetailScreen
-from tui_sched.tui.screens.help import HelpScreen, KeyRow, Section, key_rows
+from tui_sched.tui.screens.help import HelpScreen, help_sections
 from tui_sched.tui.screens.problems import Problem, ProblemsScreen
 from tui_sched.tui.widgets.condition_pane import ConditionPane
 from tui_sched.tui.widgets.header import StatusLine
@@ -394,17 +394,15 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         """Every key of every pane and screen, with its keymap id."""
-        app = self.app
-        palette: KeyRow = ("ctrl+p", "Command palette: every action by name", "")
-        sections: list[Section] = [
-            ("Main screen (any pane)", key_rows(app, self.BINDINGS)),
-            ("Task table", key_rows(app, TaskTable.BINDINGS)),
-            ("Log pane (tab to focus it)", key_rows(app, LogPane.BINDINGS)),
-            ("Detail screen (enter)", [
-                ("↑ ↓", "Select a run: its output and traceback show below it", ""),
-                *key_rows(app, DetailScreen.BINDINGS)]),
-            ("Errors screen (e)", [("↑ ↓", "Choose a problem: its traceback shows below", ""),
-                                   *key_rows(app, ProblemsScreen.BINDINGS)]),
-            ("Everywhere", [*key_rows(app, type(app).BINDINGS), palette]),
-        ]
-        self.app.push_screen(HelpScreen(sections))
+        self.app.push_screen(HelpScreen(help_sections(self.app, [
+            ("Main screen (any pane)", [], self.BINDINGS, []),
+            ("Task table", [], TaskTable.BINDINGS, []),
+            ("Log pane (tab to focus it)", [], LogPane.BINDINGS, []),
+            ("Detail screen (enter)",
+             [("↑ ↓", "Select a run: its output and traceback show below it", "")],
+             DetailScreen.BINDINGS, []),
+            ("Errors screen (e)", [("↑ ↓", "Choose a problem: its traceback shows below", "")],
+             ProblemsScreen.BINDINGS, []),
+            ("Everywhere", [], type(self.app).BINDINGS,
+             [("ctrl+p", "Command palette: every action by name", "")]),
+        ])))

@@ -10,7 +10,8 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui_sched.conditions.explain import Explanation
-from tui_sched.tui.model import DependencyFact, Why, fmt_clock
+from tui_sched.tui.model import fmt_clock
+from tui_sched.tui.why import DependencyFact, Why
 
 
 class ConditionPane(Tree[None]):
