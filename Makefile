@@ -6,7 +6,7 @@ TASKS  ?= tasks
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run run-headless test test-fast lint bench clean
+.PHONY: help install run run-headless test test-fast lint bench screenshot clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ BENCH_ARGS ?= --repeat 3
 bench: $(STAMP) ## Benchmarks, medians of 3 (~25 min; BENCH_ARGS= for one pass, --quick for a smoke run)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+screenshot: $(STAMP) ## Regenerate docs/screenshot.svg, the README's picture of the UI on tasks/
+	TUI_SCHED_SCREENSHOT=docs/screenshot.svg $(BIN)/python -m pytest -q -p no:cacheprovider tests/tui/test_screenshot.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

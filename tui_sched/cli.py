@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import datetime
 from functools import partial
@@ -29,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         description="A condition-driven task scheduler with a terminal UI.",
         epilog="Without a command, starts the terminal UI on TASKS_DIR (default ./tasks).",
     )
+    p.add_argument("--version", action="version", version=f"tui-sched {_version()}")
     sub = p.add_subparsers(dest="command")
 
     def common(sp: argparse.ArgumentParser, tasks_dir: bool = True) -> None:
@@ -55,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("task", nargs="?", default=None, help="only this task")
     common(sp, tasks_dir=False)
     sp.add_argument("--tasks-dir", dest="tasks_dir", default=None)
-    sp.add_argument("--limit", type=int, default=50)
+    sp.add_argument("--limit", type=int, default=50,
+                    help="newest runs shown (default 50; 0: all); stderr says when more exist")
     sp.add_argument("--json", action="store_true", help="machine-readable output")
     _ctl_parser(sub.add_parser(
         "ctl", help="command a running scheduler through its control socket",
@@ -78,6 +81,15 @@ def _ctl_parser(sp: argparse.ArgumentParser, common: Any) -> None:
                     help="shutdown: terminate running runs at once")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tui-sched")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _config(args: argparse.Namespace) -> AppConfig:
     flags: dict[str, Any] = {"state_dir": args.state,
                              "insecure_permissions": getattr(args, "insecure_permissions", None)}
@@ -95,7 +107,7 @@ def _state_dir(cfg: AppConfig) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tui-sched`` command."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["ui", *argv]
     args = _parser().parse_args(argv)
     if args.command in ("run", "check", "ui"):
@@ -225,6 +237,26 @@ def _iso(ts: float | None, tz: Any) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, tz).isoformat()
 
 
+#: Exit code after the reader of stdout went away (``| head``): 128 + SIGPIPE, as the
+#: shell reports for ``cat``, ``yes`` and the rest.
+EXIT_BROKEN_PIPE = 141
+
+
+def _emit(lines: list[str]) -> int:
+    """Print ``lines``; a reader that leaves early (``| head``) ends the output quietly."""
+    try:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would report the pipe again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+    return 0
+
+
 def cmd_list(cfg: AppConfig, as_json: bool) -> int:
     """Tasks and their last outcome, from the store."""
     store = _open_readonly(cfg)
@@ -241,29 +273,53 @@ def cmd_list(cfg: AppConfig, as_json: bool) -> int:
         finally:
             store.close()
     if as_json:
-        print(json.dumps(rows, indent=2))
-        return 0
+        return _emit(json.dumps(rows, indent=2).splitlines())
     if not rows:
-        print("no tasks recorded yet (run the scheduler first)")
+        return _emit(["no tasks recorded yet (run the scheduler first)"])
+    width = max(len("TASK"), *(len(r["name"]) for r in rows))
+    lines = [f"{'TASK':<{width}}  {'EXEC':<8} {'LAST':<10} CONDITION"]
     for r in rows:
         flag = " [disabled]" if r["disabled"] else ""
-        print(f"{r['name']:<30} {r['execution']:<8} {r['last_outcome'] or '-':<10} "
-              f"{r['condition'] or '(forced only)'}{flag}")
-    return 0
+        lines.append(f"{r['name']:<{width}}  {r['execution']:<8} {r['last_outcome'] or '-':<10} "
+                     f"{r['condition'] or '(forced only)'}{flag}")
+    return _emit(lines)
+
+
+def _unknown_task(store: Any, task: str) -> str | None:
+    """Why ``task`` is not one the store knows, with the nearest name (``None``: known)."""
+    import difflib
+
+    names = {info.name for info in store.tasks()} | {s.task for s in store.summaries()}
+    if task in names:
+        return None
+    near = difflib.get_close_matches(task, sorted(names), n=1, cutoff=0.5)
+    hint = f"; did you mean {near[0]!r}?" if near else ("; known: " + ", ".join(sorted(names))
+                                                         if 0 < len(names) <= 8 else "")
+    return f"no task {task!r} in the history{hint}"
 
 
 def cmd_history(cfg: AppConfig, task: str | None, limit: int, as_json: bool) -> int:
-    """Run history, newest first."""
+    """Run history, newest first (``limit`` runs; 0: all)."""
     from tui_sched.engine.timezone import resolve_timezone
 
     tz = resolve_timezone(cfg.scheduler.timezone)
     store = _open_readonly(cfg)
     runs = []
+    wanted = limit if limit > 0 else 2**62
     if store is not None:
         try:
-            runs = store.history(task, limit=limit)
+            if task is not None and (problem := _unknown_task(store, task)) is not None:
+                print(f"tui-sched: {problem}", file=sys.stderr)
+                return 1
+            runs = store.history(task, limit=wanted + 1)  # one more: are there more?
         finally:
             store.close()
+    elif task is not None:
+        print(f"tui-sched: no history yet ({_state_dir(cfg) / HISTORY_FILE}), so no task {task!r}",
+              file=sys.stderr)
+        return 1
+    more = len(runs) > wanted
+    runs = runs[:wanted]
     rows = [{
         "id": r.id, "task": r.task, "trigger": str(r.trigger),
         "outcome": None if r.outcome is None else str(r.outcome),
@@ -271,14 +327,18 @@ def cmd_history(cfg: AppConfig, task: str | None, limit: int, as_json: bool) -> 
         "duration": None if r.duration is None else round(r.duration, 6),
         "error": r.error, "attempt": r.attempt,
     } for r in runs]
+    if more:  # on stderr, so the JSON on stdout stays one valid array
+        print(f"tui-sched: showing the newest {wanted} runs; there are more (--limit N, 0 for all)",
+              file=sys.stderr)
     if as_json:
-        print(json.dumps(rows, indent=2))
-        return 0
+        return _emit(json.dumps(rows, indent=2).splitlines())
+    lines = []
     for r in rows:
         dur = "" if r["duration"] is None else f"{r['duration']:.3f}s"
         err = f"  {r['error'].splitlines()[0]}" if r["error"] else ""
-        print(f"{r['start']}  {r['task']:<24} {r['trigger']:<9} {r['outcome'] or 'running':<9} {dur:>9}{err}")
-    return 0
+        lines.append(f"{r['start']}  {r['task']:<24} {r['trigger']:<9} {r['outcome'] or 'running':<9} "
+                     f"{dur:>9}{err}")
+    return _emit(lines)
 
 
 if __name__ == "__main__":

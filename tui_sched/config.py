@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from pathlib import Path
@@ -78,6 +79,27 @@ class ReloadSettings(BaseModel):
     """While the tasks folder is missing, how often to look for it (seconds)."""
 
 
+#: Every binding id a ``[keymap]`` may remap (the TUI's ``?`` screen lists them). Kept
+#: here, without Textual, so ``check`` and ``run`` validate a keymap too; a test checks
+#: it against the TUI's bindings.
+KEYMAP_IDS = frozenset({
+    # main screen, task table, log pane
+    "help", "force_run", "toggle_disabled", "terminate", "restart", "filter", "clear_filter",
+    "follow_log", "log_only", "problems", "cycle_panes", "detail", "sort", "log_top",
+    "log_tail", "log_left", "log_right", "log_search", "log_next", "log_prev",
+    # the app (any screen)
+    "shutdown", "shutdown_ctrl_c", "shutdown_ctrl_q",
+    # detail, errors, help and confirm screens
+    "detail_back", "detail_older", "detail_newer", "detail_reload", "problems_close", "problems_full",
+    "help_close", "confirm_yes", "confirm_no",
+})
+
+
+def _nearest(word: str, choices: Any) -> str:
+    near = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
 class AppConfig(BaseModel):
     """Everything configurable from files, environment and flags."""
 
@@ -94,6 +116,15 @@ class AppConfig(BaseModel):
     """TUI key remapping: binding id -> keys (``{"force_run": "F"}``; ids in the ``?`` help)."""
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     reload: ReloadSettings = Field(default_factory=ReloadSettings)
+
+    @field_validator("keymap")
+    @classmethod
+    def _known_ids(cls, keymap: dict[str, str]) -> dict[str, str]:
+        for binding_id in keymap:
+            if binding_id not in KEYMAP_IDS:
+                raise ValueError(f"unknown binding id {binding_id!r}{_nearest(binding_id, KEYMAP_IDS)} "
+                                 "(the ? screen lists every id)")
+        return keymap
 
 
 _ENV_PREFIX = "TUI_SCHED_"
@@ -151,7 +182,26 @@ def load_config(tasks_dir: str | None, flags: dict[str, Any] | None = None) -> A
     try:
         return AppConfig(**merged)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
         where = source or "environment/flags"
-        raise ConfigError(f"invalid configuration {key!r} ({where}): {err['msg']}") from None
+        problems = [_problem(err, where) for err in exc.errors()]
+        raise ConfigError("\n".join(problems)) from None
+
+
+def _problem(err: Any, where: str) -> str:
+    """One validation error as ``what, key, file, nearest valid key``."""
+    loc = [str(p) for p in err["loc"]]
+    key = ".".join(loc)
+    if err["type"] == "extra_forbidden":
+        model: type[BaseModel] = AppConfig
+        for part in loc[:-1]:
+            field = model.model_fields.get(part)
+            inner = field.annotation if field is not None else None
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                model = inner
+        prefix = ".".join(loc[:-1])
+        near = difflib.get_close_matches(loc[-1], sorted(model.model_fields), n=1, cutoff=0.6)
+        hint = f"; did you mean {'.'.join([prefix, near[0]]) if prefix else near[0]!r}?" if near else ""
+        valid = ", ".join(sorted(model.model_fields))
+        return f"unknown configuration key {key!r} ({where}){hint} (valid here: {valid})"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"invalid configuration {key!r} ({where}): {msg}"

@@ -20,6 +20,7 @@ from tui_sched.executors.output import OutputCapture
 from tui_sched.reload.events import ReloadWarning, WatchStatus
 from tui_sched.statedir import HISTORY_FILE, InstanceLock
 from tui_sched.store.base import RunStore
+from tui_sched.tracebacks import FULL_ENV, user_traceback
 
 if TYPE_CHECKING:
     from tui_sched.app import App
@@ -95,7 +96,9 @@ def _reload_line(e: ev.Event) -> str | None:
         where = _short(e.path) + (f":{e.line}" if e.line else "")
         line = f"module {where} failed to load: {e.error}"
         if e.traceback:
-            line += "\n" + "\n".join(f"    {t}" for t in e.traceback.rstrip().splitlines())
+            tb = e.traceback if os.environ.get(FULL_ENV) else user_traceback(
+                e.traceback, how=f"{FULL_ENV}=1 shows them")[0]
+            line += "\n" + "\n".join(f"    {t}" for t in tb.rstrip().splitlines())
         return line
     if isinstance(e, ReloadWarning):
         return f"module {_short(e.path)}: warning: {e.message}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import sqlite3
@@ -46,11 +47,17 @@ def poll(check: Callable[[], bool], timeout: float, failure: Callable[[], str]) 
 
 
 class Tmux:
-    """A private tmux server (its own socket) running one command in a 120x40 window."""
+    """A private tmux server (its own socket) running one command in a window (120x40)."""
 
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, size: tuple[int, int] = (120, 40)) -> None:
         self.socket = f"tui-sched-test-{uuid.uuid4().hex[:8]}"
-        self._tmux("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", command)
+        self._tmux("new-session", "-d", "-s", "e2e", "-x", str(size[0]), "-y", str(size[1]), command)
+        # Pinned (window-size manual): with no client attached, tmux may otherwise fall
+        # back to its default 80x24 while the test runs.
+        self.resize(*size)
+
+    def resize(self, width: int, height: int) -> None:
+        self._tmux("resize-window", "-t", "e2e", "-x", str(width), "-y", str(height))
 
     def _tmux(self, *args: str) -> str:
         out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
@@ -160,3 +167,45 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split("\n", 1)[0]
     except (OSError, IndexError):
         return "zombie"
+
+
+@pytest.mark.slow
+def test_the_log_follows_from_the_first_launch_through_resizes_and_help_fits_80x24(
+        tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "tasks", tasks,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for path in (tasks, *tasks.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    exit_file = tmp_path / "exit.txt"
+    command = (f"cd {shlex.quote(str(tmp_path))} && env {_env()} {shlex.quote(str(BIN))} tasks; "
+               f"echo EXIT=$? > {shlex.quote(str(exit_file))}")
+    tmux = Tmux(command, size=(120, 35))
+    try:
+        # A fresh first launch: the header appears, runs start, the log fills; three
+        # seconds on (the header's uptime), it still follows.
+        screen = tmux.wait(lambda s: "Tasks 11/11" in s and "✓ success" in s
+                           and re.search(r"up ([3-9]\.\d\ds|\d+s)", s) is not None,
+                           "3 s of runs logged", timeout=20)
+        assert "TAIL" in screen and "PAUSED" not in screen, screen
+        for size in ((80, 24), (200, 50), (120, 35)):
+            tmux.resize(*size)
+            screen = tmux.wait(lambda s: "TAIL" in s or "PAUSED" in s, f"the log at {size}")
+            assert "PAUSED" not in screen, screen
+        tmux.resize(80, 24)
+        tmux.wait(lambda s: "q Quit" in s and "? Help" in s, "Quit and Help in the footer at 80x24")
+        tmux.keys("?")
+        screen = tmux.wait(lambda s: "Main screen (any pane)" in s, "the help")
+        assert all(len(line) <= 80 for line in screen.splitlines())
+        tmux.keys("End")
+        tmux.wait(lambda s: "[keymap] table of tui-sched.toml" in s, "the help's last lines")
+        tmux.keys("Escape")  # alone: ESC then q at once reads as alt+q
+        tmux.wait(lambda s: "Keys (key" not in s, "the help closed")
+        tmux.keys("q")
+        tmux.wait(lambda s: "Shut down the scheduler?" in s, "the shutdown question")
+        tmux.keys("y")
+        poll(lambda: exit_file.exists() and bool(exit_file.read_text().strip()), 30,
+             lambda: f"no exit; screen:\n{tmux.screen()}")
+        assert exit_file.read_text().strip() == "EXIT=0"
+    finally:
+        tmux.kill()

@@ -241,10 +241,10 @@ def test_question_mark_lists_every_key_with_its_keymap_id(tmp_path: Path) -> Non
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
         assert isinstance(app.screen, HelpScreen)
-        ids = {row[2] for row in app.screen.keys}
+        ids = {i for row in app.screen.keys for i in row[2].split(", ")}
         assert {"force_run", "toggle_disabled", "restart", "shutdown", "terminate", "detail",
                 "filter", "follow_log", "help", "sort"} <= ids
-        keys = {row[2]: row[0] for row in app.screen.keys}
+        keys = {i: row[0] for row in app.screen.keys for i in row[2].split(", ")}
         assert keys["force_run"] == "F"  # remapped by the keymap below
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "closed")
@@ -289,9 +289,10 @@ def test_s_cycles_the_sort_order(tmp_path: Path) -> None:
 
 
 def test_detail_pages_through_history_and_draws_the_duration_trend(tmp_path: Path) -> None:
-    from textual.widgets import DataTable, Sparkline
+    from textual.widgets import DataTable
 
     from tui_sched.store.base import RunEnd, RunRecord
+    from tui_sched.tui.widgets.trend import DurationTrend
 
     base = START.timestamp() - 86400  # inside the retention window
     (tmp_path / "state").mkdir()
@@ -309,7 +310,7 @@ def test_detail_pages_through_history_and_draws_the_duration_trend(tmp_path: Pat
         runs = app.screen.query_one("#runs", DataTable)
         await until(pilot, lambda: runs.row_count == 20, "the first page")
         assert str(runs.get_row_at(0)[0]) == "25"
-        trend = app.screen.query_one(Sparkline)
+        trend = app.screen.query_one(DurationTrend)
         assert list(trend.data or []) == [float(i) for i in range(5, 25)]
         await pilot.press("n")
         await until(pilot, lambda: runs.row_count == 5, "the second page")
@@ -319,3 +320,141 @@ def test_detail_pages_through_history_and_draws_the_duration_trend(tmp_path: Pat
                     "back to the first page")
 
     run_app(host_for(tmp_path), scenario)
+
+
+def test_help_fits_and_scrolls_at_80x24_with_every_key(tmp_path: Path) -> None:
+    from textual.containers import VerticalScroll
+
+    from tui_sched.tui.screens.main import MainScreen
+    from tui_sched.tui.widgets.task_table import TaskTable
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        body = screen.query_one(VerticalScroll)
+        await pilot.pause()
+        assert body.region.right <= 80 and body.region.bottom <= 24, "inside the terminal"
+        assert body.max_scroll_x == 0, "nothing is cut on the right: descriptions wrap"
+        rows = {what: keys for keys, what, _ in screen.keys}
+        ids = {i for *_, id_ in screen.keys for i in id_.split(", ") if i}
+        for cls in (MainScreen, TaskTable, LogPane, DetailScreen):
+            assert {b.id for b in cls.BINDINGS if b.id} <= ids  # type: ignore[union-attr]
+        assert rows["Select the previous / next task"] == "↑ ↓"
+        assert rows["Older page of runs"] == "n" and rows["Newer page of runs"] == "p"
+        assert rows["Log search: the next older match"] == "n"
+        assert body.max_scroll_y > 0, "more than a screenful at 80x24: it scrolls"
+        legend = screen.query_one("#legend")
+        assert not body.region.contains_region(legend.region)
+        await pilot.press("end")
+        await until(pilot, lambda: body.scroll_y == body.max_scroll_y, "scrolled to the end")
+        assert body.region.contains_region(legend.region), "the closing note is reachable"
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "closed")
+
+    run_app(host_for(tmp_path), scenario, size=(80, 24))
+
+
+def seed_runs(tmp_path: Path, count: int, duration: float = 0.0) -> None:
+    from tui_sched.store.base import RunEnd, RunRecord
+
+    base = START.timestamp() - 86400  # inside the retention window
+    (tmp_path / "state").mkdir()
+    seed = SqliteRunStore(tmp_path / "state" / "history.sqlite3")
+    for i in range(count):
+        seed.start_run(RunRecord(i + 1, "boom", Trigger.SCHEDULED, base + i * 60))
+        seed.finish_run(i + 1, RunEnd(base + i * 60 + duration, Outcome.FAIL, error="ValueError: no",
+                                      traceback="Traceback (most recent call last):\n" * 30))
+    seed.close()
+
+
+BLOCKER = """
+import time
+from pathlib import Path
+
+@app.task()
+def boom():
+    raise ValueError("no")
+
+@app.task(execution="main")
+def blocker():
+    # Holds the scheduler loop (so history pages wait) until the test lets it go.
+    release = Path(__file__).with_name("release")
+    deadline = time.monotonic() + 20
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+"""
+
+
+def test_detail_paging_keeps_the_page_number_with_its_rows_under_fast_keys(tmp_path: Path) -> None:
+    from textual.widgets import DataTable
+
+    seed_runs(tmp_path, 25)
+    write_tasks(tmp_path / "tasks", BLOCKER)
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        engine = await ready(pilot, app, 2)
+        await select(pilot, app, "boom")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), "the detail screen")
+        runs = app.screen.query_one("#runs", DataTable)
+        await until(pilot, lambda: runs.row_count == 20, "the first page")
+        engine.session["blocker"].force_run = True
+        await until(pilot, lambda: bool(engine.running_runs()), "the loop held")
+        await pilot.press(*"nnnnnn")  # while the first of them waits for its page
+        (tmp_path / "tasks" / "release").touch()
+        await until(pilot, lambda: runs.row_count == 5, "the second page")
+        await pilot.pause(0.2)
+        assert "page 2 " in str(runs.border_title) and str(runs.get_row_at(0)[0]) == "5"
+        await pilot.press(*"pppp")
+        await until(pilot, lambda: runs.row_count == 20, "the first page again")
+        await pilot.pause(0.2)
+        assert "page 1 " in str(runs.border_title) and str(runs.get_row_at(0)[0]) == "25"
+
+    run_app(make_host(tmp_path / "tasks", tmp_path / "state"), scenario)
+
+
+def test_detail_announces_the_traceback_says_yes_no_and_draws_equal_durations_flat(
+        tmp_path: Path) -> None:
+    from textual.widgets import Static
+
+    from tui_sched.tui.widgets.trend import DurationTrend
+
+    seed_runs(tmp_path, 4, duration=0.0)
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        await select(pilot, app, "boom")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), "the detail screen")
+        output = app.screen.query_one("#output", Log)
+        await until(pilot, lambda: len(output.lines) > 30, "the run's text")
+        assert output.lines[1].startswith("↓ traceback below (30 lines)")
+        assert output.scroll_y == 0 and len(output.lines) > output.size.height, "below the fold"
+        trend = app.screen.query_one(DurationTrend)
+        assert str(trend.render()) == "▁▁▁▁", "four runs of 0.00 s are four equal bars"
+        options = str(app.screen.query_one("#options", Static).render())
+        assert "disabled   no" in options and "False" not in options
+
+    run_app(host_for(tmp_path), scenario)
+
+
+def test_ctrl_c_hint_names_ctrl_c_and_a_second_ctrl_c_terminates(tmp_path: Path) -> None:
+    write_tasks(tmp_path / "tasks")
+    host = make_host(tmp_path / "tasks", tmp_path / "state", shutdown_timeout=30.0)
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        await select(pilot, app, "sleeper")
+        await pilot.press("f")
+        await until(pilot, lambda: "▶ running" in row_text(app, "sleeper"), "sleeper running")
+        await pilot.press("ctrl+c", "y")
+        await until(pilot, lambda: "shutting down" in str(app.main.query_one("#status").render()),
+                    "the shutting-down state")
+        assert "q or ctrl+c again: terminate runs" in str(app.main.query_one("#status").render())
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: not host.alive, "forced stop")
+
+    run_app(host, scenario)

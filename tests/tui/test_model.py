@@ -53,12 +53,14 @@ def test_formatting() -> None:
         "-", "0.21s", "12s", "3m05s", "2h04m", "3d02h"]
     assert fmt_clock(NOW + 15, NOW, UTC) == "09:00:15"
     assert fmt_clock(NOW + 86400, NOW, UTC) == "03 Mar 09:00"
-    assert next_text(row(next_wake=NOW + 10), NOW, UTC) == "09:00:10"
+    assert next_text(row(next_wake=NOW + 10), NOW, UTC) == "09:00:10 in 10s"
+    assert next_text(row(next_wake=NOW + 185.5), NOW, UTC) == "09:03:05 in 3m06s"
+    assert next_text(row(next_wake=NOW - 1), NOW, UTC) == "due"
     assert next_text(row(condition="after task 'a'", waits_for=("a",)), NOW, UTC) == "after a"
     assert next_text(row(condition=""), NOW, UTC) == "forced only"
     assert next_text(row(disabled=True), NOW, UTC) == "disabled"
     done = row(last_start=NOW - 3, last_end=NOW - 1, last_outcome=Outcome.SUCCESS)
-    assert last_text(done, NOW, UTC) == "08:59:59 ✓ 2.00s"
+    assert last_text(done, NOW, UTC) == "08:59:57 ✓ 2.00s"  # the start, as the detail view shows
     assert strip_text(row(strip=(Outcome.SUCCESS, Outcome.FAIL, Outcome.TERMINATE))) == "✓✗■"
 
 
@@ -92,3 +94,28 @@ def test_a_run_being_terminated_shows_terminating_and_skips_and_misses_are_logge
                         "skipped: run 8 is still in progress")
     entry = entry_for(RunRecorded(NOW, skipped))
     assert entry is not None and entry.text == "~ skipped: run 8 is still in progress"
+
+
+def test_a_terminated_run_has_the_same_symbol_in_the_log_as_in_the_table() -> None:
+    from tui_sched.tui.model import OUTCOME_SYMBOLS
+
+    for outcome in (Outcome.TERMINATE, Outcome.CRASH, Outcome.FAIL, Outcome.SUCCESS):
+        run = RunRecord(7, "fetch", Trigger.FORCED, NOW, NOW + 1, outcome)
+        entry = entry_for(RunFinished(NOW + 1, run))
+        assert entry is not None and entry.text.startswith(f"{OUTCOME_SYMBOLS[outcome]} {outcome} ")
+    assert strip_text(row(strip=(Outcome.TERMINATE,))) == "■"
+
+
+def test_next_shows_the_dependency_not_a_window_edge_and_marks_a_disabled_one() -> None:
+    waiting = row(condition="after task 'a' & time of day between 08:00 and 20:00",
+                  waits_for=("a",), next_wake=NOW + 11 * 3600)  # the window closing
+    assert next_text(waiting, NOW, UTC) == "after a"
+    assert next_text(waiting, NOW, UTC, frozenset({"a"})) == "after a ⊘"
+
+
+def test_the_log_line_widens_its_task_column_and_cuts_long_names_with_an_ellipsis() -> None:
+    from tui_sched.tui.logfmt import LogEntry
+
+    entry = LogEntry(NOW, "a_rather_long_task_name", "hi")
+    assert entry.line(UTC) == "09:00:00 a_rather_lo… │ hi"
+    assert entry.line(UTC, 24) == "09:00:00 a_rather_long_task_name  │ hi"

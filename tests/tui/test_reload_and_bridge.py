@@ -159,3 +159,40 @@ def test_a_module_broken_at_start_is_marked_and_its_fix_hot_reloads(tmp_path: Pa
         run_app(host, scenario)
     finally:
         builder.reloader.stop()
+
+
+def test_a_load_error_shows_file_line_caret_and_suggestion_everywhere_without_our_frames(
+        tmp_path: Path) -> None:
+    from tui_sched.reload.loader import load_folder
+
+    bad = tmp_path / "bad"
+    write_tasks(bad, '@app.task("every 10 secnds")\ndef typo():\n    pass\n', "typo.py")
+    [err] = load_folder(bad).errors  # the real loader's error, as a reload publishes it
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, 4)
+        app.host.bus.publish(ModuleFailed(time.time(), err.path, err.message, err.line, err.traceback))
+        await until(pilot, lambda: any("failed" in str(n.title).lower() for n in app._notifications),
+                    "the toast")
+        [toast] = [str(n.message) for n in app._notifications if "failed" in str(n.title).lower()]
+        assert "typo.py:5 failed to load:" in toast and "every 10 secnds" in toast
+        assert "did you mean 'seconds'?" in toast and "^" in toast
+        log = app.main.query_one(LogPane)
+        await until(pilot, lambda: any("did you mean 'seconds'?" in ln for ln in log.lines), "the log")
+        lines = list(log.lines)
+        cond = next(ln for ln in lines if ln.endswith("every 10 secnds"))
+        caret = lines[lines.index(cond) + 1]
+        assert caret.rstrip().endswith("^") and caret.index("^") == cond.index("secnds"), "aligned"
+        assert any("typo.py:5 failed to load: task 'typo'" in ln for ln in lines)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, ProblemsScreen), "the problems screen")
+        detail = app.screen.query_one("#problem-detail", Log)
+        await until(pilot, lambda: "typo.py" in "\n".join(detail.lines), "the traceback")
+        text = "\n".join(detail.lines)
+        assert 'typo.py", line 5' in text and "did you mean 'seconds'?" in text
+        assert "tui_sched" not in text.replace("tui_sched.errors", ""), "no frames of ours"
+        assert "hidden; f: show them" in text
+        await pilot.press("f")
+        assert "tui_sched/reload/" in "\n".join(detail.lines), "our frames, on request"
+
+    run_app(host_for(tmp_path), scenario)

@@ -110,3 +110,16 @@ def test_help_screen_120x40(snap_compare: Any, settled_app: Callable[[], tuple[S
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=helped)
+
+
+def test_help_screen_80x24(snap_compare: Any, settled_app: Callable[[], tuple[SchedulerApp, Any]]) -> None:
+    app, settle = settled_app()
+
+    async def helped(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.press("end")  # scrolled to the closing note
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=helped)

@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 
 from tui_sched.config import SchedulerConfig
 from tui_sched.engine.bus import EventBus
-from tui_sched.engine.clock import FakeClock
+from tui_sched.engine.clock import Clock, FakeClock
 from tui_sched.engine.host import EngineHost
 from tui_sched.engine.scheduler import Engine
 from tui_sched.engine.session import Session
@@ -60,7 +60,7 @@ def write_tasks(folder: Path, body: str = KEY_TASKS, name: str = "keys.py") -> P
     return path
 
 
-def make_host(folder: Path, state: Path, clock: FakeClock | None = None,
+def make_host(folder: Path, state: Path, clock: Clock | None = None,
               **config: object) -> EngineHost:
     """An ``EngineHost`` over ``folder`` with a SQLite store in ``state`` and a fake clock."""
     state.mkdir(parents=True, exist_ok=True)
@@ -79,8 +79,8 @@ def make_host(folder: Path, state: Path, clock: FakeClock | None = None,
 
 def make_app(host: EngineHost, **kwargs: object) -> SchedulerApp:
     """The app with stable header labels (so screens do not depend on tmp paths)."""
-    return SchedulerApp(host, tasks_dir="tasks", store_path="state/history.sqlite3",
-                        **kwargs)  # type: ignore[arg-type]
+    kwargs.setdefault("store_path", "state/history.sqlite3")
+    return SchedulerApp(host, tasks_dir="tasks", **kwargs)  # type: ignore[arg-type]
 
 
 async def until(pilot: Pilot[object], pred: Callable[[], object], what: str,

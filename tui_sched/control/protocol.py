@@ -24,6 +24,7 @@ from tui_sched.conditions.base import Condition
 from tui_sched.conditions.explain import Explanation
 from tui_sched.engine import events as ev
 from tui_sched.engine.snapshot import Facts, Snapshot, TaskDetail, TaskRow
+from tui_sched.engine.why import Why
 from tui_sched.store.base import RunRecord
 
 PROTOCOL_VERSION = 1
@@ -158,6 +159,7 @@ class WireSnapshot(_Message, tag="snapshot"):
     rows: list[TaskRow]
     selected: str | None
     explanation: WireExplanation | None
+    why: Why = Why()
 
 
 class HistoryPage(_Message, tag="history"):
@@ -174,6 +176,7 @@ class WireDetail(_Message, tag="detail"):
     explanation: WireExplanation | None
     tz: str
     at: float
+    why: Why = Why()
 
 
 Result = WireSnapshot | HistoryPage | WireExplanation | WireDetail
@@ -278,7 +281,8 @@ def wire_explanation(e: Explanation) -> WireExplanation:
 def wire_snapshot(s: Snapshot) -> WireSnapshot:
     """A snapshot as sent."""
     return WireSnapshot(s.at, zone_name(s.tz), s.facts, list(s.rows), s.selected,
-                        None if s.explanation is None else wire_explanation(s.explanation))
+                        None if s.explanation is None else wire_explanation(s.explanation),
+                        s.why)
 
 
 def wire_event(e: ev.Event) -> WireEvent:
@@ -327,17 +331,18 @@ def explanation_of(w: WireExplanation) -> Explanation:
 def snapshot_of(w: WireSnapshot) -> Snapshot:
     """The in-process ``Snapshot`` again (what the embedded UI's bridge delivers)."""
     return Snapshot(w.at, zone(w.tz), w.facts, tuple(w.rows), w.selected,
-                    None if w.explanation is None else explanation_of(w.explanation))
+                    None if w.explanation is None else explanation_of(w.explanation), w.why)
 
 
 def wire_detail(d: TaskDetail) -> WireDetail:
     """A task detail as sent."""
     return WireDetail(d.name, [tuple(o) for o in d.options],  # type: ignore[misc]
                       None if d.explanation is None else wire_explanation(d.explanation),
-                      zone_name(d.tz), d.at)
+                      zone_name(d.tz), d.at, d.why)
 
 
 def detail_of(w: WireDetail) -> TaskDetail:
     """The in-process ``TaskDetail`` again."""
     return TaskDetail(w.name, tuple(w.options),
-                      None if w.explanation is None else explanation_of(w.explanation), zone(w.tz), w.at)
+                      None if w.explanation is None else explanation_of(w.explanation), zone(w.tz), w.at,
+                      w.why)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tui_sched.conditions.context import RecentRun
 from tui_sched.conditions.explain import Explanation, explain
-from tui_sched.store.base import Outcome
+from tui_sched.engine.why import Why, why_of
+from tui_sched.store.base import Outcome, RunRecord
 
 if TYPE_CHECKING:
     from tui_sched.engine.scheduler import Engine
@@ -132,6 +133,8 @@ class Snapshot:
     rows: tuple[TaskRow, ...]
     selected: str | None
     explanation: Explanation | None
+    why: Why = field(default_factory=Why)
+    """Facts about the selected task (disabled, what its dependencies last did)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,7 @@ class TaskDetail:
     explanation: Explanation | None
     tz: tzinfo
     at: float
+    why: Why = field(default_factory=Why)
 
 
 #: An outcome from its value (``TaskStatus.recent`` keeps values; see ``RecentRun``).
@@ -210,6 +214,7 @@ def build_snapshot(engine: Engine, selected: str | None,
     rows: list[TaskRow] = []
     disabled = running = failures = 0
     explanation: Explanation | None = None
+    why = Why()
     for task in engine.session.tasks:
         name = task.name
         st = status(name)
@@ -255,16 +260,19 @@ def build_snapshot(engine: Engine, selected: str | None,
         failures += failed
         disabled += task.disabled
         running += len(runs)
+        if name == selected:
+            why = Why(task.disabled)
         if name == selected and cond is not None:
             ctx = engine.context()
             ctx.task = name
             explanation = explain(cond, ctx)
+            why = why_of(engine, name, explanation)
     if memo is not None and len(memo) > len(rows):  # tasks removed since
         names = {r.name for r in rows}
         for name in [n for n in memo if n not in names]:
             del memo[name]
     facts = Facts(engine.state, engine.started_at, len(rows), disabled, running, failures, restarts)
-    return Snapshot(now, engine.tz, facts, tuple(rows), selected, explanation)
+    return Snapshot(now, engine.tz, facts, tuple(rows), selected, explanation, why)
 
 
 def seed_runs(engine: Engine, limit: int = 5000) -> dict[str, list[RunTuple]]:
@@ -285,6 +293,13 @@ def seed_runs(engine: Engine, limit: int = 5000) -> dict[str, list[RunTuple]]:
     return out
 
 
+def earlier_runs(engine: Engine, limit: int = 100) -> list[RunRecord]:
+    """The latest finished runs from before ``engine`` started, newest first (engine
+    thread): what fills the log pane at start-up."""
+    started = engine.started_at if engine.started_at is not None else engine.clock.time()
+    return [r for r in engine.store.history(None, limit) if r.end is not None and r.end < started]
+
+
 def build_detail(engine: Engine, name: str) -> TaskDetail | None:
     """The detail screen's options and condition tree (engine thread only)."""
     task = engine.session.get(name)
@@ -292,7 +307,7 @@ def build_detail(engine: Engine, name: str) -> TaskDetail | None:
         return None
     opts: list[tuple[str, str]] = [
         ("condition", task.condition_text or "(forced runs only)"),
-        ("kind", task.kind), ("execution", task.execution), ("disabled", str(task.disabled)),
+        ("kind", task.kind), ("execution", task.execution), ("disabled", fmt_value(task.disabled)),
         ("module", task.origin or "-"),
     ]
     for key, spec in sorted(type(task.options).model_fields.items()):
@@ -300,10 +315,19 @@ def build_detail(engine: Engine, name: str) -> TaskDetail | None:
         # Only what the task sets: defaults would bury it.
         if key == "execution" or value is None or value == {} or value == spec.default:
             continue
-        opts.append((key, str(value)))
+        opts.append((key, fmt_value(value)))
     explanation = None
+    why = Why(task.disabled)
     if task.start_cond is not None:
         ctx = engine.context()
         ctx.task = name
         explanation = explain(task.start_cond, ctx)
-    return TaskDetail(name, tuple(opts), explanation, engine.tz, engine.clock.time())
+        why = why_of(engine, name, explanation)
+    return TaskDetail(name, tuple(opts), explanation, engine.tz, engine.clock.time(), why)
+
+
+def fmt_value(value: object) -> str:
+    """An option's value as the user wrote it, not as Python prints it (``yes``/``no``)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

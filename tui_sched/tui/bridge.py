@@ -22,8 +22,9 @@ from typing import Protocol
 from tui_sched.engine import events as ev
 from tui_sched.engine.host import EngineHost
 from tui_sched.engine.scheduler import Engine
-from tui_sched.tui.messages import EventBatch, HostStopped, SnapshotReady
-from tui_sched.tui.model import RowMemo, RunTuple, Snapshot, build_snapshot, seed_runs
+from tui_sched.tui.logfmt import history_entries
+from tui_sched.tui.messages import EventBatch, HistoryLoaded, HostStopped, SnapshotReady
+from tui_sched.tui.model import RowMemo, RunTuple, Snapshot, build_snapshot, earlier_runs, seed_runs
 
 #: Events that end what a key started (a run finishing, a task changed): the follow-up
 #: snapshot of ``Bridge.refresh`` waits for one of these.
@@ -33,7 +34,7 @@ _SETTLING = (ev.RunFinished, ev.RunRecorded, ev.RunTerminating, ev.TaskChanged)
 class Target(Protocol):
     """Where messages go (a Textual ``MessagePump``; ``post_message`` is thread-safe)."""
 
-    def post_message(self, message: EventBatch | SnapshotReady | HostStopped) -> bool: ...
+    def post_message(self, message: EventBatch | SnapshotReady | HostStopped | HistoryLoaded) -> bool: ...
 
 
 class Bridge:
@@ -41,7 +42,8 @@ class Bridge:
 
     Args:
         host: The engine host.
-        target: Receives ``EventBatch``, ``SnapshotReady`` and ``HostStopped``.
+        target: Receives ``EventBatch``, ``SnapshotReady``, ``HostStopped`` and (once)
+            ``HistoryLoaded``.
         batch: Seconds events are collected before one ``EventBatch`` is posted.
         min_snapshot: Least seconds between two snapshots when runs change.
         max_snapshot: Most seconds between two snapshots.
@@ -68,6 +70,7 @@ class Bridge:
         self._unsubscribe: Callable[[], None] = lambda: None
         self._engine: Engine | None = None
         self._seed: dict[str, list[RunTuple]] | None = None
+        self._history_sent = False  # the log is filled from the history once, at start
         self._rows: RowMemo = {}  # the engine thread's, for build_snapshot
         self._in_flight: float | None = None
         self._last_snapshot = 0.0
@@ -175,6 +178,9 @@ class Bridge:
         selected, restarts, rows = self.selected, self.host.restarts, self._rows
 
         def build() -> Snapshot:
+            if not self._history_sent:
+                self._history_sent = True
+                self.target.post_message(HistoryLoaded(history_entries(earlier_runs(engine))))
             if self._seed is None:
                 self._seed = seed_runs(engine)
             return build_snapshot(engine, selected, self._seed, restarts, rows)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from tui_sched.engine.events import Event
+from tui_sched.tui.logfmt import LogEntry
 from tui_sched.tui.model import Snapshot
 
 
@@ -48,3 +49,10 @@ class Detached(Message):
 
     reason: str
     retrying: bool
+
+
+@dataclass
+class HistoryLoaded(Message):
+    """Log lines of the runs before the engine started (sent once, to fill the log)."""
+
+    entries: list[LogEntry]

@@ -7,6 +7,7 @@ widgets. Nothing here imports Textual.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, tzinfo
 
 from tui_sched.engine.snapshot import (
@@ -21,13 +22,16 @@ from tui_sched.engine.snapshot import (
     TaskRow,
     build_detail,
     build_snapshot,
+    earlier_runs,
+    fmt_value,
     outcome_status,
     seed_runs,
 )
 
 __all__ = [
     "OUTCOME_SYMBOLS", "STRIP_LEN", "Facts", "RowMemo", "RunTuple", "Snapshot", "Status",
-    "TaskDetail", "TaskRow", "build_detail", "build_snapshot", "fmt_clock", "fmt_duration",
+    "TaskDetail", "TaskRow", "build_detail", "build_snapshot", "earlier_runs", "fmt_clock",
+    "fmt_duration", "fmt_left", "fmt_value",
     "haystack", "last_text", "matches", "next_text", "outcome_status", "seed_runs",
     "state_label", "status_text", "strip_text",
 ]
@@ -60,8 +64,22 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
 
 
-def next_text(row: TaskRow, now: float, tz: tzinfo) -> str:
-    """The "next" column: when the condition is re-checked, or what it waits for."""
+def fmt_left(seconds: float) -> str:
+    """Time left, as ``systemctl list-timers``' LEFT: ``4s``, ``3m05s``, ``2h04m``, ``3d02h``."""
+    s = max(0, math.ceil(seconds))
+    if s < 60:
+        return f"{s}s"
+    return fmt_duration(s)
+
+
+def next_text(row: TaskRow, now: float, tz: tzinfo, disabled: frozenset[str] = frozenset()) -> str:
+    """The "next" column: the next run where it can be known (with the time left), else
+    what the task waits for.
+
+    A task that depends on other tasks runs after them: its wake-up time is only when
+    its time window may open or close, not a run, so the dependency is shown instead
+    (marked ``⊘`` when the task it waits for is disabled, i.e. will not run).
+    """
     if row.running_since is not None:
         return f"running {fmt_duration(now - row.running_since)}"
     if row.queued:
@@ -70,10 +88,12 @@ def next_text(row: TaskRow, now: float, tz: tzinfo) -> str:
         return "disabled"
     if not row.condition:
         return "forced only"
-    if row.next_wake is not None:
-        return fmt_clock(row.next_wake, now, tz)
     if row.waits_for:
-        return "after " + ", ".join(row.waits_for)
+        return "after " + ", ".join(f"{name} ⊘" if name in disabled else name for name in row.waits_for)
+    if row.next_wake is not None:
+        if row.next_wake <= now:
+            return "due"
+        return f"{fmt_clock(row.next_wake, now, tz)} in {fmt_left(row.next_wake - now)}"
     return "on event"
 
 
@@ -87,11 +107,13 @@ def status_text(row: TaskRow, now: float) -> str:
 
 
 def last_text(row: TaskRow, now: float, tz: tzinfo) -> str:
-    """When the last run ended, how, and how long it took."""
+    """When the last run started (as in the detail view and ``list-timers``' LAST), how
+    it ended, and how long it took."""
     if row.last_outcome is None:
         return "never"
     symbol = OUTCOME_SYMBOLS[row.last_outcome]
-    return f"{fmt_clock(row.last_end, now, tz)} {symbol} {fmt_duration(row.last_duration)}"
+    start = row.last_start if row.last_start is not None else row.last_end
+    return f"{fmt_clock(start, now, tz)} {symbol} {fmt_duration(row.last_duration)}"
 
 
 def strip_text(row: TaskRow) -> str:

@@ -11,21 +11,26 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Log, Sparkline, Static
+from textual.widgets import DataTable, Footer, Log, Static
 
 from tui_sched.store.base import RunRecord
 from tui_sched.tui.control import Commands, EngineGone, wait
 from tui_sched.tui.model import OUTCOME_SYMBOLS, TaskDetail, fmt_clock, fmt_duration
 from tui_sched.tui.widgets.condition_pane import ConditionPane
+from tui_sched.tui.widgets.trend import DurationTrend
 
 #: Runs per history page.
 PAGE = 20
 
 
 def run_text(run: RunRecord) -> str:
-    """A run's error, output tail and traceback as plain text for the output pane."""
+    """A run's error, output tail and traceback as plain text for the output pane; a
+    traceback (last, often below the fold) is announced in the first lines."""
     parts = [f"run {run.id} · {run.trigger} · attempt {run.attempt} · "
              f"{run.outcome or 'running'} · {fmt_duration(run.duration)}"]
+    if run.traceback:
+        lines = len(run.traceback.splitlines())
+        parts.append(f"↓ traceback below ({lines} lines): focus this pane (tab) and press end")
     if run.error:
         parts += ["", "── error ──", run.error]
     if run.return_summary:
@@ -47,10 +52,10 @@ class DetailScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="detail_back"),
-        Binding("n", "page(1)", "Older runs", id="detail_older"),
-        Binding("p", "page(-1)", "Newer runs", id="detail_newer"),
-        Binding("r", "reload", "Reload", id="detail_reload"),
+        Binding("escape", "back", "Back", id="detail_back", tooltip="Back to the task table"),
+        Binding("n", "page(1)", "Older runs", id="detail_older", tooltip="Older page of runs"),
+        Binding("p", "page(-1)", "Newer runs", id="detail_newer", tooltip="Newer page of runs"),
+        Binding("r", "reload", "Reload", id="detail_reload", tooltip="Load the task's detail again"),
     ]
 
     DEFAULT_CSS = """
@@ -79,7 +84,9 @@ class DetailScreen(Screen[None]):
         self.task_name = task
         self.control = control
         self._before: list[int | None] = [None]
+        """The ``before_id`` of each page up to the shown one (changed once it loaded)."""
         self._runs: list[RunRecord] = []
+        self._loading = False
         self._detail: TaskDetail | None = None
 
     def compose(self) -> ComposeResult:
@@ -89,7 +96,7 @@ class DetailScreen(Screen[None]):
                 yield Static(id="options")
                 yield ConditionPane(id="detail-condition")
             with Vertical(id="right"):
-                yield Sparkline([], id="trend")
+                yield DurationTrend(id="trend")
                 runs: DataTable[Text] = DataTable(id="runs", cursor_type="row")
                 yield runs
         yield Log(id="output")
@@ -97,7 +104,7 @@ class DetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#options", Static).border_title = "Options"
-        self.query_one("#trend", Sparkline).border_title = "Duration (oldest → newest)"
+        self.query_one("#trend", DurationTrend).border_title = "Duration (oldest → newest)"
         self.query_one("#output", Log).border_title = "Selected run"
         table = self.query_one("#runs", DataTable)
         table.add_column("Run", width=6, key="id")
@@ -111,11 +118,16 @@ class DetailScreen(Screen[None]):
 
     # -- loading (workers: the UI never waits on the engine) ----------------------------
     @work(exclusive=True, group="detail")
-    async def load(self, with_detail: bool) -> None:
-        """Fetch the options and condition (``with_detail``) and the current page."""
-        if with_detail:
-            await self._load_detail()
-        await self._load_page()
+    async def load(self, with_detail: bool, pages: list[int | None] | None = None) -> None:
+        """Fetch the options and condition (``with_detail``) and a page (``pages``: the
+        ``before_id`` of each page up to it; default: the shown one)."""
+        self._loading = True
+        try:
+            if with_detail:
+                await self._load_detail()
+            await self._load_page(pages if pages is not None else self._before)
+        finally:
+            self._loading = False
 
     async def _load_detail(self) -> None:
         try:
@@ -132,16 +144,17 @@ class DetailScreen(Screen[None]):
             Text("\n".join(f"{k:<{width}}  {v}" for k, v in detail.options)))
         cond = next((v for k, v in detail.options if k == "condition"), "")
         self.query_one(ConditionPane).show(self.task_name, detail.explanation, cond,
-                                           detail.at, detail.tz)
+                                           detail.at, detail.tz, detail.why)
 
-    async def _load_page(self) -> None:
+    async def _load_page(self, pages: list[int | None]) -> None:
         table = self.query_one("#runs", DataTable)
         try:
-            runs = await wait(self.control.history(self.task_name, PAGE, self._before[-1]))
+            runs = await wait(self.control.history(self.task_name, PAGE, pages[-1]))
         except (EngineGone, TimeoutError) as exc:
             table.border_title = f"Runs (unavailable: {exc or 'timed out'})"
             return
-        self._runs = runs
+        # The page number, its rows and the next n/p all change together, here.
+        self._before, self._runs = pages, runs
         table.clear()
         tz = self._detail.tz if self._detail else None
         now = self._detail.at if self._detail else 0.0
@@ -156,7 +169,7 @@ class DetailScreen(Screen[None]):
         page = len(self._before)
         table.border_title = f"Runs · page {page} · {len(runs)} shown (n older, p newer)"
         durations = [r.duration for r in reversed(runs) if r.duration is not None]
-        self.query_one("#trend", Sparkline).data = durations
+        self.query_one("#trend", DurationTrend).data = durations
         if runs:
             table.move_cursor(row=0)
             self._show_run(0)
@@ -169,23 +182,32 @@ class DetailScreen(Screen[None]):
         if not 0 <= index < len(self._runs):
             return
         log = self.query_one("#output", Log)
+        run = self._runs[index]
         log.clear()
-        log.write(run_text(self._runs[index]))
+        log.write(run_text(run))
         log.scroll_home(animate=False)
+        log.border_subtitle = "↓ traceback at the end" if run.traceback else ""
 
     # -- actions, events ---------------------------------------------------------------
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_run(event.cursor_row)
 
     def action_page(self, step: int) -> None:
-        """Move to an older (``1``) or newer (``-1``) page."""
+        """Move to an older (``1``) or newer (``-1``) page.
+
+        Ignored while a page loads: the next page is known only from the rows of the
+        shown one, and the page number must always be that of the rows on screen.
+        """
+        if self._loading:
+            return
         if step > 0 and len(self._runs) == PAGE:
-            self._before.append(self._runs[-1].id)
+            pages = [*self._before, self._runs[-1].id]
         elif step < 0 and len(self._before) > 1:
-            self._before.pop()
+            pages = self._before[:-1]
         else:
             return
-        self.load(with_detail=False)
+        self._loading = True
+        self.load(with_detail=False, pages=pages)
 
     def action_reload(self) -> None:
         """Fetch everything again."""

@@ -22,18 +22,28 @@ from tui_sched.engine.host import EngineHost
 from tui_sched.errors import TaskNotFound
 from tui_sched.tui.bridge import Bridge
 from tui_sched.tui.control import Commands, Control, EngineGone, Feed
-from tui_sched.tui.logfmt import entry_for
-from tui_sched.tui.messages import Attached, Detached, EventBatch, HostStopped, SnapshotReady
+from tui_sched.tui.logfmt import entries_for, error_lines
+from tui_sched.tui.messages import (
+    Attached,
+    Detached,
+    EventBatch,
+    HistoryLoaded,
+    HostStopped,
+    SnapshotReady,
+)
 from tui_sched.tui.model import Snapshot, Status
 from tui_sched.tui.remote import RemoteControl, RemoteFeed
 from tui_sched.tui.screens.confirm import ConfirmScreen
 from tui_sched.tui.screens.detail import DetailScreen
-from tui_sched.tui.screens.help import HelpScreen
+from tui_sched.tui.screens.help import HelpScreen, help_sections
 from tui_sched.tui.screens.problems import Problem, ProblemsScreen
 from tui_sched.tui.widgets.condition_pane import ConditionPane
 from tui_sched.tui.widgets.header import StatusLine
 from tui_sched.tui.widgets.log_pane import LogPane
 from tui_sched.tui.widgets.task_table import TaskTable
+
+#: The header while stopping: either quit key pressed again terminates the runs.
+STOPPING = "shutting down (q or ctrl+c again: terminate runs)"
 
 #: Engine errors kept for the problems screen.
 MAX_ERRORS = 50
@@ -44,21 +54,27 @@ class MainScreen(Screen[None]):
 
     | Key | Action |
     | :- | :- |
+    | `q` | Shut down (confirm; the app's binding, first in the footer). |
     | `f` | Force-run the selected task. |
     | `d` | Disable / enable the selected task (persisted). |
     | `t` | Terminate the selected task's run (confirm). |
     | `R` | Restart the scheduler: reload modules, reopen the store (confirm). |
     | `enter` | The selected task's detail. |
-    | `/` | Filter the table by name, status or condition (`escape` clears). |
+    | `/` | Filter the table by name, status or condition (`escape` clears); in the log
+      pane it searches the log instead. |
     | `s` | Cycle the sort order. |
-    | `l` | Follow / pause the log. |
+    | `l` | Pause / follow the log (one press either way). |
     | `L` | Log: only the selected task / everything. |
     | `e` | Load errors and engine errors. |
     | `tab` | Next pane. |
-    | `?` | Help. |
+    | `?` | Help: every key of every pane and screen. |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # The app's own q, repeated here so the footer shows Quit and Help first: at 80
+        # columns the footer has room for about eight keys.
+        Binding("q", "app.shutdown", "Quit", id="shutdown",
+                tooltip="Shut down (confirm); again while stopping: terminate runs"),
         Binding("question_mark", "help", "Help", id="help", tooltip="All keys"),
         Binding("f", "force_run", "Run", id="force_run", tooltip="Force-run the selected task"),
         Binding("d", "toggle_disabled", "Disable", id="toggle_disabled",
@@ -80,13 +96,16 @@ class MainScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
+    MainScreen StatusLine {
+        height: 1; max-height: 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     MainScreen TaskTable {
-        height: 1fr; border: round $foreground 30%; border-title-color: $text-muted;
+        height: 3fr; border: round $foreground 30%; border-title-color: $text-muted;
     }
     MainScreen TaskTable:focus { border: round $accent; }
-    MainScreen #filter { display: none; height: 3; }
-    MainScreen #filter.-shown { display: block; }
-    MainScreen #bottom { height: 1fr; }
+    MainScreen #filter, MainScreen #search { display: none; height: 3; }
+    MainScreen #filter.-shown, MainScreen #search.-shown { display: block; }
+    MainScreen #bottom { height: 2fr; }
     MainScreen LogPane { width: 3fr; }
     MainScreen ConditionPane { width: 2fr; min-width: 26; }
     """
@@ -119,6 +138,8 @@ class MainScreen(Screen[None]):
         yield TaskTable(id="tasks")
         yield Input(placeholder="filter: name, status or condition words (enter: keep, escape: clear)",
                     id="filter")
+        yield Input(placeholder="search the log (enter: keep, then n older / N newer; escape: clear)",
+                    id="search")
         with Horizontal(id="bottom"):
             yield LogPane(id="log")
             yield ConditionPane(id="condition")
@@ -168,7 +189,7 @@ class MainScreen(Screen[None]):
         """``(title, help, action)`` for the command palette: every key of this screen."""
         for binding in (*self.BINDINGS, *TaskTable.BINDINGS):
             assert isinstance(binding, Binding)
-            if binding.id != "clear_filter":
+            if binding.id not in ("clear_filter", "shutdown"):  # the app offers "Shut down"
                 keys = self.app.get_key_display(binding)
                 yield binding.tooltip or binding.description, f"key: {keys}", binding.action
 
@@ -178,23 +199,25 @@ class MainScreen(Screen[None]):
         status = self.query_one(StatusLine)
         new_errors = 0
         for e in message.events:
-            entry = entry_for(e)
-            if entry is not None:
-                entries.append(entry)
+            lines = entries_for(e)
+            entries.extend(lines)
             if isinstance(e, ev.ModuleFailed):
                 where = e.path + (f":{e.line}" if e.line else "")
-                self.failures[e.path] = Problem(f"{where}: {e.error}", e.traceback or e.error, e.path)
-                self.notify(f"{where} failed to load: {e.error.splitlines()[0] if e.error else ''}"
-                            " (e: details)", title="Reload failed", severity="error", timeout=10)
+                first = (e.error.splitlines() or [""])[0]
+                self.failures[e.path] = Problem(f"{where}: {first}", e.traceback or e.error, e.path,
+                                                e.error)
+                # The whole helpful part: the condition, the caret, "did you mean ...?".
+                self.notify("\n".join([f"{where} failed to load:", *error_lines(e.error), "(e: details)"]),
+                            title="Reload failed", severity="error", timeout=15, markup=False)
             elif isinstance(e, ev.ModuleLoaded):
                 self.failures.pop(e.path, None)
-                self.notify(entry.text if entry else e.path, title="Reloaded")
+                self.notify(lines[0].text if lines else e.path, title="Reloaded")
             elif isinstance(e, ev.EngineError):
                 self.errors = [*self.errors, Problem(e.message.splitlines()[0] if e.message else "error",
                                                      e.traceback or e.message)][-MAX_ERRORS:]
                 new_errors += 1
             elif isinstance(e, ev.SchedulerStopping):
-                status.override = "restarting" if e.restart else "shutting down (q again: terminate runs)"
+                status.override = "restarting" if e.restart else STOPPING
             elif isinstance(e, ev.SchedulerStopped) and e.restart:
                 self.failures.clear()  # every module is loaded again before the next start
             elif isinstance(e, ev.SchedulerStarted):
@@ -216,7 +239,7 @@ class MainScreen(Screen[None]):
         if name is not None and snap.selected == name:
             row = next((r for r in snap.rows if r.name == name), None)
             self.query_one(ConditionPane).show(name, snap.explanation, row.condition if row else "",
-                                               snap.at, snap.tz)
+                                               snap.at, snap.tz, snap.why)
         elif name != self.bridge.selected:
             self._selection_changed(name)
 
@@ -260,13 +283,31 @@ class MainScreen(Screen[None]):
         self.app.push_screen(DetailScreen(message.task, self.control))
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.table.filter_text = event.value.strip()
+        if event.input.id == "search":
+            self.log_pane.search = event.value.strip()
+            self.log_pane.find(-1)
+        else:
+            self.table.filter_text = event.value.strip()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
+        if event.input.id == "search":
+            event.input.remove_class("-shown")
+            if not event.value.strip():
+                self.log_pane.search = ""
+            self.log_pane.focus()
+        elif not event.value.strip():
             self.action_clear_filter()
         else:
             self.table.focus()
+
+    def on_log_pane_search_requested(self, message: LogPane.SearchRequested) -> None:
+        box = self.query_one("#search", Input)
+        box.value = self.log_pane.search
+        box.add_class("-shown")
+        box.focus()
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        self.log_pane.prepend(message.entries)
 
     # -- actions -----------------------------------------------------------------------
     def action_force_run(self) -> None:
@@ -335,7 +376,7 @@ class MainScreen(Screen[None]):
         def answer(yes: bool | None) -> None:
             if yes:
                 self.control.shutdown()
-                self.query_one(StatusLine).override = "shutting down (q again: terminate runs)"
+                self.query_one(StatusLine).override = STOPPING
 
         if self.host is None:
             self.app.push_screen(ConfirmScreen(
@@ -346,7 +387,7 @@ class MainScreen(Screen[None]):
         timeout = self.host.config.shutdown_timeout
         self.app.push_screen(ConfirmScreen(
             f"Shut down the scheduler? Running tasks get up to {timeout:g}s to finish; "
-            "press q again while it stops to terminate them.", "Shut down"), answer)
+            "press q or ctrl+c again while it stops to terminate them.", "Shut down"), answer)
 
     def action_filter(self) -> None:
         """Show and focus the filter box."""
@@ -355,7 +396,14 @@ class MainScreen(Screen[None]):
         box.focus()
 
     def action_clear_filter(self) -> None:
-        """Clear and hide the filter."""
+        """Clear and hide the filter (or, from the log's search box, the search)."""
+        search = self.query_one("#search", Input)
+        if search.has_focus or (self.log_pane.has_focus and self.log_pane.search):
+            search.value = ""
+            search.remove_class("-shown")
+            self.log_pane.search = ""
+            self.log_pane.focus()
+            return
         box = self.query_one("#filter", Input)
         box.value = ""
         box.remove_class("-shown")
@@ -384,10 +432,16 @@ class MainScreen(Screen[None]):
         panes[(index + 1) % len(panes)].focus()
 
     def action_help(self) -> None:
-        """All keys of this screen, with their keymap ids."""
-        rows = []
-        for active in self.active_bindings.values():
-            b = active.binding
-            if b.id and b.description:
-                rows.append((self.app.get_key_display(b), b.tooltip or b.description, b.id or ""))
-        self.app.push_screen(HelpScreen(sorted(rows, key=lambda r: r[2])))
+        """Every key of every pane and screen, with its keymap id."""
+        self.app.push_screen(HelpScreen(help_sections(self.app, [
+            ("Main screen (any pane)", [], self.BINDINGS, []),
+            ("Task table", [], TaskTable.BINDINGS, []),
+            ("Log pane (tab to focus it)", [], LogPane.BINDINGS, []),
+            ("Detail screen (enter)",
+             [("↑ ↓", "Select a run: its output and traceback show below it", "")],
+             DetailScreen.BINDINGS, []),
+            ("Errors screen (e)", [("↑ ↓", "Choose a problem: its traceback shows below", "")],
+             ProblemsScreen.BINDINGS, []),
+            ("Everywhere", [], type(self.app).BINDINGS,
+             [("ctrl+p", "Command palette: every action by name", "")]),
+        ])))

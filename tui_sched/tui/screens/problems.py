@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Log, OptionList
 
+from tui_sched.tracebacks import user_traceback
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -20,11 +22,14 @@ class Problem:
         title: One line (``tasks/x.py:12: NameError: ...``).
         detail: The traceback or full message.
         path: The module it concerns (cleared when that module loads again).
+        message: The whole error message (a condition, its caret, a suggestion), shown
+            above the traceback.
     """
 
     title: str
     detail: str
     path: str | None = None
+    message: str = ""
 
 
 class ProblemsScreen(ModalScreen[None]):
@@ -33,11 +38,14 @@ class ProblemsScreen(ModalScreen[None]):
     | Key | Action |
     | :- | :- |
     | `up`/`down` | Choose a problem. |
+    | `f` | Show / hide tui-sched's own frames in the traceback. |
     | `escape`, `e` | Close. |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,e", "close", "Close", id="problems_close"),
+        Binding("escape,e", "close", "Close", id="problems_close", tooltip="Back to the task table"),
+        Binding("f", "full", "Full traceback", id="problems_full",
+                tooltip="Show or hide tui-sched's own frames in the traceback"),
     ]
 
     DEFAULT_CSS = """
@@ -53,6 +61,9 @@ class ProblemsScreen(ModalScreen[None]):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__()
         self.problems = problems
+        self.full = False
+        """Show tui-sched's own frames too (``f``)."""
+        self._index = 0
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -69,10 +80,25 @@ class ProblemsScreen(ModalScreen[None]):
             self._show(0)
 
     def _show(self, index: int) -> None:
+        self._index = index
+        problem = self.problems[index]
+        detail, hidden = problem.detail, 0
+        if not self.full:
+            detail, hidden = user_traceback(problem.detail)
         log = self.query_one(Log)
         log.clear()
-        log.write(self.problems[index].detail)
+        if problem.message and problem.message not in detail:
+            log.write(problem.message + "\n\n")
+        log.write(detail)
         log.scroll_home(animate=False)
+        log.border_subtitle = ("f: hide tui-sched's frames" if self.full
+                               else f"f: show {hidden} hidden frame(s)" if hidden else "")
+
+    def action_full(self) -> None:
+        """Show or hide tui-sched's own frames."""
+        self.full = not self.full
+        if self.problems:
+            self._show(self._index)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self._show(event.option_index)

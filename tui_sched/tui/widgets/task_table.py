@@ -50,8 +50,8 @@ SORTS: dict[str, Callable[[TaskRow], Any]] = {
 
 #: (key, label, width); the name (compact) or condition (wide) column takes the slack.
 _COLUMNS = {
-    "status": ("Status", 12), "name": ("Task", 15), "last": ("Last run", 16),
-    "next": ("Next", 13), "recent": ("Recent", 10), "exec": ("Exec", 7),
+    "status": ("Status", 12), "name": ("Task", 13), "last": ("Last run", 16),
+    "next": ("Next", 18), "recent": ("Recent", 10), "exec": ("Exec", 7),
     "cond": ("Condition", 16),
 }
 _COMPACT = ("status", "name", "last", "next", "recent")
@@ -73,12 +73,12 @@ class TaskTable(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_detail", "Detail", id="detail", tooltip="Open the task's detail"),
         Binding("s", "cycle_sort", "Sort", id="sort", show=False, tooltip="Cycle the sort order"),
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "move(-1000000)", "First", show=False),
-        Binding("end", "move(1000000)", "Last", show=False),
+        Binding("up", "move(-1)", "Up", show=False, tooltip="Select the previous / next task"),
+        Binding("down", "move(1)", "Down", show=False, tooltip="Select the previous / next task"),
+        Binding("pageup", "page(-1)", "Page up", show=False, tooltip="Move the selection by a page"),
+        Binding("pagedown", "page(1)", "Page down", show=False, tooltip="Move the selection by a page"),
+        Binding("home", "move(-1000000)", "First", show=False, tooltip="First / last task"),
+        Binding("end", "move(1000000)", "Last", show=False, tooltip="First / last task"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -137,7 +137,8 @@ class TaskTable(ScrollView, can_focus=True):
         # (and time, while it runs) they were made from; ``mark`` overrides a task's
         # cells until the next snapshot.
         self._cells: dict[str, tuple[Cell, ...]] = {}
-        self._cell_src: dict[str, tuple[TaskRow, float]] = {}
+        self._cell_src: dict[str, tuple[TaskRow, float, frozenset[str]]] = {}
+        self._disabled: frozenset[str] = frozenset()
         self._marked: set[str] = set()
         self._lines: dict[tuple[Any, ...], Strip] = {}
         self._widths: tuple[tuple[str, int], ...] = ()
@@ -208,6 +209,7 @@ class TaskTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _new_snapshot(self, snapshot: Snapshot) -> None:
+        self._disabled = frozenset(r.name for r in snapshot.rows if r.disabled)
         # Optimistic marks last until the engine's next word on the task.
         for name in self._marked:
             self._cells.pop(name, None)
@@ -226,8 +228,10 @@ class TaskTable(ScrollView, can_focus=True):
             return self._cells[name]
         snap = self._snapshot
         assert snap is not None
-        # A row's cells depend on the row and, while it runs, on the time.
-        src = (row, snap.at if row.running_since is not None else 0.0)
+        # A row's cells depend on the row, on the time while it runs or waits for a
+        # known instant (the time left), and on whether a task it waits for is disabled.
+        timed = row.running_since is not None or (row.next_wake is not None and not row.waits_for)
+        src = (row, snap.at if timed else 0.0, self._disabled.intersection(row.waits_for))
         cells = self._cells.get(name)
         if cells is None or self._cell_src.get(name) != src:
             cells = self._cells[name] = self._row_cells(row, snap)
@@ -250,7 +254,7 @@ class TaskTable(ScrollView, can_focus=True):
             (f"{status.symbol} {status.value}", _STATUS_CLASS[status]),
             (row.name, None),
             (last_text(row, snap.at, snap.tz), None),
-            (next_text(row, snap.at, snap.tz), "running" if row.running_since else None),
+            (next_text(row, snap.at, snap.tz, self._disabled), "running" if row.running_since else None),
             (strip_text(row), None),
             (row.execution, "muted"),
             (row.condition or "(forced only)", "muted" if not row.condition else None),
@@ -292,8 +296,13 @@ class TaskTable(ScrollView, can_focus=True):
         keys = _WIDE if width >= 110 else _COMPACT
         fixed = sum(_COLUMNS[k][1] for k in keys) + len(keys) + 1
         extra = max(0, width - fixed)
-        grow = {"name": min(extra, 25)} if "cond" not in keys else {
-            "name": min(extra // 3, 15), "cond": extra - min(extra // 3, 15)}
+        # Extra width: to the name first, then (wide) the next column, then the condition.
+        if "cond" not in keys:
+            grow = {"name": min(extra, 25)}
+        else:
+            name = min(extra // 3, 15)
+            after = min((extra - name) // 3, 10)
+            grow = {"name": name, "next": after, "cond": extra - name - after}
         return tuple((k, _COLUMNS[k][1] + grow.get(k, 0)) for k in keys)
 
     def _style(self, cls: str | None) -> Style:
