@@ -88,7 +88,7 @@ KEYMAP_IDS = frozenset({
     "follow_log", "log_only", "problems", "cycle_panes", "detail", "sort", "log_top",
     "log_tail", "log_left", "log_right", "log_search", "log_next", "log_prev",
     # the app (any screen)
-    "shutdown", "shutdown_ctrl_c", "shutdown_ctrl_q",
+    "shutdown", "shutdown_ctrl_c", "shutdown_ctrl_q", "stop_scheduler",
     # detail, errors, help and confirm screens
     "detail_back", "detail_older", "detail_newer", "detail_reload", "problems_close", "problems_full",
     "help_close", "confirm_yes", "confirm_no",
