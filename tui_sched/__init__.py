@@ -16,12 +16,14 @@ from tui_sched.errors import (
     TuiSchedError,
 )
 from tui_sched.executors.base import Inaction
+from tui_sched.rocketry import Rocketry
 from tui_sched.tasks.task import Task
 
 __all__ = [
     "App",
     "ConditionSyntaxError",
     "Inaction",
+    "Rocketry",
     "Session",
     "Task",
     "TaskDefinitionError",

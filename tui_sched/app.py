@@ -40,6 +40,10 @@ class App:
         **settings: Scheduler settings as keyword arguments (``timezone="UTC"`` ...).
     """
 
+    #: Options every task of this app gets unless it gives its own (Rocketry's
+    #: session-wide ``timeout``, ``multilaunch``; see ``tui_sched.rocketry``).
+    _task_defaults: dict[str, Any] = {}
+
     def __init__(
         self,
         state_dir: str | os.PathLike[str] | None = _DEFAULT_STATE,
@@ -91,6 +95,8 @@ class App:
             DuplicateTaskError: The name is taken in this session.
         """
         origin = caller_file()
+        for option, default in self._task_defaults.items():
+            kwargs.setdefault(option, default)
         if callable(start_cond) and not _is_condition(start_cond):
             # Bare @app.task without parentheses.
             return self._decorate(None, origin, kwargs)(start_cond)
@@ -144,7 +150,10 @@ class App:
         if in_worker():
             return  # a process worker imported a script that calls app.run() unguarded
         from tui_sched.headless import run_app
+        from tui_sched.statedir import HISTORY_FILE
 
+        if self.state_dir is not None:  # task.logger reads it after the run
+            self._session.rocketry_link().history_file = self.state_dir / HISTORY_FILE
         run_app(self)
 
     def get_task(self, name: str) -> Task:

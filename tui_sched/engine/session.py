@@ -10,12 +10,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_sched.conditions.base import Condition
 from tui_sched.errors import DuplicateTaskError, TaskNotFound, UnknownTaskReference
 from tui_sched.tasks.factory import build_task
 from tui_sched.tasks.task import TASK_NAME_ATTR, Task
+
+if TYPE_CHECKING:
+    from tui_sched.rocketry.history import HistoryRepo
+    from tui_sched.rocketry.link import RocketryLink
 
 
 class EngineLink(Protocol):
@@ -284,3 +288,22 @@ class Session:
     def _bind_engine(self, engine: EngineLink | None) -> None:
         with self._lock:
             self._engine = engine
+        self.rocketry_link().bind(engine)
+
+    # -- Rocketry's history API (DESIGN §6.3) ------------------------------------------
+    def rocketry_link(self) -> RocketryLink:
+        """Where Rocketry's history API (``task.logger``, ``get_repo()``) reads runs,
+        and the task logger each run's records are logged on."""
+        with self._lock:
+            link: RocketryLink | None = getattr(self, "_rocketry_link", None)
+            if link is None:
+                from tui_sched.rocketry.link import RocketryLink
+
+                link = RocketryLink(self)
+                self._rocketry_link = link
+            return link
+
+    def get_repo(self) -> HistoryRepo:
+        """Rocketry's ``session.get_repo()``: the run history as Rocketry's log records
+        (``repo.filter_by(task_name="x", action="run").all()``), read-only."""
+        return self.rocketry_link().repo()

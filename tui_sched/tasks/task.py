@@ -7,11 +7,15 @@ the options value as a whole, then tells the owning session so the engine re-eva
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_sched.conditions.base import Condition
 from tui_sched.tasks.options import OPTION_NAMES, TaskOptions, validate_options
 from tui_sched.tasks.targets import CodeTarget, CommandTarget, FuncTarget, LazyFuncTarget, Target
+
+if TYPE_CHECKING:
+    from tui_sched.rocketry.link import RocketryLink
+    from tui_sched.rocketry.tasklog import TaskLogger
 
 #: Attribute set on decorated functions so ``session[func]`` finds the task.
 TASK_NAME_ATTR = "__tui_sched_task__"
@@ -30,6 +34,8 @@ class TaskOwner(Protocol):
 
     @property
     def default_execution(self) -> str: ...
+
+    def rocketry_link(self) -> RocketryLink: ...
 
 
 class Task:
@@ -156,6 +162,19 @@ class Task:
             )
         if self._owner is not None:
             self._owner._task_changed(self, key)
+
+    @property
+    def logger(self) -> TaskLogger:
+        """Rocketry's task logger: this task's history as log records
+        (``task.logger.filter_by(action="run").all()``) and a ``logging`` adapter that
+        adds ``task_name``. A task not in a session has no history to read."""
+        from tui_sched.rocketry.tasklog import TaskLogger
+
+        owner = self._owner
+        if owner is None:
+            raise AttributeError(f"task {self.name!r} is not in a session, so it has no "
+                                 "history to read; read it as session[name].logger")
+        return TaskLogger(self, owner.rocketry_link())
 
     def delete(self) -> None:
         """Remove the task from its session (a running run finishes first)."""

@@ -1,0 +1,129 @@
+"""A session's link to Rocketry's API: where ``task.logger`` and ``get_repo()`` read
+the history, which logger the run records go to, and Rocketry's ``shut_cond``.
+
+The engine binds itself to its session when it starts and unbinds when it stops; the
+session passes that on here (``RocketryLink.bind``), and nothing in the engine knows of
+Rocketry.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import CancelledError
+from datetime import tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui_sched.rocketry.history import HistoryRepo
+from tui_sched.rocketry.tasklog import TASK_LOGGER, RecordEmitter, task_logger
+from tui_sched.store.base import RunRecord, RunStore
+
+if TYPE_CHECKING:
+    from tui_sched.conditions.base import Condition
+    from tui_sched.engine.session import Session
+
+#: Most runs read per query (per task when a task is given).
+READ_LIMIT = 100_000
+#: How often ``shut_cond`` is checked (Rocketry's default cycle was 0.1 s).
+SHUT_COND_EVERY = 0.1
+
+
+class RocketryLink:
+    """Rocketry's API on one session (``Session.rocketry_link()``, created once).
+
+    History is read from the engine while one runs (on its thread), else from the
+    history file ``app.run()`` left, else from the store the engine last ran on.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._engine: Any = None
+        self._engine_thread: int | None = None
+        self._store: RunStore | None = None
+        self._tz: tzinfo | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self.logger_name = TASK_LOGGER
+        self.history_file: Path | None = None
+        """The history file ``app.run()`` keeps, read once the scheduler has stopped."""
+        self.shut_cond: Condition | None = None
+        """Rocketry's ``shut_cond``: the scheduler shuts down once this holds."""
+        self._watch_stop: threading.Event | None = None
+
+    def bind(self, engine: Any) -> None:
+        """Called on the engine thread when an engine starts (``engine``) or stops
+        (``None``)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._watch_stop is not None:
+            self._watch_stop.set()
+            self._watch_stop = None
+        self._engine = engine
+        if engine is None:
+            self._engine_thread = None
+            return
+        if self.shut_cond is not None:
+            self._watch_stop = threading.Event()
+            threading.Thread(target=self._watch_shut_cond,
+                             args=(engine, self.shut_cond, self._watch_stop),
+                             name="tui-sched shut_cond", daemon=True).start()
+        self._engine_thread = threading.get_ident()
+        self._store = getattr(engine, "store", None)
+        self._tz = getattr(engine, "tz", None)
+        bus = getattr(engine, "bus", None)
+        if bus is not None:
+            self._unsubscribe = bus.subscribe(RecordEmitter(self.logger, lambda: self._tz))
+
+    def _watch_shut_cond(self, engine: Any, cond: Condition, stop: threading.Event) -> None:
+        """Shut the scheduler down once ``cond`` holds, checked on the engine thread (as
+        Rocketry checked it every cycle) every ``SHUT_COND_EVERY`` seconds."""
+        def holds() -> bool:
+            return bool(cond.evaluate(engine.context()))
+
+        while not stop.is_set():
+            try:
+                hit = engine.call(holds).result(30)
+            except (CancelledError, TimeoutError):  # the engine stopped
+                return
+            except Exception:
+                logging.getLogger("tui_sched.rocketry").exception(
+                    "shut_cond %s could not be evaluated; it is no longer checked", cond)
+                return
+            if hit:
+                self._session.shutdown()
+                return
+            stop.wait(SHUT_COND_EVERY)
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The task logger of this session."""
+        return task_logger(self.logger_name)
+
+    def read(self, task: str | None) -> list[RunRecord]:
+        """Runs, newest first (of ``task`` if given). Empty before any engine ran."""
+        engine = self._engine
+        if engine is not None:
+            if threading.get_ident() == self._engine_thread:
+                # A main or async task: we are the engine thread, so read directly.
+                direct: list[RunRecord] = engine.store.history(task, READ_LIMIT)
+                return direct
+            # The engine reads its store on its own thread (single writer).
+            runs: list[RunRecord] = engine.history(task, READ_LIMIT).result(30)
+            return runs
+        if self.history_file is not None and Path(self.history_file).is_file():
+            # The scheduler has stopped and closed its store: read the file it left.
+            from tui_sched.store.sqlite import SqliteRunStore
+
+            reader = SqliteRunStore.open_readonly(self.history_file)
+            try:
+                return reader.history(task, READ_LIMIT)
+            finally:
+                reader.close()
+        store = self._store
+        return [] if store is None else store.history(task, READ_LIMIT)
+
+    def repo(self) -> HistoryRepo:
+        """Rocketry's ``session.get_repo()``."""
+        return HistoryRepo(self.read, lambda: self._tz)
