@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
+from tui_sched.conditions.custom import ConditionFunction
 from tui_sched.conditions.operands import mark_condition, registered_syntax
 from tui_sched.config import SchedulerConfig
 from tui_sched.engine.session import Session
@@ -132,7 +133,9 @@ class App:
                 raise TypeError(f"give @app.cond a syntax for {func!r}: it has no name")
             self._session.register_condition(name, func)
             mark_condition(func, name)
-            return func
+            # Called with arguments it is the condition with them (Rocketry's
+            # ``daily & file_exists("data.csv")``); without, it runs the function.
+            return ConditionFunction(func, name)  # type: ignore[return-value]
 
         return decorator
 

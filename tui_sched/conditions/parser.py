@@ -227,20 +227,31 @@ class _Parser:
         self.advance()
         self.advance()
         args: list[str | int | float] = []
+        kwargs: dict[str, str | int | float] = {}
         while self.peek().kind is not Tok.RPAREN:
+            keyword = None
+            if self.peek().kind is Tok.WORD and self.peek(1).text == "=":
+                keyword = self.advance().text  # name=value, as Rocketry's is_foo(x=1)
+                self.advance()
             tok = self.advance()
             if tok.kind is Tok.STRING:
-                args.append(tok.text)
+                arg: str | int | float = tok.text
             elif tok.kind is Tok.NUMBER:
-                args.append(float(tok.text) if "." in tok.text else int(tok.text))
+                arg = float(tok.text) if "." in tok.text else int(tok.text)
             else:
                 raise self.error(tok, "an argument: a quoted string or a number")
+            if keyword is not None:
+                kwargs[keyword] = arg
+            elif kwargs:
+                raise self.error(tok, "a keyword argument (name=value) after keyword arguments")
+            else:
+                args.append(arg)
             if self.peek().kind is Tok.COMMA:
                 self.advance()
             elif self.peek().kind is not Tok.RPAREN:
                 raise self.error(self.peek(), "',' or ')'")
         self.advance()
-        return FuncCond(name.text, tuple(args))
+        return FuncCond(name.text, tuple(args), tuple(sorted(kwargs.items())))
 
     # -- pieces ----------------------------------------------------------------------
     def span(self, what: str = "a time span such as '10 minutes'") -> float:
