@@ -139,6 +139,21 @@ class App:
 
         return decorator
 
+    def param(self, name: str | None = None) -> Callable[[F], F]:
+        """Rocketry's ``@app.param("item")``: the session parameter ``name`` (default:
+        the function's name) is the function's return value, computed each time a run
+        reads it with ``Arg("item")``. Returns the function unchanged."""
+        from tui_sched.tasks.args import FuncArg
+
+        def decorator(func: F) -> F:
+            key = name if name is not None else getattr(func, "__name__", None)
+            if not isinstance(key, str):
+                raise TypeError(f"give @app.param a name for {func!r}: it has no name")
+            self._session.params(**{key: FuncArg(func)})
+            return func
+
+        return decorator
+
     def params(self, **values: Any) -> None:
         """Set session parameters (read by ``Arg("key")``)."""
         self._session.params(**values)

@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
-from tui_sched.tasks.args import Arg, EnvArg, FuncArg, Marker, Return, Session, Task, TerminationFlag
+from tui_sched.tasks.args import (
+    Arg,
+    ArgumentMissing,
+    CliArg,
+    EnvArg,
+    FuncArg,
+    Marker,
+    Pipe,
+    Return,
+    Session,
+    SimpleArg,
+    Task,
+    TerminationFlag,
+    argument,
+)
 
-__all__ = ["Arg", "EnvArg", "FuncArg", "Marker", "Return", "Session", "Task", "TerminationFlag"]
+__all__ = ["Arg", "ArgumentMissing", "CliArg", "EnvArg", "FuncArg", "Marker", "Pipe", "Return",
+           "Session", "SimpleArg", "Task", "TerminationFlag", "argument"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -43,7 +44,9 @@ class ArgumentResolver:
         if isinstance(value, a.Arg):
             params = self.session.parameters
             if value.key in params:
-                return params[value.key]
+                # A session parameter may itself be an argument (Rocketry's
+                # app.params(x=SimpleArg(...)), @app.param functions).
+                return self.resolve(params[value.key], task, flag)
             if value.has_default:
                 return value.default
             raise MissingParameter(f"Arg({value.key!r}): session parameter {value.key!r} is not "
@@ -55,7 +58,27 @@ class ArgumentResolver:
             return value.func()
         if isinstance(value, a.TerminationFlag):
             return flag()
+        if isinstance(value, a.SimpleArg):
+            return value.value
+        if isinstance(value, a.CliArg):
+            return value.resolve()
+        if isinstance(value, a.Pipe):
+            return self._first_available(value, task, flag)
         raise TypeError(f"unknown argument marker {value!r}")
+
+    def _first_available(self, pipe: a.Pipe, task: Task,
+                         flag: Callable[[], threading.Event]) -> Any:
+        """The value of the first marker of ``pipe`` that has one (Rocketry's ``>>``)."""
+        for marker in pipe.markers:
+            if isinstance(marker, a.EnvArg) and marker.default is None \
+                    and marker.var not in os.environ:
+                continue  # unset, no default: not available
+            try:
+                return self.resolve(marker, task, flag)
+            except (MissingParameter, a.ArgumentMissing):
+                continue
+        raise a.ArgumentMissing(f"none of {' >> '.join(map(repr, pipe.markers))} has a "
+                                "value; end the chain with SimpleArg(default)")
 
     def plain_kwargs(self, task: Task) -> dict[str, Any] | None:
         """The keyword arguments of a run of ``task`` when nothing in them needs resolving
