@@ -43,7 +43,7 @@ class App:
 
     #: Options every task of this app gets unless it gives its own (Rocketry's
     #: session-wide ``timeout``, ``multilaunch``; see ``tui_sched.rocketry``).
-    _task_defaults: dict[str, Any] = {}
+    _task_defaults: dict[str, Any]
 
     def __init__(
         self,
@@ -61,6 +61,7 @@ class App:
         self.config: SchedulerConfig = config
         self.state_dir = None if state_dir is None else Path(state_dir)
         self._session = Session()
+        self._task_defaults = self._session.rocketry_link().config.task_defaults
 
     @property
     def session(self) -> Session:
@@ -153,6 +154,20 @@ class App:
             return func
 
         return decorator
+
+    def setup(self, func: F | None = None) -> Any:
+        """Rocketry's ``@app.setup()``: run ``func`` each time the scheduler starts,
+        before any task runs, with its argument markers filled in (``Config()``,
+        ``TaskLogger()``, ``Session()``, ``EnvArg(...)``). A generator function runs up to
+        its ``yield`` then, and the rest once the scheduler has started. Returns the
+        function unchanged; usable as ``@app.setup`` and ``@app.setup()``."""
+        def decorator(hook: F) -> F:
+            if not callable(hook):
+                raise TypeError(f"@app.setup decorates a function, not {hook!r}")
+            self._session.rocketry_link().setup_hooks.append(hook)
+            return hook
+
+        return decorator if func is None else decorator(func)
 
     def params(self, **values: Any) -> None:
         """Set session parameters (read by ``Arg("key")``)."""

@@ -6,6 +6,7 @@ from tui_sched.tasks.args import (
     Arg,
     ArgumentMissing,
     CliArg,
+    Config,
     EnvArg,
     FuncArg,
     Marker,
@@ -14,9 +15,10 @@ from tui_sched.tasks.args import (
     Session,
     SimpleArg,
     Task,
+    TaskLogger,
     TerminationFlag,
     argument,
 )
 
-__all__ = ["Arg", "ArgumentMissing", "CliArg", "EnvArg", "FuncArg", "Marker", "Pipe", "Return",
-           "Session", "SimpleArg", "Task", "TerminationFlag", "argument"]
+__all__ = ["Arg", "ArgumentMissing", "CliArg", "Config", "EnvArg", "FuncArg", "Marker", "Pipe",
+           "Return", "Session", "SimpleArg", "Task", "TaskLogger", "TerminationFlag", "argument"]

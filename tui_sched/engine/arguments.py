@@ -58,6 +58,10 @@ class ArgumentResolver:
             return value.func()
         if isinstance(value, a.TerminationFlag):
             return flag()
+        if isinstance(value, a.Config):
+            return self.session.config
+        if isinstance(value, a.TaskLogger):
+            return task.logger
         if isinstance(value, a.SimpleArg):
             return value.value
         if isinstance(value, a.CliArg):
@@ -84,6 +88,8 @@ class ArgumentResolver:
         """The keyword arguments of a run of ``task`` when nothing in them needs resolving
         (no marker among its parameters or in its function's signature): the same for
         every run, so worked out once per version of the task. ``None`` if some do."""
+        if self.session.rocketry_link().has_batch(task.name):
+            return None  # this run's parameters are a batch (binder takes it)
         options, target = task.options, task.target
         cached = self._plain.get(task.name)
         if cached is not None and cached[0] is options and cached[1] is target:
@@ -100,8 +106,12 @@ class ArgumentResolver:
                ) -> Callable[[Callable[..., Any]], dict[str, Any]]:
         """A function that builds the kwargs for the resolved callable, at call time."""
 
+        batch = self._take_batch(task)
+
         def bind(func: Callable[..., Any]) -> dict[str, Any]:
-            kwargs = {k: self.resolve(v, task, flag) for k, v in task.options.parameters.items()}
+            params = task.options.parameters if batch is None else {**task.options.parameters,
+                                                                     **batch}
+            kwargs = {k: self.resolve(v, task, flag) for k, v in params.items()}
             for name, marker in markers_of(func):
                 if name not in kwargs:
                     kwargs[name] = self.resolve(marker, task, flag)
@@ -116,9 +126,20 @@ class ArgumentResolver:
         def flag() -> threading.Event:
             return event
 
-        kwargs = {k: self.resolve(v, task, flag) for k, v in task.options.parameters.items()}
+        batch = self._take_batch(task)
+        params = task.options.parameters if batch is None else {**task.options.parameters,
+                                                                 **batch}
+        kwargs = {k: self.resolve(v, task, flag) for k, v in params.items()}
         if isinstance(task.target, FuncTarget):
             for name, marker in markers_of(task.target.func):
                 if name not in kwargs:
                     kwargs[name] = self.resolve(marker, task, flag)
         return kwargs
+
+    def _take_batch(self, task: Task) -> dict[str, Any] | None:
+        """The parameters ``task.run(**params)`` queued for this run (Rocketry's batch),
+        called once per run as it is dispatched. More waiting: the task runs again."""
+        batch, more = self.session.rocketry_link().take_batch(task.name)
+        if more:
+            task.force_run = True
+        return batch

@@ -20,6 +20,7 @@ from tui_sched.tasks.task import TASK_NAME_ATTR, Task
 if TYPE_CHECKING:
     from tui_sched.rocketry.history import HistoryRepo
     from tui_sched.rocketry.link import RocketryLink
+    from tui_sched.rocketry.sessionconfig import SessionConfig
 
 
 class EngineLink(Protocol):
@@ -290,10 +291,11 @@ class Session:
             self._engine = engine
         self.rocketry_link().bind(engine)
 
-    # -- Rocketry's history API (DESIGN §6.3) ------------------------------------------
+    # -- Rocketry's API (DESIGN §6.3) ---------------------------------------------------
     def rocketry_link(self) -> RocketryLink:
-        """Where Rocketry's history API (``task.logger``, ``get_repo()``) reads runs,
-        and the task logger each run's records are logged on."""
+        """Rocketry's API on this session (``tui_sched.rocketry``): where ``task.logger``
+        and ``get_repo()`` read runs, the task logger runs are logged on, ``session.config``,
+        ``@app.setup`` hooks and ``shut_cond``."""
         with self._lock:
             link: RocketryLink | None = getattr(self, "_rocketry_link", None)
             if link is None:
@@ -307,3 +309,9 @@ class Session:
         """Rocketry's ``session.get_repo()``: the run history as Rocketry's log records
         (``repo.filter_by(task_name="x", action="run").all()``), read-only."""
         return self.rocketry_link().repo()
+
+    @property
+    def config(self) -> SessionConfig:
+        """Rocketry's ``session.config``: its options by Rocketry's names (the
+        ``Config()`` argument); see ``tui_sched.rocketry.sessionconfig``."""
+        return self.rocketry_link().config

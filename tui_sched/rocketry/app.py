@@ -59,14 +59,14 @@ class Rocketry(App):
                            if RENAMED.get(k, k) == ours), ours)
             raise ConfigError(f"session option {theirs}: {err['msg']} "
                               f"(got {err.get('input')!r})") from None
-        self._task_defaults = translated.task_defaults
+        self._task_defaults.update(translated.task_defaults)
         link = self.session.rocketry_link()
         link.logger_name = translated.logger_name or ROCKETRY_TASK_LOGGER
         if translated.shut_cond is not None:
-            link.shut_cond = _condition(translated.shut_cond)
+            link.shut_cond = as_condition_value(translated.shut_cond)
 
 
-def _condition(value: Any) -> Condition:
+def as_condition_value(value: Any) -> Condition:
     """A condition object or string (as Rocketry's ``shut_cond`` took either)."""
     from tui_sched.conditions import parse_condition
     from tui_sched.conditions.operands import as_condition

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from datetime import tzinfo
@@ -23,6 +24,8 @@ from tui_sched.store.base import RunRecord, RunStore
 if TYPE_CHECKING:
     from tui_sched.conditions.base import Condition
     from tui_sched.engine.session import Session
+    from tui_sched.rocketry.sessionconfig import SessionConfig
+    from tui_sched.rocketry.setup import SetupRun
 
 #: Most runs read per query (per task when a task is given).
 READ_LIMIT = 100_000
@@ -43,38 +46,93 @@ class RocketryLink:
         self._engine_thread: int | None = None
         self._store: RunStore | None = None
         self._tz: tzinfo | None = None
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._setup: SetupRun | None = None
         self.logger_name = TASK_LOGGER
         self.history_file: Path | None = None
         """The history file ``app.run()`` keeps, read once the scheduler has stopped."""
         self.shut_cond: Condition | None = None
         """Rocketry's ``shut_cond``: the scheduler shuts down once this holds."""
         self._watch_stop: threading.Event | None = None
+        self.setup_hooks: list[Callable[..., Any]] = []
+        """``@app.setup()`` functions, run when an engine starts, before any task."""
+        self._config: SessionConfig | None = None
+        self._batches: dict[str, deque[dict[str, Any]]] = {}
+        self._batch_lock = threading.Lock()
+
+    # -- Rocketry's batches: task.run(**params) -----------------------------------------
+    def queue_batch(self, task: str, params: dict[str, Any]) -> None:
+        """Queue parameters for one run of ``task`` (the next run takes the oldest)."""
+        with self._batch_lock:
+            self._batches.setdefault(task, deque()).append(dict(params))
+
+    def has_batch(self, task: str) -> bool:
+        """Whether a run of ``task`` has parameters waiting."""
+        return bool(self._batches.get(task))
+
+    def take_batch(self, task: str) -> tuple[dict[str, Any] | None, bool]:
+        """The oldest parameters waiting for ``task`` (``None``: none), and whether more
+        are waiting after them."""
+        with self._batch_lock:
+            queue = self._batches.get(task)
+            if not queue:
+                return None, False
+            batch = queue.popleft()
+            if not queue:
+                del self._batches[task]
+                return batch, False
+            return batch, True
+
+    def is_running(self, task: str) -> bool:
+        """Whether ``task`` has a run in progress (``False`` when no scheduler runs)."""
+        engine = self._engine
+        if engine is None:
+            return False
+        return any(run.task == task for run in engine.running_runs())
+
+    @property
+    def config(self) -> SessionConfig:
+        """Rocketry's ``session.config`` for this session."""
+        if self._config is None:
+            from tui_sched.rocketry.sessionconfig import SessionConfig
+
+            self._config = SessionConfig(self._session, self)
+        return self._config
 
     def bind(self, engine: Any) -> None:
         """Called on the engine thread when an engine starts (``engine``) or stops
         (``None``)."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
         if self._watch_stop is not None:
             self._watch_stop.set()
             self._watch_stop = None
+        if self._setup is not None:
+            self._setup.close()
+            self._setup = None
         self._engine = engine
         if engine is None:
             self._engine_thread = None
             return
+        self._engine_thread = threading.get_ident()
+        bus = getattr(engine, "bus", None)
+        if self.setup_hooks:
+            from tui_sched.rocketry.setup import SetupRun
+
+            # Before anything else: a hook may set the config (shut_cond, the logger).
+            self._setup = SetupRun(list(self.setup_hooks), self._session, self, engine)
+            if bus is not None:
+                self._unsubscribe.append(bus.subscribe(self._setup))
         if self.shut_cond is not None:
             self._watch_stop = threading.Event()
             threading.Thread(target=self._watch_shut_cond,
                              args=(engine, self.shut_cond, self._watch_stop),
                              name="tui-sched shut_cond", daemon=True).start()
-        self._engine_thread = threading.get_ident()
         self._store = getattr(engine, "store", None)
         self._tz = getattr(engine, "tz", None)
-        bus = getattr(engine, "bus", None)
         if bus is not None:
-            self._unsubscribe = bus.subscribe(RecordEmitter(self.logger, lambda: self._tz))
+            self._unsubscribe.append(bus.subscribe(RecordEmitter(self.logger, lambda: self._tz)))
 
     def _watch_shut_cond(self, engine: Any, cond: Condition, stop: threading.Event) -> None:
         """Shut the scheduler down once ``cond`` holds, checked on the engine thread (as

@@ -17,7 +17,7 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from tui_sched.engine import events as ev
-from tui_sched.rocketry.history import Query, TaskLogRecord, records_of
+from tui_sched.rocketry.history import Query, ReadOnlyRepo, TaskLogRecord, records_of
 from tui_sched.store.base import Outcome
 
 if TYPE_CHECKING:
@@ -72,24 +72,28 @@ class RecordEmitter:
 
 class TaskLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
     """Rocketry's ``task.logger``: the task logger with ``task_name`` filled in, and the
-    task's history readable through it.
+    task's history readable through it (every task's, for the session's logger that
+    ``TaskLogger()`` gives an ``@app.setup`` hook).
 
     >>> # task.logger.filter_by(action="run").all()  -> the task's run records
     """
 
-    def __init__(self, task: Task, link: RocketryLink) -> None:
-        super().__init__(link.logger, {"task_name": task.name})
-        self._task = task.name
+    def __init__(self, task: Task | None, link: RocketryLink) -> None:
+        name = None if task is None else task.name
+        super().__init__(link.logger, {"task_name": name})
+        self._task = name
         self._link = link
 
     @property
-    def task_name(self) -> str:
-        """The task's name."""
+    def task_name(self) -> str | None:
+        """The task's name (``None``: the session's logger)."""
         return self._task
 
     def filter_by(self, **where: Any) -> Query:
         """This task's log records whose fields equal ``where`` (``action="run"``)."""
-        return self._link.repo().filter_by(**{**where, "task_name": self._task})
+        if self._task is not None:
+            where = {**where, "task_name": self._task}
+        return self._link.repo().filter_by(**where)
 
     def get_records(self, **where: Any) -> list[TaskLogRecord]:
         """``filter_by(**where).all()``."""
@@ -98,3 +102,11 @@ class TaskLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
     def get_latest(self, action: str | None = None) -> TaskLogRecord | None:
         """The newest record (of ``action`` if given)."""
         return self.filter_by(**({} if action is None else {"action": action})).last()
+
+    def set_repo(self, repo: Any) -> None:
+        """Refused: tui-sched's history is its own store."""
+        raise ReadOnlyRepo("tui-sched keeps run history in its own store "
+                           "(.tui-sched/history.sqlite3; App(state_dir=...) moves it) and "
+                           "cannot log to another repository; attach a logging handler to "
+                           f"logging.getLogger({self.logger.name!r}) to copy every run's "
+                           "records elsewhere")

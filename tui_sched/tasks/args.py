@@ -214,6 +214,22 @@ class Pipe(Marker):
 
 
 @value
+class Config(Marker):
+    """Rocketry's session configuration (``session.config``): its options by Rocketry's
+    names (``main``, ``async``, ``thread`` tasks and ``@app.setup`` hooks only)."""
+
+    in_process_only = True
+
+
+@value
+class TaskLogger(Marker):
+    """Rocketry's task logger: this task's ``task.logger`` in a task; in an
+    ``@app.setup`` hook, the session's (``main``, ``async``, ``thread`` only)."""
+
+    in_process_only = True
+
+
+@value
 class TerminationFlag(Marker):
     """A ``threading.Event`` set when the run should stop (poll it in thread tasks)."""
 
