@@ -315,3 +315,7 @@ class Session:
         """Rocketry's ``session.config``: its options by Rocketry's names (the
         ``Config()`` argument); see ``tui_sched.rocketry.sessionconfig``."""
         return self.rocketry_link().config
+
+    def shut_down(self, force: bool = False) -> None:
+        """Rocketry's spelling of ``shutdown()``."""
+        self.shutdown(force=force)

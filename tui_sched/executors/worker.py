@@ -172,7 +172,7 @@ def main(in_fd: int, out_fd: int, raw_mark: str = "") -> None:
 
     stdout, stderr = _FramedStream("stdout", send), _FramedStream("stderr", send)
     sys.stdout, sys.stderr = stdout, stderr  # type: ignore[assignment]
-    from tui_sched.executors.base import Inaction
+    from tui_sched.executors.base import Inaction, TaskTerminationException
 
     while True:
         try:
@@ -192,6 +192,9 @@ def main(in_fd: int, out_fd: int, raw_mark: str = "") -> None:
                        f"from the process: {exc}", None)
         except Inaction:
             msg = ("done", job_id, "inaction", None, None, None)
+        except TaskTerminationException as exc:
+            msg = ("done", job_id, "terminate", None, str(exc) or "the task terminated itself",
+                   None)
         except BaseException as exc:
             if isinstance(exc, SystemExit):
                 msg = ("done", job_id, "fail", None, f"SystemExit: {exc.code}", None)
