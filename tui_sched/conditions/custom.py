@@ -47,7 +47,7 @@ class FuncCond(Condition):
     so that ``bool()`` of it answers at once, as in Rocketry."""
 
     def evaluate(self, ctx: Context) -> bool:
-        func = ctx.custom.get(self.name)
+        func = ctx.custom.get(self.name) or self.func
         if func is None:
             raise LookupError(f"no custom condition registered as {self.name!r}")
         return bool(func(*self.args, **dict(self.kwargs)))

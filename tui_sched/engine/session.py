@@ -319,3 +319,8 @@ class Session:
     def shut_down(self, force: bool = False) -> None:
         """Rocketry's spelling of ``shutdown()``."""
         self.shutdown(force=force)
+
+    def observe(self, cond: Condition, task: object = None) -> bool:
+        """Whether ``cond`` holds now for ``task`` (Rocketry's ``cond.observe(task=...,
+        session=...)``), from the running scheduler's state when one runs."""
+        return self.rocketry_link().observe(cond, task)

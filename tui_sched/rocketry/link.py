@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import CancelledError
@@ -17,6 +18,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui_sched.errors import TuiSchedError
 from tui_sched.rocketry.history import HistoryRepo
 from tui_sched.rocketry.tasklog import TASK_LOGGER, RecordEmitter, task_logger
 from tui_sched.store.base import RunRecord, RunStore
@@ -46,6 +48,8 @@ class RocketryLink:
         self._engine_thread: int | None = None
         self._store: RunStore | None = None
         self._tz: tzinfo | None = None
+        self._clock: Any = None
+        """The clock of the last engine (a test's fake one stays its time after it)."""
         self._unsubscribe: list[Callable[[], None]] = []
         self._setup: SetupRun | None = None
         self.logger_name = TASK_LOGGER
@@ -90,6 +94,45 @@ class RocketryLink:
             return False
         return any(run.task == task for run in engine.running_runs())
 
+    def observe(self, cond: Condition, task: object = None) -> bool:
+        """Whether ``cond`` holds now for ``task`` (a name, function or task): evaluated
+        on the engine thread while a scheduler runs, else from the history."""
+        from tui_sched.conditions.context import Context
+        from tui_sched.conditions.operands import task_name
+
+        name = getattr(task, "name", None) if not callable(task) else None
+        if task is not None and not isinstance(name, str):
+            name = task_name(task)
+        engine = self._engine
+        if engine is not None:
+            def holds() -> bool:
+                ctx = engine.context()
+                ctx.task = name
+                return bool(cond.evaluate(ctx))
+
+            if threading.get_ident() == self._engine_thread:
+                return holds()
+            result: bool = engine.call(holds).result(30)
+            return result
+        from datetime import datetime
+
+        from tui_sched.engine.status import StatusIndex
+
+        status = StatusIndex()
+        store = self._store
+        if store is not None:
+            try:
+                status.load(store.summaries())
+            except TuiSchedError:  # its scheduler closed it: no runs to go by
+                pass
+        tz = self._tz or datetime.now().astimezone().tzinfo
+        assert tz is not None
+        session = self._session
+        now = self._clock.time() if self._clock is not None else time.time()
+        ctx = Context(now, tz, name, status, params=session.params_snapshot,
+                      custom=session.custom_snapshot)
+        return bool(cond.evaluate(ctx))
+
     @property
     def config(self) -> SessionConfig:
         """Rocketry's ``session.config`` for this session."""
@@ -131,6 +174,7 @@ class RocketryLink:
                              name="tui-sched shut_cond", daemon=True).start()
         self._store = getattr(engine, "store", None)
         self._tz = getattr(engine, "tz", None)
+        self._clock = getattr(engine, "clock", None)
         if bus is not None:
             self._unsubscribe.append(bus.subscribe(RecordEmitter(self.logger, lambda: self._tz)))
 
