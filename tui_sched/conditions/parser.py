@@ -318,6 +318,11 @@ def _false(p: _Parser, tok: Token) -> Condition:
     return AlwaysFalse()
 
 
+def _always(p: _Parser, tok: Token) -> Condition:
+    # Rocketry's spelling: "always true", "always false".
+    return AlwaysTrue() if p.expect("true", "false").word == "true" else AlwaysFalse()
+
+
 def _every(p: _Parser, tok: Token) -> Condition:
     span = p.span()
     if p.accept("based"):
@@ -473,6 +478,7 @@ def _field_pos(text: str, expr: Token, field: int) -> int:
 _PHRASES: dict[str, Callable[[_Parser, Token], Condition]] = {
     "true": _true,
     "false": _false,
+    "always": _always,
     "every": _every,
     "time": _time_of,
     "after": _after,
