@@ -14,14 +14,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from tui_sched.conditions.custom import ConditionFunction
 from tui_sched.conditions.operands import mark_condition, registered_syntax
 from tui_sched.config import SchedulerConfig
 from tui_sched.engine.session import Session
+from tui_sched.rocketry.kinds import take_kind
 from tui_sched.tasks.factory import caller_file
 from tui_sched.tasks.task import TASK_NAME_ATTR, Task
+
+if TYPE_CHECKING:
+    from tui_sched.rocketry.grouper import Grouper
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,13 +106,22 @@ class App:
         if callable(start_cond) and not _is_condition(start_cond):
             # Bare @app.task without parentheses.
             return self._decorate(None, origin, kwargs)(start_cond)
+        kind = take_kind(start_cond, kwargs)  # Rocketry's on_startup=True etc.
         if any(kwargs.get(k) is not None for k in ("func", "command", "code", "func_name")):
-            return self._session.create_task(start_cond, origin=origin, **kwargs)
-        return self._decorate(start_cond, origin, kwargs)
+            task = self._session.create_task(start_cond, origin=origin, **kwargs)
+            self._note_kind(task, kind)
+            return task
+        return self._decorate(start_cond, origin, kwargs, kind)
 
-    def _decorate(self, start_cond: Any, origin: str | None, kwargs: dict[str, Any]) -> Callable[[F], F]:
+    def _note_kind(self, task: Task, kind: str | None) -> None:
+        if kind is not None:
+            self._session.rocketry_link().kinds[task.name] = kind
+
+    def _decorate(self, start_cond: Any, origin: str | None, kwargs: dict[str, Any],
+                  kind: str | None = None) -> Callable[[F], F]:
         def decorator(func: F) -> F:
             task = self._session.create_task(start_cond, origin=origin, func=func, **kwargs)
+            self._note_kind(task, kind)
             try:
                 setattr(func, TASK_NAME_ATTR, task.name)
             except (AttributeError, TypeError):  # builtins and the like
@@ -188,6 +201,26 @@ class App:
         if self.state_dir is not None:  # task.logger reads it after the run
             self._session.rocketry_link().history_file = self.state_dir / HISTORY_FILE
         run_app(self)
+
+    async def serve(self) -> None:
+        """Rocketry's ``await app.serve()``: run headless as ``run()`` does, from an
+        asyncio program (next to a web server, say). The scheduler runs on a thread of
+        its own; cancelling this coroutine shuts it down and waits for it to stop."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        running = loop.run_in_executor(None, self.run)
+        try:
+            await asyncio.shield(running)
+        except asyncio.CancelledError:
+            self._session.shutdown()
+            await running
+            raise
+
+    def include_grouper(self, group: Grouper) -> None:
+        """Rocketry's ``app.include_grouper(group)``: add the tasks, conditions and
+        parameters of a ``Grouper`` (task names get its prefix)."""
+        group.include_into(self)
 
     def get_task(self, name: str) -> Task:
         """The task named ``name`` (same as ``app.session[name]``)."""

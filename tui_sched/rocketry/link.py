@@ -62,6 +62,9 @@ class RocketryLink:
         """``@app.setup()`` functions, run when an engine starts, before any task."""
         self._config: SessionConfig | None = None
         self._batches: dict[str, deque[dict[str, Any]]] = {}
+        self.kinds: dict[str, str] = {}
+        """Tasks of Rocketry's kinds by name: ``on_startup``, ``on_shutdown``,
+        ``permanent`` (see ``tui_sched.rocketry.kinds``)."""
         self._batch_lock = threading.Lock()
 
     # -- Rocketry's batches: task.run(**params) -----------------------------------------
@@ -167,6 +170,12 @@ class RocketryLink:
             self._setup = SetupRun(list(self.setup_hooks), self._session, self, engine)
             if bus is not None:
                 self._unsubscribe.append(bus.subscribe(self._setup))
+        if self.kinds:
+            from tui_sched.rocketry.kinds import KindRunner
+
+            runner = KindRunner(self._session, self.kinds, engine)
+            if bus is not None:
+                self._unsubscribe.append(bus.subscribe(runner))
         if self.shut_cond is not None:
             self._watch_stop = threading.Event()
             threading.Thread(target=self._watch_shut_cond,
