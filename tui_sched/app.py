@@ -74,6 +74,7 @@ class App:
 
     def _adopt(self, session: Session) -> None:
         """Point this app at the combined session of a folder of modules."""
+        session.rocketry_link().adopt_from(self._session.rocketry_link())
         self._session = session
 
     @overload
@@ -177,7 +178,7 @@ class App:
         def decorator(hook: F) -> F:
             if not callable(hook):
                 raise TypeError(f"@app.setup decorates a function, not {hook!r}")
-            self._session.rocketry_link().setup_hooks.append(hook)
+            self._session.rocketry_link().add_setup_hook(hook)
             return hook
 
         return decorator if func is None else decorator(func)

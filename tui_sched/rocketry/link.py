@@ -187,6 +187,26 @@ class RocketryLink:
         if bus is not None:
             self._unsubscribe.append(bus.subscribe(RecordEmitter(self.logger, lambda: self._tz)))
 
+    def add_setup_hook(self, hook: Callable[..., Any]) -> None:
+        """Register an ``@app.setup()`` hook; a new version of the same function (its
+        module reloaded) replaces the old one."""
+        key = _where(hook)
+        self.setup_hooks[:] = [h for h in self.setup_hooks if _where(h) != key]
+        self.setup_hooks.append(hook)
+
+    def adopt_from(self, other: RocketryLink) -> None:
+        """Take over what a module's own session declared (its tasks' kinds, setup
+        hooks, ``shut_cond``, task logger) when the loader merges it into this one."""
+        if other is self:
+            return
+        self.kinds.update(other.kinds)
+        for hook in other.setup_hooks:
+            self.add_setup_hook(hook)
+        if other.shut_cond is not None:
+            self.shut_cond = other.shut_cond
+        if other.logger_name != TASK_LOGGER:
+            self.logger_name = other.logger_name
+
     def _watch_shut_cond(self, engine: Any, cond: Condition, stop: threading.Event) -> None:
         """Shut the scheduler down once ``cond`` holds, checked on the engine thread (as
         Rocketry checked it every cycle) every ``SHUT_COND_EVERY`` seconds."""
@@ -238,3 +258,10 @@ class RocketryLink:
     def repo(self) -> HistoryRepo:
         """Rocketry's ``session.get_repo()``."""
         return HistoryRepo(self.read, lambda: self._tz)
+
+
+def _where(func: Callable[..., Any]) -> tuple[str | None, str]:
+    """A function's file and qualified name: the same across reloads of its module."""
+    code = getattr(func, "__code__", None)
+    return (getattr(code, "co_filename", None),
+            str(getattr(func, "__qualname__", None) or repr(func)))
