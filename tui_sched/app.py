@@ -65,7 +65,11 @@ class App:
         self.config: SchedulerConfig = config
         self.state_dir = None if state_dir is None else Path(state_dir)
         self._session = Session()
-        self._task_defaults = self._session.rocketry_link().config.task_defaults
+        rocketry_config = self._session.rocketry_link().config  # Rocketry's session.config
+        rocketry_config.use_settings(self.config)
+        # What task.execution says before the engine starts (it sets the same then).
+        self._session.default_execution = self.config.default_execution
+        self._task_defaults = rocketry_config.task_defaults
 
     @property
     def session(self) -> Session:

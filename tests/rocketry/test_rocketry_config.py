@@ -190,3 +190,21 @@ def test_shut_cond_ends_app_run_in_a_real_process(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "did things" in out.stdout
     assert (tmp_path / ".tui-sched" / "history.sqlite3").is_file()
+
+
+def test_session_config_reads_the_options_by_rocketrys_names() -> None:
+    # docs/handbooks/config.rst: "This can be later accessed via app.session.config"
+    app = Rocketry(config={"task_execution": "process", "max_process_count": 5,
+                           "cycle_sleep": 0.1, "timeout": "1 hour"}, state_dir=None)
+    config = app.session.config
+    assert config.task_execution == "process" and config.execution == "process"
+    assert config.max_process_count == 5
+    assert config.timeout == 3600
+    assert config.cycle_sleep == 0.1
+    assert config.shut_cond is None
+    assert config.task_logger_basename == "rocketry.task"
+
+    @app.task()
+    def do_things() -> None: ...
+
+    assert app.session["do_things"].execution == "process"

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from tui_sched.app import _DEFAULT_STATE, App
 from tui_sched.conditions.base import Condition
 from tui_sched.errors import ConfigError
-from tui_sched.rocketry.config import RENAMED, translate
+from tui_sched.rocketry.config import ALREADY, RENAMED, translate
 
 #: Rocketry's task logger.
 ROCKETRY_TASK_LOGGER = "rocketry.task"
@@ -64,6 +64,9 @@ class Rocketry(App):
         link.logger_name = translated.logger_name or ROCKETRY_TASK_LOGGER
         if translated.shut_cond is not None:
             link.shut_cond = as_condition_value(translated.shut_cond)
+        for key, value in {**(config or {}), **kwargs}.items():
+            if key in ALREADY:  # readable back from session.config
+                setattr(link.config, key, value)
 
 
 def as_condition_value(value: Any) -> Condition:

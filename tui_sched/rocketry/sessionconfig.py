@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tui_sched.errors import ConfigError
-from tui_sched.rocketry.config import ALREADY, translate
+from tui_sched.rocketry.config import ALREADY, RENAMED, translate
 from tui_sched.tasks.options import EXECUTIONS
 
 if TYPE_CHECKING:
+    from tui_sched.config import SchedulerConfig
     from tui_sched.engine.session import Session
     from tui_sched.rocketry.link import RocketryLink
 
@@ -38,9 +39,16 @@ class SessionConfig:
         object.__setattr__(self, "_link", link)
         object.__setattr__(self, "_accepted", {})
         object.__setattr__(self, "task_defaults", {})
+        object.__setattr__(self, "settings", None)
 
     task_defaults: dict[str, Any]
     """Options every task created from now on gets unless it gives its own."""
+    settings: SchedulerConfig | None
+    """The app's scheduler settings (read by Rocketry's names: ``max_process_count``)."""
+
+    def use_settings(self, settings: SchedulerConfig) -> None:
+        """Read the scheduler settings from ``settings`` (the app's ``config``)."""
+        object.__setattr__(self, "settings", settings)
 
     def __getattr__(self, name: str) -> Any:
         if name in _EXECUTION_KEYS:
@@ -54,6 +62,9 @@ class SessionConfig:
             return self._link.logger_name
         if name in ALREADY:
             return self._accepted.get(name)
+        ours = RENAMED.get(name, name)
+        if self.settings is not None and ours in type(self.settings).model_fields:
+            return getattr(self.settings, ours)
         raise AttributeError(f"session config has no option {name!r} tui-sched can show")
 
     def __setattr__(self, name: str, value: Any) -> None:
