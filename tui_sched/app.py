@@ -150,7 +150,7 @@ class App:
             name = syntax if syntax is not None else getattr(func, "__name__", None)
             if not isinstance(name, str):
                 raise TypeError(f"give @app.cond a syntax for {func!r}: it has no name")
-            self._session.register_condition(name, func)
+            self._session.register_condition(name, _with_markers(func, self))
             mark_condition(func, name)
             # Called with arguments it is the condition with them (Rocketry's
             # ``daily & file_exists("data.csv")``); without, it runs the function.
@@ -230,6 +230,34 @@ class App:
     def get_task(self, name: str) -> Task:
         """The task named ``name`` (same as ``app.session[name]``)."""
         return self._session[name]
+
+
+def _with_markers(func: F, app: App) -> F:
+    """``func``, or, when its parameters have argument markers as defaults (Rocketry's
+    ``def is_right_task(this_task=Task())``), a function that fills them in from the
+    app's session for the task whose condition is being evaluated."""
+    from tui_sched.tasks.signature import markers_of
+
+    markers = markers_of(func)
+    if not markers:
+        return func
+
+    def with_markers(*args: Any, **kwargs: Any) -> Any:
+        import threading
+
+        from tui_sched.conditions.custom import EVALUATED_FOR
+        from tui_sched.engine.arguments import ArgumentResolver
+
+        session = app.session
+        task_name = EVALUATED_FOR.get()
+        task = session.get(task_name) if task_name is not None else None
+        resolver = ArgumentResolver(session)
+        for name, marker in markers:
+            if name not in kwargs:
+                kwargs[name] = resolver.resolve(marker, task, threading.Event)  # type: ignore[arg-type]
+        return func(*args, **kwargs)
+
+    return with_markers  # type: ignore[return-value]
 
 
 def _is_condition(obj: Any) -> bool:

@@ -107,3 +107,29 @@ def test_is_foo_with_arguments_is_a_condition_whose_truth_calls_it() -> None:
         is_foo(y=1)
     with pytest.raises(TypeError, match="condition arguments are strings and numbers, not list"):
         is_foo(x=[1])
+
+
+def test_a_custom_condition_gets_rocketrys_arguments() -> None:
+    # docs/tutorial/intermediate.rst, "Custom Conditions" (Rocketry's arguments)
+    app = Rocketry(state_dir=None, execution="main")
+    run_example('''
+        from rocketry.args import Task
+        from rocketry.conds import daily
+
+        @app.cond()
+        def is_right_task(this_task=Task()):
+            return this_task.name.startswith("do_")
+
+        @app.task(daily & is_right_task)
+        def do_things():
+            ...
+    ''', app=app)
+
+    @app.task(app.session["do_things"].start_cond)
+    def not_this_one() -> None: ...
+
+    with EngineRunner(app.session) as r:
+        [run] = r.finished("do_things")
+        r.advance(2)
+        assert r.starts("not_this_one") == []
+    assert run.outcome is Outcome.SUCCESS

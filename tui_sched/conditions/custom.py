@@ -14,6 +14,7 @@ import functools
 import inspect
 import re
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import field
 from typing import Any, TypeVar
 
@@ -25,6 +26,12 @@ from tui_sched.frozen import value
 
 F = TypeVar("F", bound=Callable[..., Any])
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+#: The task whose condition a custom condition function is called for (``None``: no
+#: task), so that an app can fill a ``Task()`` argument of the function (Rocketry's
+#: ``def is_right_task(this_task=Task())``).
+EVALUATED_FOR: ContextVar[str | None] = ContextVar("tui_sched_evaluated_for", default=None)
 
 
 @value
@@ -50,7 +57,11 @@ class FuncCond(Condition):
         func = ctx.custom.get(self.name) or self.func
         if func is None:
             raise LookupError(f"no custom condition registered as {self.name!r}")
-        return bool(func(*self.args, **dict(self.kwargs)))
+        token = EVALUATED_FOR.set(ctx.task)
+        try:
+            return bool(func(*self.args, **dict(self.kwargs)))
+        finally:
+            EVALUATED_FOR.reset(token)
 
     def __bool__(self) -> bool:
         # Rocketry's FuncCond: `if file_exists("x.csv"):` calls the function.
