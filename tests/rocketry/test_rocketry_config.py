@@ -63,6 +63,7 @@ def test_silencing_options_are_accepted() -> None:
     # docs/cookbook/robust_applications.rst
     run_example('''
         from rocketry import Rocketry
+        from rocketry.log import LogRecord
 
         app = Rocketry(config={
             'silence_task_prerun': True,

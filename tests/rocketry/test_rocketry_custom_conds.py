@@ -9,7 +9,7 @@ import pytest
 from harness import EngineRunner
 from rocketry_docs import run_example
 
-from tui_sched import App, Rocketry, parse_condition
+from tui_sched import App, Rocketry, conds, parse_condition
 from tui_sched.store.base import Outcome
 
 
@@ -132,4 +132,25 @@ def test_a_custom_condition_gets_rocketrys_arguments() -> None:
         [run] = r.finished("do_things")
         r.advance(2)
         assert r.starts("not_this_one") == []
+    assert run.outcome is Outcome.SUCCESS
+
+
+def test_a_condition_made_without_an_app() -> None:
+    # docs/cookbook/bigger_applications.rst (app/conditions.py), used as Rocketry does
+    ns = run_example('''
+        from rocketry.conds import condition
+
+        @condition()
+        def my_cond():
+            return True or False
+    ''')
+    app = Rocketry(state_dir=None, execution="main")
+
+    @app.task(conds.daily & ns["my_cond"])
+    def do_things() -> None: ...
+
+    assert str(app.session["do_things"].start_cond) == "daily & my_cond"
+    assert (conds.daily & ns["my_cond"]).observe()
+    with EngineRunner(app.session) as r:
+        [run] = r.finished("do_things")
     assert run.outcome is Outcome.SUCCESS

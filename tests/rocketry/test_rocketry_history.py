@@ -225,3 +225,30 @@ def test_the_history_stays_readable_after_the_scheduler_stopped(tmp_path: Path) 
     app.session.rocketry_link().history_file = tmp_path / "history.sqlite3"
     actions = [rec.action for rec in app.session["do_things"].logger.filter_by().all()]
     assert actions == ["run", "success"]
+
+
+def test_multilaunch_runs_are_told_apart_by_run_id() -> None:
+    # docs/handbooks/task/execution.rst ("There is also a run_id passed to logs")
+    ns = run_example('''
+        from rocketry import Rocketry
+        from rocketry.log import MinimalRunRecord
+
+        app = Rocketry(config={'multilaunch': True})
+
+        # Setting the log record model
+        repo = app.session.get_repo()
+        repo.model = MinimalRunRecord
+
+        @app.task(multilaunch=True)
+        def do_things():
+            ...
+    ''')
+    app = ns["app"]
+    with EngineRunner(app.session) as r:
+        app.session["do_things"].run()
+        app.session["do_things"].run()
+        r.finished("do_things", count=2)
+        records = ns["repo"].filter_by(task_name="do_things").all()
+    runs = [rec.run_id for rec in records if rec.action == "run"]
+    ends = [rec.run_id for rec in records if rec.action == "success"]
+    assert len(set(runs)) == 2 and sorted(runs) == sorted(ends)
