@@ -177,3 +177,21 @@ def test_rocketrys_own_typo_multilanch_stays_an_error() -> None:
             def do_parallel_limited():
                 ... # Allows 4 parallel runs
         ''', app=app)
+
+
+def test_rocketrys_after_task_with_two_names_says_how_to_write_it() -> None:
+    # docs/code/parameter/pipelining.py: Rocketry read "after task 'do_things', 'do_stuff'"
+    # as one task named "do_things', 'do_stuff" that never runs
+    app = Rocketry(state_dir=None)
+    with pytest.raises(TaskDefinitionError) as info:
+        run_example('''
+            from rocketry.args import Return
+
+            @app.task("after task 'do_things', 'do_stuff'")
+            def do_after_all(arg1=Return('do_things'), arg2=Return('do_stuff')):
+
+                assert arg1 == 'hello'
+                assert arg2 == 'world'
+        ''', app=app)
+    assert "several tasks are 'after tasks'" in str(info.value)
+    assert "did you mean \"after tasks 'do_things', 'do_stuff'\"?" in str(info.value)

@@ -350,6 +350,13 @@ def _after(p: _Parser, tok: Token) -> Condition:
         while p.peek().kind is Tok.COMMA:
             p.advance()
             names.append(p.task_name())
+    elif p.peek().kind is Tok.COMMA and p.peek(1).kind is Tok.STRING:
+        # Rocketry's docs write "after task 'a', 'b'" (which Rocketry read as one task
+        # named "a', 'b"): say how several tasks are written.
+        fixed = p.text[:tok.pos] + p.text[tok.pos:].replace("task", "tasks", 1)
+        raise ConditionSyntaxError(p.text, p.peek().pos,
+                                   "'&', '|' or the end; several tasks are 'after tasks'",
+                                   fixed)
     verb_tok = p.accept(*DEPEND_VERBS)
     verb: Verb = verb_tok.word if verb_tok else "succeeded"  # type: ignore[assignment]
     nodes = [After(n, verb) for n in names]
