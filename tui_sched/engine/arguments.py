@@ -57,7 +57,10 @@ class ArgumentResolver:
         if isinstance(value, a.FuncArg):
             return value.func()
         if isinstance(value, a.TerminationFlag):
-            return flag()
+            event = flag()
+            # A permanent task (Rocketry's observer) is told to stop first at shutdown.
+            self.session.rocketry_link().note_flag(task.name, event)
+            return event
         if isinstance(value, a.Config):
             return self.session.config
         if isinstance(value, a.TaskLogger):

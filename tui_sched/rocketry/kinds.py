@@ -3,9 +3,9 @@
 * A startup task runs once each time the scheduler starts, first (it is forced at
   start with the highest priority; an ``execution="main"`` one holds the first tick).
 * A permanent task (an observer) is started with the scheduler (after the startup
-  tasks) and, as any run still going at shutdown, terminated once ``shutdown_timeout``
-  has passed (Rocketry terminated observers at once: that needs the engine to stop
-  them first, which it does not do yet).
+  tasks). When the scheduler shuts down its ``TerminationFlag`` is set at once (a
+  thread task that watches it stops then); otherwise it is terminated like any run
+  still going, once ``shutdown_timeout`` has passed.
 * A shutdown task runs when the scheduler shuts down, on the scheduler's thread, after
   it stops starting runs; it is logged, not recorded as a run (the history is closing).
 
@@ -76,6 +76,7 @@ class KindRunner:
     def __call__(self, event: ev.Event) -> None:
         if not isinstance(event, ev.SchedulerStopping):
             return
+        self._session.rocketry_link().stop_permanent()
         for name, kind in list(self._kinds.items()):
             task = self._session.get(name)
             if kind == "on_shutdown" and task is not None:

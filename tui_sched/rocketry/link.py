@@ -62,6 +62,8 @@ class RocketryLink:
         """``@app.setup()`` functions, run when an engine starts, before any task."""
         self._config: SessionConfig | None = None
         self._batches: dict[str, deque[dict[str, Any]]] = {}
+        self._flags: dict[str, list[threading.Event]] = {}
+        self._stopping = False
         self.kinds: dict[str, str] = {}
         """Tasks of Rocketry's kinds by name: ``on_startup``, ``on_shutdown``,
         ``permanent`` (see ``tui_sched.rocketry.kinds``)."""
@@ -89,6 +91,26 @@ class RocketryLink:
                 del self._batches[task]
                 return batch, False
             return batch, True
+
+    def note_flag(self, task: str, event: threading.Event) -> None:
+        """Remember the ``TerminationFlag`` of a run of a permanent task, to set it as
+        soon as the scheduler shuts down (runs of other tasks are not remembered)."""
+        if self.kinds.get(task) == "permanent":
+            with self._batch_lock:
+                if self._stopping:  # its run got this far only as the scheduler stops
+                    event.set()
+                    return
+                self._flags.setdefault(task, []).append(event)
+
+    def stop_permanent(self) -> None:
+        """Set the termination flags of the permanent tasks' runs (at shutdown), and of
+        those that ask for theirs from now on."""
+        with self._batch_lock:
+            self._stopping = True
+            flags, self._flags = self._flags, {}
+        for events in flags.values():
+            for event in events:
+                event.set()
 
     def is_running(self, task: str) -> bool:
         """Whether ``task`` has a run in progress (``False`` when no scheduler runs)."""
@@ -158,6 +180,8 @@ class RocketryLink:
             self._setup.close()
             self._setup = None
         self._engine = engine
+        with self._batch_lock:
+            self._stopping, self._flags = False, {}
         if engine is None:
             self._engine_thread = None
             return
