@@ -296,8 +296,11 @@ class Session:
         """Rocketry's API on this session (``tui_sched.rocketry``): where ``task.logger``
         and ``get_repo()`` read runs, the task logger runs are logged on, ``session.config``,
         ``@app.setup`` hooks and ``shut_cond``."""
+        link: RocketryLink | None = self.__dict__.get("_rocketry_link")
+        if link is not None:  # the engine asks on every run: no lock once it exists
+            return link
         with self._lock:
-            link: RocketryLink | None = getattr(self, "_rocketry_link", None)
+            link = getattr(self, "_rocketry_link", None)
             if link is None:
                 from tui_sched.rocketry.link import RocketryLink
 
