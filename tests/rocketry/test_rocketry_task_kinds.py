@@ -146,18 +146,21 @@ def test_app_serve_runs_next_to_other_coroutines(tmp_path: Path) -> None:
     # docs/cookbook/fastapi.rst's main(), with a stand-in for the uvicorn server
     (tmp_path / "main.py").write_text(textwrap.dedent('''
         import asyncio
+        import threading
         from tui_sched import Rocketry
 
         app_rocketry = Rocketry(execution="async")
+        did = threading.Event()
 
         @app_rocketry.task("every 10 seconds")
         async def do_things():
             print("did things", flush=True)
+            did.set()
 
         class Server:
-            "Stands in for uvicorn.Server: serves a while, then exits as on Ctrl+C"
+            "Stands in for uvicorn.Server: serves until things were done, then exits"
             async def serve(self):
-                await asyncio.sleep(0.5)
+                assert await asyncio.to_thread(did.wait, 30)
                 app_rocketry.session.shut_down()
 
         async def main():
