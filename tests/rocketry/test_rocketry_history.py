@@ -157,7 +157,7 @@ def test_a_stream_handler_on_the_task_logger_prints_every_action(
     assert "Task 'do_things' status: 'success'" in err
 
 
-def test_an_app_logs_on_tui_scheds_task_logger() -> None:
+def test_an_app_logs_failures_on_tui_scheds_task_logger_and_every_run_at_info() -> None:
     app = App(state_dir=None)
     got: list[str] = []
 
@@ -168,16 +168,29 @@ def test_an_app_logs_on_tui_scheds_task_logger() -> None:
     logger = logging.getLogger("tui_sched.task")
     handler = Keep()
     logger.addHandler(handler)
+    level = logger.level
     try:
-        @app.task("daily", execution="main")
+        @app.task(execution="main")
         def work() -> None:
             pass
 
+        @app.task(execution="main")
+        def breaks() -> None:
+            raise ValueError("no")
+
         with EngineRunner(app.session) as r:
+            app.session["work"].force_run = True
+            app.session["breaks"].force_run = True
             r.finished("work")
+            r.finished("breaks")
+            assert got == ["breaks fail"]  # by default (WARNING): failures only
+            logger.setLevel(logging.INFO)
+            app.session["work"].force_run = True
+            r.finished("work", count=2)
     finally:
         logger.removeHandler(handler)
-    assert got == ["work run", "work success"]
+        logger.setLevel(level)
+    assert got == ["breaks fail", "work run", "work success"]
 
 
 def test_get_repo_filters_every_tasks_records_and_is_read_only() -> None:

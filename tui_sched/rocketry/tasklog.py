@@ -29,11 +29,17 @@ TASK_LOGGER = "tui_sched.task"
 
 
 def task_logger(name: str) -> logging.Logger:
-    """The task logger ``name``, set up as Rocketry set up its own: level ``INFO`` (run
-    records are ``INFO``) unless the user chose one, and a ``NullHandler`` so that a
-    program without logging configured does not get failures on stderr twice."""
+    """The task logger ``name``, with a ``NullHandler`` so that a program without logging
+    configured does not get failures on stderr from ``logging``'s last resort.
+
+    Rocketry's ``rocketry.task`` is set to ``INFO`` (unless the user chose a level), as
+    Rocketry set it, so that handlers attached to it get every run. tui-sched's own
+    ``tui_sched.task`` keeps the level logging gives it (``WARNING`` by default: only
+    failures), so that a busy scheduler does not make two records per run nobody asked
+    for; ``setLevel(logging.INFO)`` turns them on.
+    """
     logger = logging.getLogger(name)
-    if logger.level == logging.NOTSET:
+    if name != TASK_LOGGER and logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
     if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
         logger.addHandler(logging.NullHandler())
@@ -48,26 +54,33 @@ class RecordEmitter:
         self._tz = tz
 
     def __call__(self, event: ev.Event) -> None:
+        # Every run passes here: decide from the level alone before building anything.
         if isinstance(event, ev.RunStarted):
-            self._emit(records_of(event.run, self._tz())[:1])
+            if self._logger.isEnabledFor(logging.INFO):
+                self._emit(records_of(event.run, self._tz())[:1])
         elif isinstance(event, ev.RunFinished):
-            self._emit(records_of(event.run, self._tz())[1:])
+            if self._logger.isEnabledFor(_level(event.run.outcome)):
+                self._emit(records_of(event.run, self._tz())[1:])
         elif isinstance(event, ev.RunsRecovered):
             for run in event.runs:
-                self._emit(records_of(run, self._tz())[1:])
+                if self._logger.isEnabledFor(_level(run.outcome)):
+                    self._emit(records_of(run, self._tz())[1:])
 
     def _emit(self, records: list[TaskLogRecord]) -> None:
         for rec in records:
-            failed = rec.action in (Outcome.FAIL, Outcome.CRASH)
-            level = logging.ERROR if failed else logging.INFO
-            if not self._logger.isEnabledFor(level):
-                continue
+            level = _level(rec.action)
             record = self._logger.makeRecord(self._logger.name, level, __file__, 0,
                                              rec.message, (), None)
             record.__dict__.update(rec.dict())
             record.created = rec.created
             record.msecs = (rec.created - int(rec.created)) * 1000
             self._logger.handle(record)
+
+
+def _level(action: str | None) -> int:
+    """Failures are ``ERROR`` (Rocketry logged them with ``logger.exception``), the rest
+    ``INFO``."""
+    return logging.ERROR if action in (Outcome.FAIL, Outcome.CRASH) else logging.INFO
 
 
 class TaskLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
