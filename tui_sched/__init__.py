@@ -16,12 +16,16 @@ from tui_sched.errors import (
     TuiSchedError,
 )
 from tui_sched.executors.base import Inaction
+from tui_sched.rocketry.app import Rocketry
+from tui_sched.rocketry.grouper import Grouper
 from tui_sched.tasks.task import Task
 
 __all__ = [
     "App",
     "ConditionSyntaxError",
+    "Grouper",
     "Inaction",
+    "Rocketry",
     "Session",
     "Task",
     "TaskDefinitionError",

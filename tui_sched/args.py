@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
-from tui_sched.tasks.args import Arg, EnvArg, FuncArg, Marker, Return, Session, Task, TerminationFlag
+from tui_sched.tasks.args import (
+    Arg,
+    ArgumentMissing,
+    CliArg,
+    Config,
+    EnvArg,
+    FuncArg,
+    Marker,
+    Pipe,
+    Return,
+    Session,
+    SimpleArg,
+    Task,
+    TaskLogger,
+    TerminationFlag,
+    argument,
+)
 
-__all__ = ["Arg", "EnvArg", "FuncArg", "Marker", "Return", "Session", "Task", "TerminationFlag"]
+__all__ = ["Arg", "ArgumentMissing", "CliArg", "Config", "EnvArg", "FuncArg", "Marker", "Pipe",
+           "Return", "Session", "SimpleArg", "Task", "TaskLogger", "TerminationFlag", "argument"]

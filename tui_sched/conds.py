@@ -11,10 +11,13 @@ Combine with ``&``, ``|`` and ``~``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from tui_sched.conditions.base import All, AlwaysFalse, AlwaysTrue, Any_, Condition
 from tui_sched.conditions.cron import Cron, CronTime
+from tui_sched.conditions.custom import ConditionFunction
 from tui_sched.conditions.operands import TaskRef, task_name
 from tui_sched.conditions.periods import Based, Every, Period, TimeOf
 from tui_sched.conditions.scheduler import (
@@ -196,3 +199,16 @@ def param_exists(key: str) -> ParamExists:
 def param_is(key: str, value: object) -> ParamIs:
     """``param '<key>' is '<value>'`` (compared as given, or as text)."""
     return ParamIs(key, str(value))
+
+
+def condition() -> Callable[[Callable[..., Any]], ConditionFunction]:
+    """Rocketry's ``@condition()``: make a function a condition object without an app
+    (``daily & my_cond``, ``my_cond(arg)``), e.g. in a module of conditions shared by
+    several. It has no phrase in condition strings: register it with ``@app.cond()``
+    for that."""
+    def decorate(func: Callable[..., Any]) -> ConditionFunction:
+        name = getattr(func, "__name__", None)
+        if not isinstance(name, str):
+            raise TypeError(f"@condition() needs a named function, not {func!r}")
+        return ConditionFunction(func, name)
+    return decorate

@@ -16,6 +16,7 @@ two in one call):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import ClassVar
 
 from tui_sched.conditions.context import Context
@@ -82,6 +83,32 @@ class Condition(ABC):
     def __invert__(self) -> Condition:
         return Not(self)
 
+    def observe(self, task: object = None, session: object = None) -> bool:
+        """Rocketry's ``cond.observe()``: whether it holds now, for tests.
+
+        Args:
+            task: The task whose condition it is (a name, a task function or a task),
+                for conditions about "this task" (``daily``, ``running``).
+            session: The session whose runs, parameters and custom conditions it reads
+                (``app.session``); it answers from the running scheduler when there is
+                one. Without it, no task has run.
+        """
+        if session is not None:
+            observe = getattr(session, "observe", None)
+            if observe is None:
+                raise TypeError(f"observe(session=...) takes a tui-sched session, not {session!r}")
+            return bool(observe(self, task))
+        from datetime import datetime
+        from time import time
+
+        from tui_sched.conditions.context import NoRuns
+        from tui_sched.conditions.operands import task_name
+
+        name = None if task is None else _task_name_of(task, task_name)
+        tz = datetime.now().astimezone().tzinfo
+        assert tz is not None
+        return self.evaluate(Context(time(), tz, name, NoRuns()))
+
     def __bool__(self) -> bool:
         # A condition object in an `if` is almost always a bug (`a and b` instead of `a & b`).
         raise TypeError("use & | ~ to combine conditions, not and/or/not")
@@ -89,6 +116,14 @@ class Condition(ABC):
     @abstractmethod
     def __str__(self) -> str:
         """The canonical string form."""
+
+
+def _task_name_of(task: object, task_name: Callable[[object], str]) -> str:
+    """A task's name from a name, a task function or a task object."""
+    name = getattr(task, "name", None)
+    if isinstance(name, str) and not callable(task):
+        return name
+    return task_name(task)
 
 
 def _operand(other: object, cond: Condition, op: str, left: bool = False) -> Condition:

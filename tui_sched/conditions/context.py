@@ -64,6 +64,13 @@ class StatusView(Protocol):
         ...
 
 
+class NoRuns:
+    """A ``StatusView`` in which no task has ever run (``cond.observe()`` alone)."""
+
+    def status(self, task: str) -> TaskStatus:
+        return TaskStatus()
+
+
 class Context:
     """Everything a condition may read during one evaluation.
 

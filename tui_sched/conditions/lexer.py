@@ -58,7 +58,8 @@ class Token:
 
 _PATTERNS = [
     (Tok.TIME, r"\d{1,2}:\d{2}(?::\d{2})?"),
-    (Tok.ORDINAL, r"\d{1,2}(?:st|nd|rd|th)\b"),
+    # ``1.`` is Rocketry's (and German) spelling of the 1st ("monthly starting 1.").
+    (Tok.ORDINAL, r"\d{1,2}(?:st|nd|rd|th)\b|\d{1,2}\.(?![\d.])"),
     (Tok.NUMBER, r"\d+(?:\.\d+)?"),
     (Tok.WORD, r"[A-Za-z_][A-Za-z0-9_]*"),
     (Tok.CMP, r">=|<=|==|!=|>|<"),

@@ -92,7 +92,9 @@ def _custom(func: Any, syntax: str, expression: str | None) -> Condition:
             f"(its syntax is {syntax!r})", expression) from None
     except ValueError:  # no signature to inspect (some builtins): let a call tell
         pass
-    return FuncCond(syntax)
+    # The function rides along for conditions made with conds.condition(), which no app
+    # registers; a registered one is looked up by its syntax first.
+    return FuncCond(syntax, func=getattr(func, "__wrapped__", func))
 
 
 def _advice(obj: object) -> str:

@@ -227,20 +227,31 @@ class _Parser:
         self.advance()
         self.advance()
         args: list[str | int | float] = []
+        kwargs: dict[str, str | int | float] = {}
         while self.peek().kind is not Tok.RPAREN:
+            keyword = None
+            if self.peek().kind is Tok.WORD and self.peek(1).text == "=":
+                keyword = self.advance().text  # name=value, as Rocketry's is_foo(x=1)
+                self.advance()
             tok = self.advance()
             if tok.kind is Tok.STRING:
-                args.append(tok.text)
+                arg: str | int | float = tok.text
             elif tok.kind is Tok.NUMBER:
-                args.append(float(tok.text) if "." in tok.text else int(tok.text))
+                arg = float(tok.text) if "." in tok.text else int(tok.text)
             else:
                 raise self.error(tok, "an argument: a quoted string or a number")
+            if keyword is not None:
+                kwargs[keyword] = arg
+            elif kwargs:
+                raise self.error(tok, "a keyword argument (name=value) after keyword arguments")
+            else:
+                args.append(arg)
             if self.peek().kind is Tok.COMMA:
                 self.advance()
             elif self.peek().kind is not Tok.RPAREN:
                 raise self.error(self.peek(), "',' or ')'")
         self.advance()
-        return FuncCond(name.text, tuple(args))
+        return FuncCond(name.text, tuple(args), tuple(sorted(kwargs.items())))
 
     # -- pieces ----------------------------------------------------------------------
     def span(self, what: str = "a time span such as '10 minutes'") -> float:
@@ -307,6 +318,11 @@ def _false(p: _Parser, tok: Token) -> Condition:
     return AlwaysFalse()
 
 
+def _always(p: _Parser, tok: Token) -> Condition:
+    # Rocketry's spelling: "always true", "always false".
+    return AlwaysTrue() if p.expect("true", "false").word == "true" else AlwaysFalse()
+
+
 def _every(p: _Parser, tok: Token) -> Condition:
     span = p.span()
     if p.accept("based"):
@@ -334,6 +350,13 @@ def _after(p: _Parser, tok: Token) -> Condition:
         while p.peek().kind is Tok.COMMA:
             p.advance()
             names.append(p.task_name())
+    elif p.peek().kind is Tok.COMMA and p.peek(1).kind is Tok.STRING:
+        # Rocketry's docs write "after task 'a', 'b'" (which Rocketry read as one task
+        # named "a', 'b"): say how several tasks are written.
+        fixed = p.text[:tok.pos] + p.text[tok.pos:].replace("task", "tasks", 1)
+        raise ConditionSyntaxError(p.text, p.peek().pos,
+                                   "'&', '|' or the end; several tasks are 'after tasks'",
+                                   fixed)
     verb_tok = p.accept(*DEPEND_VERBS)
     verb: Verb = verb_tok.word if verb_tok else "succeeded"  # type: ignore[assignment]
     nodes = [After(n, verb) for n in names]
@@ -462,6 +485,7 @@ def _field_pos(text: str, expr: Token, field: int) -> int:
 _PHRASES: dict[str, Callable[[_Parser, Token], Condition]] = {
     "true": _true,
     "false": _false,
+    "always": _always,
     "every": _every,
     "time": _time_of,
     "after": _after,

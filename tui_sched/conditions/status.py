@@ -333,6 +333,11 @@ class Running(Countable):
         """Only runs that have lasted less than ``span``."""
         return replace(self, max_age=parse_span(span))
 
+    def between(self, more_than: str | float, less_than: str | float) -> Running:
+        """Only runs that have lasted at least ``more_than`` and less than ``less_than``
+        (Rocketry's ``running(task).between("2 mins", "5 mins")``)."""
+        return replace(self, min_age=parse_span(more_than), max_age=parse_span(less_than))
+
     def _starts(self, ctx: Context) -> list[float]:
         status = ctx.self_status() if self.task is None else ctx.status.status(self.task)
         return list(status.running)

@@ -37,11 +37,11 @@ VALUE_HINT = {
     "hour": "a minute of the hour such as 15:00 (mm:ss)",
     "day": "a time of day such as 10:00",
     "week": "a weekday such as Monday",
-    "month": "a day of the month such as 1st",
+    "month": "a day of the month such as 1st (or 1.)",
 }
 
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
-_ORDINAL = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?", re.IGNORECASE)
+_ORDINAL = re.compile(r"(\d{1,2})(?:st|nd|rd|th|\.)?", re.IGNORECASE)
 
 
 def parse_value(unit: str, text: str) -> int:

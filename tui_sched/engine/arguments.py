@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -43,7 +44,9 @@ class ArgumentResolver:
         if isinstance(value, a.Arg):
             params = self.session.parameters
             if value.key in params:
-                return params[value.key]
+                # A session parameter may itself be an argument (Rocketry's
+                # app.params(x=SimpleArg(...)), @app.param functions).
+                return self.resolve(params[value.key], task, flag)
             if value.has_default:
                 return value.default
             raise MissingParameter(f"Arg({value.key!r}): session parameter {value.key!r} is not "
@@ -54,13 +57,42 @@ class ArgumentResolver:
         if isinstance(value, a.FuncArg):
             return value.func()
         if isinstance(value, a.TerminationFlag):
-            return flag()
+            event = flag()
+            # A permanent task (Rocketry's observer) is told to stop first at shutdown.
+            self.session.rocketry_link().note_flag(task.name, event)
+            return event
+        if isinstance(value, a.Config):
+            return self.session.config
+        if isinstance(value, a.TaskLogger):
+            return task.logger
+        if isinstance(value, a.SimpleArg):
+            return value.value
+        if isinstance(value, a.CliArg):
+            return value.resolve()
+        if isinstance(value, a.Pipe):
+            return self._first_available(value, task, flag)
         raise TypeError(f"unknown argument marker {value!r}")
+
+    def _first_available(self, pipe: a.Pipe, task: Task,
+                         flag: Callable[[], threading.Event]) -> Any:
+        """The value of the first marker of ``pipe`` that has one (Rocketry's ``>>``)."""
+        for marker in pipe.markers:
+            if isinstance(marker, a.EnvArg) and marker.default is None \
+                    and marker.var not in os.environ:
+                continue  # unset, no default: not available
+            try:
+                return self.resolve(marker, task, flag)
+            except (MissingParameter, a.ArgumentMissing):
+                continue
+        raise a.ArgumentMissing(f"none of {' >> '.join(map(repr, pipe.markers))} has a "
+                                "value; end the chain with SimpleArg(default)")
 
     def plain_kwargs(self, task: Task) -> dict[str, Any] | None:
         """The keyword arguments of a run of ``task`` when nothing in them needs resolving
         (no marker among its parameters or in its function's signature): the same for
         every run, so worked out once per version of the task. ``None`` if some do."""
+        if self.session.rocketry_link().has_batch(task.name):
+            return None  # this run's parameters are a batch (binder takes it)
         options, target = task.options, task.target
         cached = self._plain.get(task.name)
         if cached is not None and cached[0] is options and cached[1] is target:
@@ -77,8 +109,12 @@ class ArgumentResolver:
                ) -> Callable[[Callable[..., Any]], dict[str, Any]]:
         """A function that builds the kwargs for the resolved callable, at call time."""
 
+        batch = self._take_batch(task)
+
         def bind(func: Callable[..., Any]) -> dict[str, Any]:
-            kwargs = {k: self.resolve(v, task, flag) for k, v in task.options.parameters.items()}
+            params = task.options.parameters if batch is None else {**task.options.parameters,
+                                                                     **batch}
+            kwargs = {k: self.resolve(v, task, flag) for k, v in params.items()}
             for name, marker in markers_of(func):
                 if name not in kwargs:
                     kwargs[name] = self.resolve(marker, task, flag)
@@ -93,9 +129,20 @@ class ArgumentResolver:
         def flag() -> threading.Event:
             return event
 
-        kwargs = {k: self.resolve(v, task, flag) for k, v in task.options.parameters.items()}
+        batch = self._take_batch(task)
+        params = task.options.parameters if batch is None else {**task.options.parameters,
+                                                                 **batch}
+        kwargs = {k: self.resolve(v, task, flag) for k, v in params.items()}
         if isinstance(task.target, FuncTarget):
             for name, marker in markers_of(task.target.func):
                 if name not in kwargs:
                     kwargs[name] = self.resolve(marker, task, flag)
         return kwargs
+
+    def _take_batch(self, task: Task) -> dict[str, Any] | None:
+        """The parameters ``task.run(**params)`` queued for this run (Rocketry's batch),
+        called once per run as it is dispatched. More waiting: the task runs again."""
+        batch, more = self.session.rocketry_link().take_batch(task.name)
+        if more:
+            task.force_run = True
+        return batch

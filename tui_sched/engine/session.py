@@ -10,12 +10,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_sched.conditions.base import Condition
 from tui_sched.errors import DuplicateTaskError, TaskNotFound, UnknownTaskReference
 from tui_sched.tasks.factory import build_task
 from tui_sched.tasks.task import TASK_NAME_ATTR, Task
+
+if TYPE_CHECKING:
+    from tui_sched.rocketry.history import HistoryRepo
+    from tui_sched.rocketry.link import RocketryLink
+    from tui_sched.rocketry.sessionconfig import SessionConfig
 
 
 class EngineLink(Protocol):
@@ -288,3 +293,41 @@ class Session:
     def _bind_engine(self, engine: EngineLink | None) -> None:
         with self._lock:
             self._engine = engine
+        self.rocketry_link().bind(engine)
+
+    # -- Rocketry's API (DESIGN §6.3) ---------------------------------------------------
+    def rocketry_link(self) -> RocketryLink:
+        """Rocketry's API on this session (``tui_sched.rocketry``): where ``task.logger``
+        and ``get_repo()`` read runs, the task logger runs are logged on, ``session.config``,
+        ``@app.setup`` hooks and ``shut_cond``."""
+        link: RocketryLink | None = self.__dict__.get("_rocketry_link")
+        if link is not None:  # the engine asks on every run: no lock once it exists
+            return link
+        with self._lock:
+            link = getattr(self, "_rocketry_link", None)
+            if link is None:
+                from tui_sched.rocketry.link import RocketryLink
+
+                link = RocketryLink(self)
+                self._rocketry_link = link
+            return link
+
+    def get_repo(self) -> HistoryRepo:
+        """Rocketry's ``session.get_repo()``: the run history as Rocketry's log records
+        (``repo.filter_by(task_name="x", action="run").all()``), read-only."""
+        return self.rocketry_link().repo()
+
+    @property
+    def config(self) -> SessionConfig:
+        """Rocketry's ``session.config``: its options by Rocketry's names (the
+        ``Config()`` argument); see ``tui_sched.rocketry.sessionconfig``."""
+        return self.rocketry_link().config
+
+    def shut_down(self, force: bool = False) -> None:
+        """Rocketry's spelling of ``shutdown()``."""
+        self.shutdown(force=force)
+
+    def observe(self, cond: Condition, task: object = None) -> bool:
+        """Whether ``cond`` holds now for ``task`` (Rocketry's ``cond.observe(task=...,
+        session=...)``), from the running scheduler's state when one runs."""
+        return self.rocketry_link().observe(cond, task)

@@ -125,6 +125,11 @@ class Inaction(Exception):
     """Raise from a task to record the run as ``inaction`` (it decided not to act)."""
 
 
+class TaskTerminationException(Exception):
+    """Raise from a task to record the run as ``terminate`` (e.g. after seeing its
+    ``TerminationFlag`` set), as Rocketry's ``rocketry.exc.TaskTerminationException``."""
+
+
 def call_target(job: Job) -> Any:
     """Run a Python target in the current thread (function, lazy function or code)."""
     target = job.target
@@ -171,6 +176,8 @@ def raised(exc: BaseException) -> JobResult:
     """
     if isinstance(exc, Inaction):
         return JobResult(Outcome.INACTION)
+    if isinstance(exc, TaskTerminationException):
+        return JobResult.terminated(str(exc) or "the task terminated itself")
     return JobResult.failed(exc)
 
 

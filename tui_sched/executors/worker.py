@@ -205,7 +205,7 @@ def main(in_fd: int, out_fd: int, raw_mark: str = "") -> None:
 
     stdout, stderr = _FramedStream("stdout", send), _FramedStream("stderr", send)
     sys.stdout, sys.stderr = stdout, stderr  # type: ignore[assignment]
-    from tui_sched.executors.base import Inaction
+    from tui_sched.executors.base import Inaction, TaskTerminationException
 
     while True:
         try:
@@ -225,6 +225,9 @@ def main(in_fd: int, out_fd: int, raw_mark: str = "") -> None:
                        f"from the process: {exc}", None)
         except Inaction:
             msg = ("done", job_id, "inaction", None, None, None)
+        except TaskTerminationException as exc:
+            msg = ("done", job_id, "terminate", None, str(exc) or "the task terminated itself",
+                   None)
         except BaseException as exc:
             error = (f"SystemExit: {exc.code}" if isinstance(exc, SystemExit)
                      else f"{type(exc).__name__}: {exc}")

@@ -11,6 +11,7 @@ them for every run, explicitly, from the running session; nothing reads global s
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,6 +26,24 @@ class Marker:
 
     #: Whether the value can only live in the scheduler's process.
     in_process_only = False
+
+    def __rshift__(self, other: Marker) -> Pipe:
+        """``EnvArg("ENV") >> Arg("env") >> SimpleArg("test")``: the first of them
+        that has a value (Rocketry's argument pipelining)."""
+        if not isinstance(other, Marker):
+            raise TypeError(f"only arguments chain with >>, not {other!r}; wrap a plain "
+                            f"value as SimpleArg({other!r})")
+        left = self.markers if isinstance(self, Pipe) else (self,)
+        right = other.markers if isinstance(other, Pipe) else (other,)
+        return Pipe((*left, *right))
+
+
+class ArgumentMissing(TuiSchedError, KeyError):
+    """An argument has no value (a ``CliArg`` not given, no argument of a ``>>`` chain
+    has one) and no default. A ``KeyError`` whose message reads as a sentence."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 @value
@@ -132,6 +151,82 @@ class FuncArg(Marker):
     """The result of calling ``func()`` at run time."""
 
     func: Callable[[], Any]
+
+
+def argument() -> Callable[[Callable[[], Any]], FuncArg]:
+    """Rocketry's ``@argument()``: the decorated function becomes ``FuncArg(func)``, an
+    argument to use as a parameter default (``def do_things(arg=my_value)``)."""
+    def decorate(func: Callable[[], Any]) -> FuncArg:
+        return FuncArg(func)
+    return decorate
+
+
+@value
+class SimpleArg(Marker):
+    """Just ``value`` (useful at the end of a ``>>`` chain, and in tests)."""
+
+    value: Any
+
+
+@value
+class CliArg(Marker):
+    """The value after ``param`` on the scheduler's command line
+    (``CliArg("--env")`` with ``python app.py --env prod``; ``--env=prod`` too).
+
+    A missing one fails the run unless ``default`` is given.
+    """
+
+    param: str
+    default: Any = _MISSING
+
+    def resolve(self, argv: list[str] | None = None) -> Any:
+        """Read the command line now (``sys.argv`` unless ``argv`` is given).
+
+        Raises:
+            ArgumentMissing: Not given, no default.
+        """
+        args = sys.argv[1:] if argv is None else argv
+        for i, arg in enumerate(args):
+            if arg == self.param and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(self.param + "="):
+                return arg[len(self.param) + 1:]
+        if self.default is not _MISSING:
+            return self.default
+        raise ArgumentMissing(f"CliArg({self.param!r}): {self.param} is not on the command "
+                              f"line; give it (... {self.param} VALUE) or give CliArg a default")
+
+
+@value
+class Pipe(Marker):
+    """The first of ``markers`` that has a value (made with ``>>``).
+
+    A marker has no value when it would fail for lack of one: an ``Arg`` whose
+    parameter is not set, a ``CliArg`` not on the command line, an ``EnvArg`` whose
+    variable is unset (and has no default).
+    """
+
+    markers: tuple[Marker, ...]
+
+    @property
+    def in_process_only(self) -> bool:  # type: ignore[override]
+        return any(m.in_process_only for m in self.markers)
+
+
+@value
+class Config(Marker):
+    """Rocketry's session configuration (``session.config``): its options by Rocketry's
+    names (``main``, ``async``, ``thread`` tasks and ``@app.setup`` hooks only)."""
+
+    in_process_only = True
+
+
+@value
+class TaskLogger(Marker):
+    """Rocketry's task logger: this task's ``task.logger`` in a task; in an
+    ``@app.setup`` hook, the session's (``main``, ``async``, ``thread`` only)."""
+
+    in_process_only = True
 
 
 @value

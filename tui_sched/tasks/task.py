@@ -7,11 +7,15 @@ the options value as a whole, then tells the owning session so the engine re-eva
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_sched.conditions.base import Condition
 from tui_sched.tasks.options import OPTION_NAMES, TaskOptions, validate_options
 from tui_sched.tasks.targets import CodeTarget, CommandTarget, FuncTarget, LazyFuncTarget, Target
+
+if TYPE_CHECKING:
+    from tui_sched.rocketry.link import RocketryLink
+    from tui_sched.rocketry.tasklog import TaskLogger
 
 #: Attribute set on decorated functions so ``session[func]`` finds the task.
 TASK_NAME_ATTR = "__tui_sched_task__"
@@ -30,6 +34,8 @@ class TaskOwner(Protocol):
 
     @property
     def default_execution(self) -> str: ...
+
+    def rocketry_link(self) -> RocketryLink: ...
 
 
 class Task:
@@ -146,21 +152,90 @@ class Task:
             new = validate_options(self.name, {**self.options.model_dump(), key: value})
             _check_execution(self.name, self.target, new)
             object.__setattr__(self, "options", new)
+        elif key == "func":
+            target = self._new_func_target(value)
+            object.__setattr__(self, "target", target)
         elif key == "start_cond":
             cond = self._owner._parse_condition(value) if self._owner is not None else value
             object.__setattr__(self, "start_cond", cond)
         else:
             raise AttributeError(
                 f"task {self.name!r} has no option {key!r}; options are: "
-                + ", ".join(sorted(OPTION_NAMES | {"disabled", "force_run", "start_cond"}))
+                + ", ".join(sorted(OPTION_NAMES | {"disabled", "force_run", "start_cond", "func"}))
             )
         if self._owner is not None:
             self._owner._task_changed(self, key)
+
+    @property
+    def logger(self) -> TaskLogger:
+        """Rocketry's task logger: this task's history as log records
+        (``task.logger.filter_by(action="run").all()``) and a ``logging`` adapter that
+        adds ``task_name``. A task not in a session has no history to read."""
+        from tui_sched.rocketry.tasklog import TaskLogger
+
+        owner = self._owner
+        if owner is None:
+            raise AttributeError(f"task {self.name!r} is not in a session, so it has no "
+                                 "history to read; read it as session[name].logger")
+        return TaskLogger(self, owner.rocketry_link())
+
+    @property
+    def func(self) -> Any:
+        """The function a function task runs (``None`` for other kinds). Setting it
+        (Rocketry's ``task.func = do_nothing``) replaces what the task runs."""
+        return self.target.func if isinstance(self.target, FuncTarget) else None
+
+    @property
+    def is_running(self) -> bool:
+        """Whether a run of this task is in progress (Rocketry's ``task.is_running``)."""
+        owner = self._owner
+        return owner is not None and owner.rocketry_link().is_running(self.name)
+
+    def run(self, params: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        """Rocketry's ``task.run(arg="a value")``: run once at the next tick with these
+        parameters (over the task's own), whatever its condition. Each call queues one
+        run; each run takes the oldest parameters queued.
+
+        Raises:
+            TaskDefinitionError: The task is not in a session, or its function does not
+                take a parameter given.
+        """
+        from tui_sched.errors import TaskDefinitionError
+
+        batch = {**(params or {}), **kwargs}
+        owner = self._owner
+        if owner is None:
+            raise TaskDefinitionError(self.name, "add the task to a session before running it")
+        if isinstance(self.target, FuncTarget):
+            from tui_sched.tasks.signature import accepts
+
+            names, var_kw = accepts(self.target.func)
+            unknown = sorted(set(batch) - names) if not var_kw else []
+            if unknown:
+                raise TaskDefinitionError(self.name, f"its function takes no parameter "
+                                          f"{', '.join(unknown)}", "run")
+        elif batch:
+            raise TaskDefinitionError(self.name, f"a {self.kind} task takes no parameters",
+                                      "run")
+        owner.rocketry_link().queue_batch(self.name, batch)
+        self.force_run = True
 
     def delete(self) -> None:
         """Remove the task from its session (a running run finishes first)."""
         if self._owner is not None:
             self._owner.remove_task(self)
+
+    def _new_func_target(self, func: Any) -> FuncTarget:
+        from tui_sched.errors import TaskDefinitionError
+
+        if not isinstance(self.target, FuncTarget):
+            raise TaskDefinitionError(self.name, f"a {self.kind} task has no function to "
+                                      "replace", "func")
+        if not callable(func):
+            raise TaskDefinitionError(self.name, f"func must be callable, not {func!r}", "func")
+        target = FuncTarget.of(func)
+        _check_execution(self.name, target, self.options)
+        return target
 
     def _bind(self, owner: TaskOwner | None) -> None:
         object.__setattr__(self, "_owner", owner)
