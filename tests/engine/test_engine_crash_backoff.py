@@ -63,6 +63,9 @@ def test_a_success_ends_the_back_off(tmp_path: Path) -> None:
         marker.unlink()
         r.advance(1)
         r.finished("job", 5)
+        # (the back-off is logged right after the run's end is published: wait for it)
+        r.wait_for(lambda e: isinstance(e, TaskChanged) and e.task == "job"
+                   and "crashed" in e.change, 3)
         log = _log(r, "job")
     assert "crashed (1 in a row)" in log[-1]
     starts = [s.start - START.timestamp() for s in r.starts("job")]

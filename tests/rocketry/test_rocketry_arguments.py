@@ -15,16 +15,21 @@ from rocketry_docs import port, run_example
 
 from tui_sched import Rocketry
 from tui_sched.args import ArgumentMissing, CliArg, SimpleArg
-from tui_sched.store.base import Outcome
+from tui_sched.engine.events import RunFinished
+from tui_sched.store.base import Outcome, Trigger
 
 
 def _run(app: Rocketry, *tasks: str) -> dict[str, Any]:
-    """Force each task once; their runs by name."""
+    """Force each task once; their forced runs by name (a task whose condition holds at
+    start also has a scheduled run: not the one asked for)."""
     runs = {}
     with EngineRunner(app.session) as r:
         for name in tasks:
             app.session[name].force_run = True
-            [runs[name]] = r.finished(name)
+            [event] = r.wait_for(lambda e, name=name: isinstance(e, RunFinished)
+                                 and e.run.task == name and e.run.trigger is Trigger.FORCED)
+            assert isinstance(event, RunFinished)
+            runs[name] = event.run
     return runs
 
 
