@@ -49,6 +49,7 @@ def make_tasks(tmp_path: Path, mode: str = "thread") -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["thread", "process", "async", "main"])
 def test_sigkill_during_a_run_then_restart_records_crash_and_daily_does_not_rerun(
         tmp_path: Path, mode: str) -> None:
@@ -89,6 +90,7 @@ def test_sigkill_during_a_run_then_restart_records_crash_and_daily_does_not_reru
     assert db.execute("SELECT count(*) FROM runs WHERE end IS NULL").fetchone() == (0,)
 
 
+@pytest.mark.slow
 def test_sigterm_is_graceful_and_history_json_is_stable(tmp_path: Path) -> None:
     folder = tmp_path / "tasks"
     folder.mkdir()
@@ -148,6 +150,7 @@ def test_sighup_is_graceful_and_leaves_a_consistent_store(tmp_path: Path) -> Non
     assert rows == [("report", "success"), ("long", "terminate")]
 
 
+@pytest.mark.slow
 def test_list_and_history_read_while_the_scheduler_runs(tmp_path: Path) -> None:
     make_tasks(tmp_path)
     proc = Headless("tasks", cwd=tmp_path)

@@ -7,6 +7,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from harness import EngineRunner
 
 from tui_sched import App
@@ -47,6 +48,7 @@ def _alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().split()[2] == "Z")
 
 
+@pytest.mark.slow
 def test_a_grandchild_that_ignores_sigterm_is_killed_with_its_group(tmp_path: Path) -> None:
     pidfile = tmp_path / "grandchild.pid"
     script = textwrap.dedent(f'''

@@ -170,6 +170,7 @@ def test_a_read_only_state_folder_is_reported_and_history_kept_in_memory(
     assert ran_once(lines)
 
 
+@pytest.mark.slow
 def test_a_read_only_history_is_read_so_what_ran_does_not_run_again(
         tmp_path: Path, disk: Path) -> None:
     first_session(tmp_path, disk / "state")
@@ -192,6 +193,7 @@ def test_a_full_disk_with_a_new_state_folder_is_reported(tmp_path: Path, disk: P
     assert not (disk / "state" / "history.sqlite3").exists()
 
 
+@pytest.mark.slow
 def test_a_full_disk_keeps_what_the_history_says(tmp_path: Path, disk: Path) -> None:
     first_session(tmp_path, disk / "state")
     fill(disk)

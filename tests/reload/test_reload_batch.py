@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from reloadkit import ReloadEnv, module, write
 
 from tui_sched.engine.events import ModuleFailed, ModuleLoaded
@@ -18,6 +19,7 @@ def body(i: int, version: int) -> str:
     ''')
 
 
+@pytest.mark.slow
 def test_one_hundred_files_changed_at_once_reload_in_one_batch(tmp_path: Path) -> None:
     folder = tmp_path / "tasks"
     files = [write(folder / f"mod_{i:03d}.py", body(i, 1)) for i in range(100)]

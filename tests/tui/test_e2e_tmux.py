@@ -99,6 +99,7 @@ def wait_for_table(tmux: Tmux) -> None:
     tmux.wait(lambda s: "Tasks 2/2" in s and "✓ succeeded" in row(s, "ticker"), "the table")
 
 
+@pytest.mark.slow
 def test_force_run_disable_and_clean_shutdown(tmp_path: Path) -> None:
     write_tasks(tmp_path / "tasks", E2E_TASKS)
     exit_file = tmp_path / "exit.txt"
@@ -139,6 +140,7 @@ def test_force_run_disable_and_clean_shutdown(tmp_path: Path) -> None:
     assert disabled == {"hello": False, "ticker": True}
 
 
+@pytest.mark.slow
 def test_the_terminal_vanishing_shuts_down_gracefully(tmp_path: Path) -> None:
     # An SSH session that drops: the pty goes away and the process gets SIGHUP. A module
     # that fails to load keeps an error notification on screen (that once hung the exit).
