@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from harness import EngineRunner
@@ -33,6 +34,7 @@ from tui_sched.engine.events import RunStarted
 from tui_sched.engine.session import Session
 from tui_sched.store.base import Outcome, RunStore, Trigger
 from tui_sched.store.memory import MemoryRunStore
+from tui_sched.store.sqlite import SqliteRunStore
 
 #: The grid, seconds: every condition the generator writes changes truth only on it.
 GRID = 300
@@ -322,16 +324,21 @@ class EngineWorld:
     """The real engine, driven on a fake clock from one of its wake-ups to the next."""
 
     def __init__(self, tz: tzinfo, now: float, fail_next: set[str],
-                 store_factory: Callable[[], RunStore] | None = None) -> None:
+                 history: Path | None = None) -> None:
+        """``history``: a SQLite history file, reopened at each restart (else the history
+        is a ``MemoryRunStore`` kept across restarts)."""
         self.tz = tz
         self.clock = FakeClock(now)
         self.fail_next = fail_next
         self.specs: dict[str, TaskSpec] = {}
-        self._store_factory = store_factory or MemoryRunStore
-        self.store = self._store_factory()
+        self._history = history
+        self.store = self._open_store()
         self.starts: list[Start] = []
         self.runner: EngineRunner | None = None
         self._seen = 0
+
+    def _open_store(self) -> RunStore:
+        return MemoryRunStore() if self._history is None else SqliteRunStore(self._history)
 
     # -- life cycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -352,6 +359,9 @@ class EngineWorld:
 
     def restart(self, downtime: float) -> None:
         self.stop()
+        if self._history is not None:
+            self.store.close()
+            self.store = self._open_store()
         self.clock.advance(downtime)
         self.start()
 

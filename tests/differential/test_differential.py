@@ -10,7 +10,9 @@ Profiles: the default (inside ``make test``) is derandomized, so CI is determini
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import datetime
+from pathlib import Path
 
 import diffgen
 import pytest
@@ -26,7 +28,7 @@ from diffmodel import (
     start_instant,
     zone,
 )
-from hypothesis import HealthCheck, Phase, reproduce_failure, settings
+from hypothesis import HealthCheck, Phase, event, reproduce_failure, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -45,15 +47,15 @@ _COMMON = dict(deadline=None, database=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                       HealthCheck.filter_too_much])
 PROFILES = {
-    "default": settings(max_examples=30, stateful_step_count=25, derandomize=True,
+    "default": settings(max_examples=60, stateful_step_count=30, derandomize=True,
                         **_COMMON),  # type: ignore[arg-type]
-    "deep": settings(max_examples=1000, stateful_step_count=50, derandomize=False,
+    "deep": settings(max_examples=3000, stateful_step_count=50, derandomize=False,
                      **_COMMON),  # type: ignore[arg-type]
 }
 PROFILES["explore"] = settings(PROFILES["deep"], phases=[Phase.generate])  # no shrinking: quick
 PROFILE = PROFILES.get(os.environ.get("HYPOTHESIS_PROFILE", ""), PROFILES["default"])
 #: The whole stateful run is one test: pytest-timeout's 60 s would stop a deep run.
-pytestmark = pytest.mark.timeout(50 if PROFILE is PROFILES["default"] else 6 * 3600)
+pytestmark = pytest.mark.timeout(150 if PROFILE is PROFILES["default"] else 6 * 3600)
 
 
 def _reads_other_tasks(cond: str, name: str) -> bool:
@@ -70,6 +72,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         self.priority: dict[str, int] = {}
         self.removed_disabled: set[str] = set()
         self.restarts = self.recent = True
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
 
     # -- set-up -----------------------------------------------------------------------
     @initialize(tz_name=st.sampled_from(ZONES), which=st.integers(0, 1),
@@ -77,11 +80,16 @@ class DifferentialMachine(RuleBasedStateMachine):
     def setup(self, tz_name: str, which: int, offset: int, data: st.DataObject) -> None:
         tz = zone(tz_name)
         now = start_instant(tz_name, which, offset)
+        self.first_instant = now
         self.tz = tz
         order = data.draw(st.permutations(range(len(NAMES))), label="priorities")
         self.priority = dict(zip(NAMES, order, strict=True))
         self.ref = Reference(tz, now, set())
-        self.world = EngineWorld(tz, now, set())
+        history = None
+        if data.draw(st.booleans(), label="sqlite history"):
+            self.tmp = tempfile.TemporaryDirectory(prefix="tui-sched-diff-")
+            history = Path(self.tmp.name) / "history.sqlite3"
+        self.world = EngineWorld(tz, now, set(), history)
         # Restarts, or conditions that read recent runs (issue 17 item 8), or both.
         self.restarts = data.draw(st.booleans(), label="restarts")
         self.recent = not (self.restarts and "counts_forget_on_restart" in KNOWN_ENGINE_BUGS)
@@ -123,6 +131,16 @@ class DifferentialMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         if self.world is not None:
             self.world.close()
+        if self.tmp is not None:
+            self.tmp.cleanup()
+        if self.ref is not None:  # (--hypothesis-show-statistics)
+            n = len(self.ref.starts)
+            event("starts: " + ("0" if n == 0 else "1-9" if n < 10 else "10-99" if n < 100
+                                else "100+"))
+            offsets = {datetime.fromtimestamp(t, self.tz).utcoffset() for t in
+                       (self.first_instant, self.ref.now)}
+            event("crossed a DST change" if len(offsets) > 1 else "no DST change")
+            event(f"triggers: {sorted({s[2] for s in self.ref.starts})}")
 
     # -- operations -------------------------------------------------------------------
     def _names(self) -> list[str]:
