@@ -150,9 +150,9 @@ class DifferentialMachine(RuleBasedStateMachine):
     @rule(steps=diffgen.spans)
     def advance(self, steps: int) -> None:
         assert self.ref is not None and self.world is not None
-        until = self.ref.now + steps * GRID
+        until, count = self.ref.now + steps * GRID, len(self.ref.starts)
         self.ref.advance_to(until)
-        self.world.advance_to(until)
+        self.world.advance_to(until, {s[0] for s in self.ref.starts[count:]})
 
     @precondition(lambda self: self.ref is not None and self.ref.tasks)
     @rule(data=st.data())
