@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from harness import EngineRunner
 
 from tui_sched.conditions import parse_condition
-from tui_sched.conditions.base import All, Condition
+from tui_sched.conditions.base import All, Any_, Condition, Not
 from tui_sched.conditions.context import Context, TaskStatus
 from tui_sched.conditions.cron import Cron
 from tui_sched.conditions.periods import Period
@@ -128,6 +128,17 @@ def periodic_parts(cond: Condition) -> tuple[Condition | None, list[Condition]]:
         if len(found) == 1:
             return found[0], [c for c in cond.items if c is not found[0]]
     return None, []
+
+
+def _holds(cond: Condition, ctx: Context, cron_ctx: Context) -> bool:
+    """``cond.evaluate(ctx)``, except that its ``cron`` nodes read ``cron_ctx``."""
+    if isinstance(cond, All):
+        return all(_holds(c, ctx, cron_ctx) for c in cond.items)
+    if isinstance(cond, Any_):
+        return any(_holds(c, ctx, cron_ctx) for c in cond.items)
+    if isinstance(cond, Not):
+        return not _holds(cond.item, ctx, cron_ctx)
+    return cond.evaluate(cron_ctx if isinstance(cond, Cron) else ctx)
 
 
 class RunawayCondition(Exception):
@@ -277,22 +288,23 @@ class Reference:
             return True
         if task.disabled:
             return False
+        ctx = self._ctx(name, now)
         # Cron waits for the first fire time after the scheduler started or, for a
         # condition given later, after it was given (issue 17, item 7).
-        ctx = self._ctx(name, now, started=max(self.started_at, task.cond_since))
+        cron_ctx = self._ctx(name, now, started=max(self.started_at, task.cond_since))
         if task.catch_up:
             _, rest = periodic_parts(task.cond)
-            if all(c.evaluate(ctx) for c in rest):
+            if all(_holds(c, ctx, cron_ctx) for c in rest):
                 task.catch_up = False
-                trigger = Trigger.SCHEDULED if task.cond.evaluate(ctx) else Trigger.CATCH_UP
-                self._run(task, trigger, 1)
+                holds = _holds(task.cond, ctx, cron_ctx)
+                self._run(task, Trigger.SCHEDULED if holds else Trigger.CATCH_UP, 1)
                 return True
         if task.retry is not None and task.retry[0] <= now:
             attempt = task.retry[1]
             task.retry = None
             self._run(task, Trigger.RETRY, attempt)
             return True
-        if task.cond.evaluate(ctx):
+        if _holds(task.cond, ctx, cron_ctx):
             self._run(task, Trigger.SCHEDULED, 1)
             return True
         return False

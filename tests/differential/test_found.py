@@ -184,3 +184,16 @@ def test_a_count_condition_remembers_runs_across_a_restart() -> None:
     with EngineRunner(app.session, store=a.store, clock=clock) as b:
         b.advance(3600)
         assert starts(b) == []
+
+
+@pytest.mark.xfail(strict=True, reason="`scheduler started 10 minutes ago` is true up to and "
+                   "at the edge (<=), but its next_change is the edge itself and then None: the "
+                   "engine never sees it turn false")
+def test_a_condition_waits_out_scheduler_started_ago() -> None:
+    """KNOWN_ENGINE_BUGS: ``scheduler_age_edge`` (``conditions/scheduler.py``)."""
+    app = App(state_dir=None)
+    app.task("daily & ~(scheduler started 10 minutes ago)", func=job, execution="main")
+    with EngineRunner(app.session, clock=FakeClock(at(2, 9))) as r:
+        r.advance(600)  # the edge: still "started 10 minutes ago"
+        r.advance(60)
+        assert len(starts(r)) == 1
