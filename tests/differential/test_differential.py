@@ -4,7 +4,11 @@ create/remove, condition changes, failing runs, restarts on the kept store) must
 exactly the same starts (instant, task, trigger, attempt) in both.
 
 Profiles: the default (inside ``make test``) is derandomized, so CI is deterministic;
-``HYPOTHESIS_PROFILE=deep`` (``make test-deep``) runs many more random examples.
+``HYPOTHESIS_PROFILE=deep`` (``make test-deep``) runs many more random examples;
+``HYPOTHESIS_PROFILE=explore`` is ``deep`` without shrinking (a failure is reported at
+once, unshrunk). A failure prints its blob: ``DIFF_REPRODUCE="<version> <blob>"`` replays
+it, ``DIFF_DEBUG=1`` also prints every start of both. ``DIFF_KNOWN_ENGINE_BUGS`` (see
+``diffgen``) lets the generator produce the shapes of known bugs again.
 """
 
 from __future__ import annotations
