@@ -31,7 +31,7 @@ test: $(STAMP) ## Install and run every test
 test-fast: $(STAMP) ## Skip the slow real-time tests
 	$(BIN)/python -m pytest -q -m "not slow"
 
-test-deep: $(STAMP) ## The engine against its reference model, 2,000 random examples (~30 min)
+test-deep: $(STAMP) ## The engine against its reference model, 4,000 random examples (~15-20 min)
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q -p no:cacheprovider tests/differential
 
 lint: $(STAMP) ## ruff and mypy

@@ -53,7 +53,7 @@ _COMMON = dict(deadline=None, database=None, print_blob=True,
 PROFILES = {
     "default": settings(max_examples=60, stateful_step_count=30, derandomize=True,
                         **_COMMON),  # type: ignore[arg-type]
-    "deep": settings(max_examples=2000, stateful_step_count=50, derandomize=False,
+    "deep": settings(max_examples=4000, stateful_step_count=50, derandomize=False,
                      **_COMMON),  # type: ignore[arg-type]
 }
 PROFILES["explore"] = settings(PROFILES["deep"], phases=[Phase.generate])  # no shrinking: quick
