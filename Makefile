@@ -6,7 +6,7 @@ TASKS  ?= tasks
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run run-headless test test-fast lint bench screenshot clean
+.PHONY: help install run run-headless test test-fast test-deep lint bench screenshot clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ test: $(STAMP) ## Install and run every test
 
 test-fast: $(STAMP) ## Skip the slow real-time tests
 	$(BIN)/python -m pytest -q -m "not slow"
+
+test-deep: $(STAMP) ## The engine against its reference model, 4,000 random examples (~15-20 min)
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q -p no:cacheprovider tests/differential
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check tui_sched tests

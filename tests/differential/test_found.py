@@ -1,0 +1,199 @@
+"""Engine bugs the differential test (``test_differential.py``) found, each as a minimal
+deterministic scenario on the fake clock. Each is a strict xfail until its fix lands;
+its shape is kept out of the stateful generator by a name in
+``diffgen.KNOWN_ENGINE_BUGS`` (given in the test's docstring): remove both together.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from harness import EngineRunner
+
+from tui_sched import App
+from tui_sched.engine.clock import FakeClock
+from tui_sched.engine.session import Session
+from tui_sched.store.base import Trigger
+from tui_sched.store.sqlite import SqliteRunStore
+
+
+def at(day: int, hour: int, minute: int = 0) -> float:
+    return datetime(2026, 3, day, hour, minute, tzinfo=UTC).timestamp()
+
+
+def job() -> None:
+    return None
+
+
+def starts(r: EngineRunner, task: str = "job") -> list[tuple[float, Trigger]]:
+    return [(run.start, run.trigger) for run in r.starts(task)]
+
+
+@pytest.mark.xfail(strict=True, reason="a cron slot that fires at the very instant the scheduler "
+                   "comes back is swallowed by the 'missed' mark of the earlier slots: under "
+                   "misfire='skip' it does not run, under 'once' it runs as 'catch-up'")
+@pytest.mark.parametrize("policy", ["once", "skip"])
+def test_a_cron_slot_due_at_the_restart_runs_as_scheduled(tmp_path: Path, policy: str) -> None:
+    """KNOWN_ENGINE_BUGS: ``cron_fire_at_restart``. Down from 10:00 to 10:30 under
+    ``cron */5``: 10:05 ... 10:25 were missed; the 10:30 slot is simply due now (README,
+    Reliability: "a start less than misfire_grace late is not a misfire")."""
+    path = tmp_path / "h.sqlite3"
+    app = App(state_dir=None)
+    app.task("cron */5 * * * *", func=job, execution="main", misfire=policy)
+    clock = FakeClock(at(2, 9, 55))  # a cron task waits for its first fire: 10:00
+    with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as a:
+        a.advance(300)
+        a.finished("job")
+    a.store.close()
+    clock.set(at(2, 10, 30))
+    with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as b:
+        b.sync()
+        b.sync()
+        assert starts(b) == [(at(2, 10, 30), Trigger.SCHEDULED)]
+    b.store.close()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 item 5: a catch-up run ignores the rest of "
+                   "the task's & condition")
+def test_a_catch_up_waits_for_the_rest_of_the_condition(tmp_path: Path) -> None:
+    """KNOWN_ENGINE_BUGS: ``catch_up_ignores_rest``. ``daily & time of day after 12:00``
+    ran on the 2nd, the scheduler was down through the 3rd; back at 09:00 on the 4th, it
+    does not run before 12:00 (and then once)."""
+    path = tmp_path / "h.sqlite3"
+    app = App(state_dir=None)
+    app.task("daily & time of day after 12:00", func=job, execution="main")
+    clock = FakeClock(at(2, 12))
+    with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as a:
+        a.finished("job")
+    a.store.close()
+    clock.set(at(4, 9))
+    with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as b:
+        b.sync()
+        b.advance(3 * 3600)
+        b.advance(3600)
+        assert starts(b) == [(at(4, 12), Trigger.SCHEDULED)]
+    b.store.close()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 item 1: a task created at run time with "
+                   "'after task' never fires (the dependents index is not rebuilt)")
+def test_a_task_created_at_run_time_follows_its_upstream() -> None:
+    """KNOWN_ENGINE_BUGS: ``runtime_dependents``."""
+    app = App(state_dir=None)
+    app.task("every 1 hour", func=job, execution="main", name="up")
+    with EngineRunner(app.session, clock=FakeClock(at(2, 9))) as r:
+        r.finished("up")
+        r.session.create_task("after task 'up'", func=job, execution="main", name="down")
+        r.sync()
+        r.advance(3600)
+        r.sync()
+        assert [s[0] for s in starts(r, "down")] == [at(2, 9), at(2, 10)]
+
+
+@pytest.mark.xfail(strict=True, reason="a pending retry fires while its task is disabled")
+def test_a_disabled_task_does_not_retry() -> None:
+    """KNOWN_ENGINE_BUGS: ``retry_while_disabled``. A forced run of a disabled task fails;
+    its retry is not run while the task stays disabled."""
+    fail = [True]
+
+    def flaky() -> None:
+        if fail.pop():
+            raise RuntimeError("boom")
+
+    app = App(state_dir=None)
+    app.task(func=flaky, execution="main", retries=1, retry_delay=60, name="job")
+    with EngineRunner(app.session, clock=FakeClock(at(2, 9))) as r:
+        r.session["job"].disabled = True
+        r.session["job"].force_run = True
+        r.finished("job")
+        r.advance(60)
+        r.advance(3600)
+        assert starts(r) == [(at(2, 9), Trigger.FORCED)]
+
+
+@pytest.mark.xfail(strict=True, reason="the persisted 'disabled' flag of a removed task "
+                   "disables a new task of the same name at the next restart")
+def test_a_task_created_again_keeps_running_after_a_restart() -> None:
+    """KNOWN_ENGINE_BUGS: ``flag_of_removed_task``. ``job`` is disabled, removed and
+    created again (enabled, it runs); after a restart it is still enabled."""
+    app = App(state_dir=None)
+    app.task("every 1 hour", func=job, execution="main")
+    clock = FakeClock(at(2, 9))
+    with EngineRunner(app.session, clock=clock) as a:
+        a.finished("job")
+        a.session["job"].disabled = True
+        a.session.remove_task("job")
+        a.session.create_task("every 1 hour", func=job, execution="main", name="job")
+        a.advance(3600)
+        a.finished("job", 2)
+    session = Session()
+    session.create_task("every 1 hour", func=job, execution="main", name="job")
+    with EngineRunner(session, store=a.store, clock=clock) as b:
+        b.advance(3600)
+        assert starts(b) == [(at(2, 11), Trigger.SCHEDULED)]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 item 2: a pending retry survives a later "
+                   "successful run and still fires")
+def test_a_success_drops_the_pending_retry() -> None:
+    """KNOWN_ENGINE_BUGS: ``retry_survives_success``."""
+    fail = [False, True]
+
+    def flaky() -> None:
+        if fail.pop():
+            raise RuntimeError("boom")
+
+    app = App(state_dir=None)
+    app.task("every 30 minutes", func=flaky, execution="main", retries=1,
+             retry_delay="1 hour", name="job")
+    with EngineRunner(app.session, clock=FakeClock(at(2, 9))) as r:
+        r.finished("job")
+        r.advance(1800)  # 09:30: succeeds
+        r.advance(1800)  # 10:00: the retry of 09:00's failure is moot
+        assert starts(r) == [(at(2, 9), Trigger.SCHEDULED), (at(2, 9, 30), Trigger.SCHEDULED),
+                             (at(2, 10), Trigger.SCHEDULED)]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 item 7: a cron task added at run time runs "
+                   "at once for a slot that fired before it existed")
+def test_a_cron_task_added_at_run_time_waits_for_its_next_fire() -> None:
+    """KNOWN_ENGINE_BUGS: ``cron_added_at_runtime``."""
+    app = App(state_dir=None)
+    app.task("every 1 hour", func=job, execution="main", name="other")
+    with EngineRunner(app.session, clock=FakeClock(at(2, 9))) as r:
+        r.advance(20 * 60)  # 09:20: the 09:15 slot fired before the task existed
+        r.session.create_task("cron */15 * * * *", func=job, execution="main", name="job")
+        r.sync()
+        r.advance(10 * 60)
+        assert starts(r) == [(at(2, 9, 30), Trigger.SCHEDULED)]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 item 8: count conditions forget every run "
+                   "on restart")
+def test_a_count_condition_remembers_runs_across_a_restart() -> None:
+    """KNOWN_ENGINE_BUGS: ``counts_forget_on_restart``. ``every 1 hour & has succeeded
+    today < 2`` ran at 09:00 and 10:00; after a restart it does not run at 11:00."""
+    app = App(state_dir=None)
+    app.task("every 1 hour & has succeeded today < 2", func=job, execution="main")
+    clock = FakeClock(at(2, 9))
+    with EngineRunner(app.session, clock=clock) as a:
+        a.advance(3600)
+        a.finished("job", 2)
+    with EngineRunner(app.session, store=a.store, clock=clock) as b:
+        b.advance(3600)
+        assert starts(b) == []
+
+
+@pytest.mark.xfail(strict=True, reason="`scheduler started 10 minutes ago` is true up to and "
+                   "at the edge (<=), but its next_change is the edge itself and then None: the "
+                   "engine never sees it turn false")
+def test_a_condition_waits_out_scheduler_started_ago() -> None:
+    """KNOWN_ENGINE_BUGS: ``scheduler_age_edge`` (``conditions/scheduler.py``)."""
+    app = App(state_dir=None)
+    app.task("daily & ~(scheduler started 10 minutes ago)", func=job, execution="main")
+    with EngineRunner(app.session, clock=FakeClock(at(2, 9))) as r:
+        r.advance(600)  # the edge: still "started 10 minutes ago"
+        r.advance(60)
+        assert len(starts(r)) == 1
