@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from enum import StrEnum
-from itertools import islice
 from typing import TYPE_CHECKING
 
 from tui_sched.conditions.context import RecentRun
@@ -193,8 +192,9 @@ def _failures_since(recent: Sequence[RecentRun], seed: list[RunTuple],
 
 
 RowMemo = dict[str, tuple[tuple[object, ...], "TaskRow", int, float, float]]
-"""Per task: what its row was made from (its definition first), the row, and its failures in the last hour
-with the span of ``hour_ago`` over which that count holds (``build_snapshot``)."""
+"""Per task: what its row was made from (its definition first), the row, and its failures
+in the last hour with the span of ``hour_ago`` over which that count holds
+(``build_snapshot``)."""
 
 
 def build_snapshot(engine: Engine, selected: str | None,
@@ -244,8 +244,7 @@ def build_snapshot(engine: Engine, selected: str | None,
                 memo[name] = (key, row, failed, hour_ago, valid_to)
         else:
             last = _last_run(recent, old, st.last_start, st.last_end)
-            # The last STRIP_LEN runs, oldest first (without copying all 256 of ``recent``).
-            latest: list[RunTuple | RecentRun] = list(islice(reversed(recent), STRIP_LEN))[::-1]
+            latest: list[RunTuple | RecentRun] = list(recent)[-STRIP_LEN:]
             if len(latest) < STRIP_LEN and old:
                 latest = [*old[len(latest) - STRIP_LEN:], *latest]
             if cached is not None and cached[0][0] == defined:
