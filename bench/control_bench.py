@@ -5,15 +5,18 @@ everything pushed (what ``tui-sched attach`` receives, without drawing it).
     .venv/bin/python bench/control_bench.py [--tasks 1000] [--clients 1 10] [--seconds 20]
     .venv/bin/python bench/control_bench.py --workload logs --tasks 2000 --clients 1 --frozen --seconds 30
 
-Prints, per phase: the scheduler's CPU (% of one core, from /proc), its keep-up (runs
-recorded / runs due) and the round trip of a command (p50/p95 ms) while it runs; and
-the wall time of a whole ``tui-sched ctl status`` process.
+Prints, per phase: the scheduler's CPU (% of one core, from /proc) and its keep-up (1 s /
+mean interval between a task's starts, as ``run.py``'s) over the window, with nothing
+but the subscribers talking to it; then the round trip of 30 commands (p50/p95 ms) with
+the subscribers still attached; and the wall time of a whole ``tui-sched ctl status``
+process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import sqlite3
@@ -24,10 +27,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from measure import _system_busy as system_busy
+
 from tui_sched.control import protocol as p
 from tui_sched.control.client import ControlClient
 
 BIN = Path(sys.executable).parent / "tui-sched"
+PROBES = 30
+"""Commands timed after each phase's CPU window (one every 0.1 s)."""
 
 MODULE = '''
 from tui_sched import App
@@ -66,10 +73,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def runs_between(db: Path, t0: float, t1: float) -> int:
+def keep_up(db: Path, t0: float, t1: float, tasks: int) -> float:
+    """``1 s / mean interval`` between consecutive starts of a task in ``[t0, t1)``, pooled
+    over the tasks, times the share of tasks that ran (``run.py``'s keep-up: counting
+    runs in a short window instead is quantized when all tasks start in one train)."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        return int(conn.execute("SELECT count(*) FROM runs WHERE start >= ? AND start < ?",
-                                (t0, t1)).fetchone()[0])
+        per_task = conn.execute("SELECT count(*), max(start) - min(start) FROM runs "
+                                "WHERE start >= ? AND start < ? GROUP BY task", (t0, t1)).fetchall()
+    intervals = sum(n - 1 for n, _ in per_task)
+    span = sum(s for _, s in per_task)
+    return (intervals / span if span else 0.0) * len(per_task) / tasks
 
 
 def frozen_subscriber(state: Path) -> socket.socket:
@@ -95,15 +108,18 @@ async def phase(state: Path, pid: int, clients: int, seconds: float, tasks: int,
 
     readers = [asyncio.create_task(drain(c)) for c in subs]
     await asyncio.sleep(2)  # the first snapshots and recent events
+    # CPU and keep-up with nothing but the subscribers (each command costs the scheduler
+    # too: an ``enable`` persists the task flags), then the round trip of commands.
+    c0, t0, me0, busy0 = cpu_seconds(pid), time.time(), time.process_time(), system_busy()
+    await asyncio.sleep(seconds)
+    c1, t1, me1, busy1 = cpu_seconds(pid), time.time(), time.process_time(), system_busy()
     probe = await ControlClient.connect(state, client="bench-probe")
-    c0, t0 = cpu_seconds(pid), time.time()
     rtts: list[float] = []
-    while time.time() - t0 < seconds:
+    for _ in range(PROBES):
         s = time.perf_counter()
         await probe.request(p.Enable("t0000"))
         rtts.append((time.perf_counter() - s) * 1000)
         await asyncio.sleep(0.1)
-    c1, t1 = cpu_seconds(pid), time.time()
     await probe.close()
     for f in stuck:
         f.close()
@@ -112,14 +128,18 @@ async def phase(state: Path, pid: int, clients: int, seconds: float, tasks: int,
     for r in readers:
         r.cancel()
     rtts.sort()
-    done = runs_between(state / "history.sqlite3", t0 + 1, t1 - 1)
-    return {"cpu_pct": 100 * (c1 - c0) / (t1 - t0), "keep_up": done / (tasks * (t1 - t0 - 2)),
+    # The noise gauge of run.py: CPU of everything else on the machine (not the scheduler,
+    # not this process and its clients).
+    others = 100 * ((busy1 - busy0) - (c1 - c0) - (me1 - me0)) / (t1 - t0)
+    return {"cpu_pct": 100 * (c1 - c0) / (t1 - t0), "others_cpu_pct": max(0.0, others),
+            "clients_cpu_pct": 100 * (me1 - me0) / (t1 - t0),
+            "keep_up": keep_up(state / "history.sqlite3", t0, t1, tasks),
             "rtt_p50_ms": statistics.median(rtts), "rtt_p95_ms": rtts[int(len(rtts) * 0.95)],
             "messages": received[0]}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description="the control socket's cost (issue 19)")
     ap.add_argument("--tasks", type=int, default=1000)
     ap.add_argument("--clients", type=int, nargs="*", default=[1, 10])
     ap.add_argument("--seconds", type=float, default=20.0)
@@ -128,7 +148,14 @@ def main() -> None:
                          "one task printing 500 lines/s")
     ap.add_argument("--frozen", action="store_true",
                     help="one more phase: one reading client and one that never reads")
+    ap.add_argument("--warmup", type=float, default=5.0,
+                    help="seconds after the socket appears before the first phase")
+    ap.add_argument("--no-ctl-status", action="store_true",
+                    help="skip timing whole `tui-sched ctl status` processes")
+    ap.add_argument("--json", type=Path, metavar="FILE",
+                    help="also write the figures of each phase there (bench/run.py reads it)")
     args = ap.parse_args()
+    results: dict[str, dict[str, float]] = {}
     root = Path(tempfile.mkdtemp(prefix="control-bench-"))
     (root / "tasks").mkdir()
     module = MODULE if args.workload == "every1s" else LOGS_MODULE
@@ -141,25 +168,30 @@ def main() -> None:
         while not (state / p.SOCKET_FILE).exists():
             assert time.monotonic() < deadline and proc.poll() is None, "the scheduler did not start"
             time.sleep(0.1)
-        time.sleep(5)  # warm up: the first runs, the first commits
+        time.sleep(args.warmup)  # the first runs, the first commits
         what = ("every 1 second (main)" if args.workload == "every1s"
                 else "daily, idle, and one task printing 500 lines/s")
         print(f"{args.tasks} tasks {what}, {args.seconds:g} s per phase")
         phases = [(c, 0) for c in [0, *args.clients]] + ([(1, 1)] if args.frozen else [])
         for clients, frozen in phases:
             r = asyncio.run(phase(state, proc.pid, clients, args.seconds, args.tasks, frozen))
+            results[f"{clients}" + (f"+{frozen}frozen" if frozen else "")] = r
             keep = f"keep-up {r['keep_up']:.4f}  " if args.workload == "every1s" else ""
             label = f"{clients:>2} client(s)" + (f" + {frozen} not reading" if frozen else "")
             print(f"  {label}: scheduler CPU {r['cpu_pct']:5.1f} %  {keep}command round trip "
                   f"p50 {r['rtt_p50_ms']:.2f} ms p95 {r['rtt_p95_ms']:.2f} ms  "
                   f"({r['messages']:.0f} messages received)")
+        if args.json is not None:
+            args.json.write_text(json.dumps(results))
         walls = []
-        for _ in range(5):
+        for _ in range(0 if args.no_ctl_status else 5):
             s = time.perf_counter()
             subprocess.run([str(BIN), "ctl", "status", "--state", str(state)], check=True,
                            stdout=subprocess.DEVNULL)
             walls.append(time.perf_counter() - s)
-        print(f"  `tui-sched ctl status` process, wall: median {statistics.median(walls) * 1000:.0f} ms")
+        if walls:
+            print(f"  `tui-sched ctl status` process, wall: median "
+                  f"{statistics.median(walls) * 1000:.0f} ms")
     finally:
         proc.terminate()
         proc.wait(30)

@@ -35,6 +35,13 @@ sys.path.insert(0, str(HERE))
 from workloads import WORKLOADS, Workload  # noqa: E402
 
 SCHEDULERS = {"tui": "tui-sched", "aps": "APScheduler", "apsd": "APScheduler defaults"}
+#: The ``attach`` workload's rows: one scheduler process, no client, then clients
+#: (key, ``control_bench.py``'s phase, label).
+ATTACH_PHASES = (("tui", "0", "tui-sched run, no client"),
+                 ("tui1", "1", "+ 1 attached client"),
+                 ("tui10", "10", "+ 10 attached clients"))
+#: Issue 19: one attached client costs the scheduler at most this much CPU (x without).
+ATTACH_CPU_BAR = 1.2
 
 
 def _with_defaults(wl: Workload) -> bool:
@@ -84,6 +91,52 @@ def run_child(sched: str, wl: Workload, store: str = "sqlite") -> dict[str, Any]
         return {"error": f"timed out after {budget:.0f} s"}
     finally:
         out.unlink(missing_ok=True)
+
+
+def run_attach(wl: Workload) -> dict[str, dict[str, Any]]:
+    """``control_bench.py``: one ``tui-sched run`` measured with no client, 1 and 10; the
+    figures per row key of ``ATTACH_PHASES``."""
+    with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as f:
+        out = Path(f.name)
+    clients = [phase for _, phase, _ in ATTACH_PHASES if phase != "0"]
+    cmd = [sys.executable, str(HERE / "control_bench.py"), "--tasks", str(wl.n),
+           "--clients", *clients, "--seconds", str(wl.window), "--warmup", str(wl.warmup),
+           "--no-ctl-status", "--json", str(out)]
+    budget = wl.warmup + len(ATTACH_PHASES) * (wl.window + 10) + 120
+    try:
+        proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=budget)
+        text = out.read_text() if out.exists() else ""
+        if not text:
+            error = {"error": f"control_bench exited {proc.returncode} without a result:\n"
+                              f"{proc.stderr[-2000:]}"}
+            return {key: {**error, "scheduler": label} for key, _, label in ATTACH_PHASES}
+        phases = json.loads(text)
+        return {key: {**phases.get(phase, {"error": f"no phase {phase}"}), "scheduler": label}
+                for key, phase, label in ATTACH_PHASES}
+    except subprocess.TimeoutExpired:
+        return {key: {"error": f"timed out after {budget:.0f} s", "scheduler": label}
+                for key, _, label in ATTACH_PHASES}
+    finally:
+        out.unlink(missing_ok=True)
+
+
+def attach_bar(key: str, r: dict[str, Any], alone: dict[str, Any] | None) -> str:
+    """Issue 19's bar for a row of the ``attach`` workload (empty if it has none)."""
+    if "error" in r or alone is None or "error" in alone:
+        return ""
+    if key == "tui1":
+        ratio = r["cpu_pct"] / alone["cpu_pct"] if alone["cpu_pct"] else math.inf
+        ok = ratio <= ATTACH_CPU_BAR
+        what = f"CPU x{ratio:.2f} of no client"
+        return f"{what}; " + (f"bar ok (CPU<={ATTACH_CPU_BAR:g}x)" if ok
+                              else f"BAR MISSED: CPU<={ATTACH_CPU_BAR:g}x")
+    if key == "tui10":
+        ok = r["keep_up"] >= 0.999
+        note = "bar ok (keep-up>=0.999)" if ok else "BAR MISSED: keep-up>=0.999"
+        if not ok and alone["keep_up"] < 0.999:
+            note += f" (and with no client: {alone['keep_up']:.4f})"
+        return note
+    return ""
 
 
 def run_startup(sched: str, wl: Workload) -> dict[str, Any]:
@@ -218,6 +271,9 @@ def notes_for(wl: Workload, r: dict[str, Any]) -> str:
                 f"{r['f_done_p50_ms']:.0f}/{r['f_done_p95_ms']:.0f} ms; no keys: UI thread "
                 f"CPU {r['ui_cpu_pct']:.1f} % (of the CPU % column); {r['tasks']:,.0f} tasks, "
                 f"{r['log_rate']:.0f} log lines/s")
+    if wl.kind == "attach":
+        return (f"command round trip p50/p95 {r['rtt_p50_ms']:.1f}/{r['rtt_p95_ms']:.1f} ms "
+                f"(after the window); clients' CPU {r['clients_cpu_pct']:.1f} %")
     if wl.kind == "longrun":
         second_half = 100 * (r["rss_end_mb"] / r.get("rss_mid_mb", math.nan) - 1)
         return (f"{r['runs']:,.0f} runs: RSS {r['rss_start_mb']:.1f} -> "
@@ -244,10 +300,7 @@ def render(rows: list[tuple[Workload, dict[str, dict[str, Any]]]]) -> str:
     for wl, by_sched in rows:
         tui, aps = by_sched.get("tui"), by_sched.get("aps")
         first = True
-        for key in ("tui", "aps", "apsd"):
-            r = by_sched.get(key)
-            if r is None:
-                continue
+        for key, r in by_sched.items():
             cells = [wl.name if first else "", str(r.get("scheduler") or SCHEDULERS[key])]
             first = False
             for _, field, fmt in COLUMNS:
@@ -256,6 +309,8 @@ def render(rows: list[tuple[Workload, dict[str, dict[str, Any]]]]) -> str:
             if key == "tui":
                 bar = bar_check(wl, r, aps)
                 note = "; ".join(x for x in (note, bar) if x)
+            elif wl.kind == "attach":
+                note = "; ".join(x for x in (note, attach_bar(key, r, tui)) if x)
             cells.append(note)
             table.append(cells)
         for key, label in (("aps", "ratio tui/APS"), ("apsd", "ratio tui/APS defaults")):
@@ -367,8 +422,8 @@ def show(path: Path) -> int:
     configs: dict[str, dict[str, Any]] = {}
     for e in doc["results"]:
         label = str(e["scheduler"])
-        key = ("tui" if label.startswith("tui") else "apsd" if label.endswith("defaults")
-               else "aps")
+        key = e.get("key") or ("tui" if label.startswith("tui") else "apsd"
+                               if label.endswith("defaults") else "aps")
         by_workload.setdefault(e["workload"], {})[key] = e["median"]
         configs[e["workload"]] = e.get("config", {})
     rows = []
@@ -436,6 +491,8 @@ def main(argv: list[str]) -> int:
         by_sched: dict[str, dict[str, Any]] = {}
         active = [s for s in scheds
                   if not ((s == "aps" and not wl.aps) or (s == "apsd" and not _with_defaults(wl)))]
+        if wl.kind == "attach":  # one process measured alone, then with clients
+            active = [key for key, _, _ in ATTACH_PHASES] if "tui" in active else []
         n_rep = args.repeat
         if wl.kind == "startup":
             n_rep = max(n_rep, 1 if args.quick else STARTUP_SPAWNS)
@@ -444,6 +501,20 @@ def main(argv: list[str]) -> int:
         # ...): this machine has slow phases minutes long, and three repeats of one
         # scheduler in a row could all fall in one, tilting the ratios.
         for i in range(n_rep):
+            if wl.kind == "attach" and active:
+                t = time.time()
+                print(f"[{time.time() - began:6.1f} s] {wl.name} on tui-sched run"
+                      + (f" ({i + 1}/{n_rep})" if n_rep > 1 else "") + " ...",
+                      end="", file=sys.stderr, flush=True)
+                by_phase = run_attach(wl)
+                failed = "error" in by_phase["tui"]
+                print(f" {time.time() - t:.1f} s" + (" ERROR" if failed else ""),
+                      file=sys.stderr, flush=True)
+                if failed:
+                    print(by_phase["tui"]["error"], file=sys.stderr)
+                for key in active:
+                    reps_of[key].append(by_phase[key])
+                continue
             for sched in active:
                 t = time.time()
                 print(f"[{time.time() - began:6.1f} s] {wl.name} on {SCHEDULERS[sched]}"
@@ -460,19 +531,21 @@ def main(argv: list[str]) -> int:
             reps = reps_of[sched]
             med = median_of(reps)
             by_sched[sched] = med
-            raw.append({"workload": wl.name,
+            raw.append({"workload": wl.name, "key": sched,
                         "scheduler": med.get("scheduler") or SCHEDULERS[sched],
                         "config": {"n": wl.n, "kind": wl.kind, "execution": wl.execution,
                                    "window_s": wl.window, "warmup_s": wl.warmup,
                                    "runs": wl.runs},
                         "median": med, "repeats": reps,
                         **({"bar": bar_check(wl, med, by_sched.get("aps"))}
-                           if sched == "tui" else {})})
+                           if sched == "tui" else
+                           {"bar": attach_bar(sched, med, by_sched.get("tui"))}
+                           if wl.kind == "attach" else {})})
         rows.append((wl, by_sched))
 
     # The bar needs APScheduler's figure, which came after tui-sched's: redo it.
     for entry in raw:
-        if "bar" in entry:
+        if "bar" in entry and entry["key"] == "tui":
             wl = next(w for w in workloads if w.name == entry["workload"])
             by = next(b for w, b in rows if w.name == wl.name)
             entry["bar"] = bar_check(wl, by["tui"], by.get("aps"))

@@ -17,8 +17,9 @@ class Workload:
     Attributes:
         name: Identifier (``--only`` matches it).
         kind: ``every`` (``every 1 second``), ``idle`` (``daily``, after its one run),
-            ``true`` (as fast as possible), ``startup``, ``longrun`` or ``tui`` (the
-            terminal UI: ``bench/tui_bench.py``).
+            ``true`` (as fast as possible), ``startup``, ``longrun``, ``tui`` (the
+            terminal UI: ``bench/tui_bench.py``) or ``attach`` (clients of the control
+            socket: ``bench/control_bench.py``).
         n: Number of tasks.
         execution: tui-sched execution mode (APScheduler's mapping is in the drivers).
         window: Measurement window in seconds (full run).
@@ -101,6 +102,14 @@ WORKLOADS: tuple[Workload, ...] = (
                   "lines/s: key to screen p50/p95 of `f` (row shows queued) and of each "
                   "`/` filter key, `f` until the run shows succeeded (engine round trip), "
                   "UI thread and process CPU % with no keys pressed; tui-sched only"),
+    Workload("attach_every1s_1000", "attach", 1000, "main", 10.0, 3.0, warmup=5.0,
+             quick_warmup=2.0, aps=False,
+             what="`tui-sched run` (a subprocess: history on, log to /dev/null) with 1,000 "
+                  "tasks `every 1 second`, main, and its control socket: CPU % and keep-up "
+                  "with no client, then with 1 and with 10 subscribed clients reading "
+                  "everything pushed (what `tui-sched attach` receives, not drawn), one "
+                  "window each in the same scheduler process (bench/control_bench.py; "
+                  "issue 19's bars); tui-sched only"),
     # The rest of issue 7's matrix: run with --all (or --only NAME).
     _every(10, "thread", 10.0, 1.5, default=False),
     _every(5000, "thread", 20.0, 1.5, default=False),

@@ -210,7 +210,8 @@ class Events(_Message, tag="events"):
 
 
 class SnapshotPush(_Message, tag="snapshot_push"):
-    """A fresh snapshot (at most every 0.25 s while runs change, else every second)."""
+    """A fresh snapshot, once a second (``ControlServer``'s ``min_snapshot`` and
+    ``max_snapshot``)."""
 
     snapshot: WireSnapshot
 
