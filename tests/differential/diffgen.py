@@ -19,16 +19,6 @@ from hypothesis import strategies as st
 #: today's engine. Remove a name once its fix is merged: the generator then covers it.
 #: ``DIFF_KNOWN_ENGINE_BUGS=a,b`` in the environment replaces the set (``=`` empties it).
 KNOWN_ENGINE_BUGS: set[str] = {
-    # issue 17 item 1: created/changed conditions never read other tasks.
-    "runtime_dependents",
-    # issue 17 item 2: retries are due at once (retry_delay 0).
-    "retry_survives_success",
-    # issue 17 item 5: `period & rest` tasks get misfire="skip".
-    "catch_up_ignores_rest",
-    # issue 17 item 7: no cron is created/given at run time to a task that never started.
-    "cron_added_at_runtime",
-    # issue 17 item 8: an example has restarts or conditions that read recent runs.
-    "counts_forget_on_restart",
     # new: restarts never land on a cron task's fire instant, and a task with a missed
     # mark newer than its last start is not given a cron condition.
     "cron_fire_at_restart",

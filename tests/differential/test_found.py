@@ -55,8 +55,6 @@ def test_a_cron_slot_due_at_the_restart_runs_as_scheduled(tmp_path: Path, policy
     b.store.close()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 5: a catch-up run ignores the rest of "
-                   "the task's & condition")
 def test_a_catch_up_waits_for_the_rest_of_the_condition(tmp_path: Path) -> None:
     """KNOWN_ENGINE_BUGS: ``catch_up_ignores_rest``. ``daily & time of day after 12:00``
     ran on the 2nd, the scheduler was down through the 3rd; back at 09:00 on the 4th, it
@@ -77,8 +75,6 @@ def test_a_catch_up_waits_for_the_rest_of_the_condition(tmp_path: Path) -> None:
     b.store.close()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 1: a task created at run time with "
-                   "'after task' never fires (the dependents index is not rebuilt)")
 def test_a_task_created_at_run_time_follows_its_upstream() -> None:
     """KNOWN_ENGINE_BUGS: ``runtime_dependents``."""
     app = App(state_dir=None)
@@ -135,8 +131,6 @@ def test_a_task_created_again_keeps_running_after_a_restart() -> None:
         assert starts(b) == [(at(2, 11), Trigger.SCHEDULED)]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 2: a pending retry survives a later "
-                   "successful run and still fires")
 def test_a_success_drops_the_pending_retry() -> None:
     """KNOWN_ENGINE_BUGS: ``retry_survives_success``."""
     fail = [False, True]
@@ -156,8 +150,6 @@ def test_a_success_drops_the_pending_retry() -> None:
                              (at(2, 10), Trigger.SCHEDULED)]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 7: a cron task added at run time runs "
-                   "at once for a slot that fired before it existed")
 def test_a_cron_task_added_at_run_time_waits_for_its_next_fire() -> None:
     """KNOWN_ENGINE_BUGS: ``cron_added_at_runtime``."""
     app = App(state_dir=None)
@@ -170,8 +162,6 @@ def test_a_cron_task_added_at_run_time_waits_for_its_next_fire() -> None:
         assert starts(r) == [(at(2, 9, 30), Trigger.SCHEDULED)]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 8: count conditions forget every run "
-                   "on restart")
 def test_a_count_condition_remembers_runs_across_a_restart() -> None:
     """KNOWN_ENGINE_BUGS: ``counts_forget_on_restart``. ``every 1 hour & has succeeded
     today < 2`` ran at 09:00 and 10:00; after a restart it does not run at 11:00."""

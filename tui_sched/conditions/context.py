@@ -85,10 +85,15 @@ class Context:
         env: The session's environment name (``env 'prod'``).
         custom: Functions registered with ``@app.cond``, by name.
         poll_interval: How often conditions that cannot predict change are re-checked.
+
+    Attributes:
+        task_since: When the engine first saw this version of ``task``, if that was after
+            the scheduler started (created at run time, reloaded, given a new condition);
+            ``None`` otherwise. A ``cron`` slot that fired before then is not owed to it.
     """
 
     __slots__ = ("_local", "custom", "cycles", "env", "now", "params", "poll_interval",
-                 "scheduler_started", "status", "task", "tz")
+                 "scheduler_started", "status", "task", "task_since", "tz")
 
     def __init__(
         self,
@@ -113,6 +118,7 @@ class Context:
         self.env = env
         self.custom: Mapping[str, Callable[..., bool]] = custom or {}
         self.poll_interval = poll_interval
+        self.task_since: float | None = None
         self._local: datetime | None = None
 
     @property

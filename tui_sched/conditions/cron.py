@@ -210,7 +210,10 @@ class Cron(Condition):
         missed = status.last(Outcome.MISSED)
         if missed is not None and (last is None or missed > last):
             last = missed
-        return fire >= ctx.scheduler_started if last is None else last < fire
+        if last is None:  # never ran: only a slot that fired since the task is there
+            since = ctx.task_since if ctx.task_since is not None else ctx.scheduler_started
+            return fire >= since
+        return last < fire
 
     def next_change(self, ctx: Context) -> float | None:
         return next_fire(self.expr, ctx.now, ctx.tz)

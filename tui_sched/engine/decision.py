@@ -16,7 +16,6 @@ from typing import NamedTuple
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
 from tui_sched.conditions.cron import Cron
-from tui_sched.conditions.scheduler import SchedulerAge
 from tui_sched.store.base import Trigger
 from tui_sched.tasks.task import Task
 
@@ -73,11 +72,11 @@ class TaskState:
 
 
 def reads_start_time(cond: Condition | None) -> bool:
-    """Whether ``cond`` reads when the scheduler started (``cron``, ``scheduler has
-    run``): only then does a task's ``born`` matter."""
+    """Whether ``cond`` reads when its task appeared (``cron``: a slot that fired before
+    is not owed): only then does a task's ``born`` matter."""
     if cond is None:
         return False
-    if isinstance(cond, Cron | SchedulerAge):
+    if isinstance(cond, Cron):
         return True
     return any(reads_start_time(child) for child in cond.children())
 
@@ -222,15 +221,15 @@ def _pending(task: Task, state: TaskState, ctx: Context, due: float | None) -> D
 
 
 def _check_as_born(task: Task, born: float, ctx: Context) -> tuple[bool, float | None]:
-    """The condition of a task that appeared after start-up: the scheduler started, as
-    far as it is concerned, when the task did."""
+    """The condition of a task that appeared after start-up, which sees itself as there
+    since ``born`` (``Context.task_since``; the scheduler's own start is unchanged, so
+    ``scheduler has run over`` keeps its meaning)."""
     assert task.start_cond is not None
-    started = ctx.scheduler_started
-    ctx.scheduler_started = born
+    ctx.task_since = born
     try:
         return task.start_cond.check(ctx)
     finally:
-        ctx.scheduler_started = started
+        ctx.task_since = None
 
 
 def _wait(at: float | None, other: float | None = None) -> Decision:
