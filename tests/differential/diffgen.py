@@ -22,12 +22,6 @@ KNOWN_ENGINE_BUGS: set[str] = {
     # new: restarts never land on a cron task's fire instant, and a task with a missed
     # mark newer than its last start is not given a cron condition.
     "cron_fire_at_restart",
-    # new: tasks with retries are never disabled.
-    "retry_while_disabled",
-    # new: a name removed while disabled is not created again.
-    "flag_of_removed_task",
-    # new (a condition bug): no `scheduler started N ago` filter.
-    "scheduler_age_edge",
 }
 if "DIFF_KNOWN_ENGINE_BUGS" in os.environ:  # e.g. "" to check that the fixes hold
     KNOWN_ENGINE_BUGS = {n for n in os.environ["DIFF_KNOWN_ENGINE_BUGS"].split(",") if n}

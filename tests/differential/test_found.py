@@ -88,7 +88,6 @@ def test_a_task_created_at_run_time_follows_its_upstream() -> None:
         assert [s[0] for s in starts(r, "down")] == [at(2, 9), at(2, 10)]
 
 
-@pytest.mark.xfail(strict=True, reason="a pending retry fires while its task is disabled")
 def test_a_disabled_task_does_not_retry() -> None:
     """KNOWN_ENGINE_BUGS: ``retry_while_disabled``. A forced run of a disabled task fails;
     its retry is not run while the task stays disabled."""
@@ -109,8 +108,6 @@ def test_a_disabled_task_does_not_retry() -> None:
         assert starts(r) == [(at(2, 9), Trigger.FORCED)]
 
 
-@pytest.mark.xfail(strict=True, reason="the persisted 'disabled' flag of a removed task "
-                   "disables a new task of the same name at the next restart")
 def test_a_task_created_again_keeps_running_after_a_restart() -> None:
     """KNOWN_ENGINE_BUGS: ``flag_of_removed_task``. ``job`` is disabled, removed and
     created again (enabled, it runs); after a restart it is still enabled."""
@@ -176,9 +173,6 @@ def test_a_count_condition_remembers_runs_across_a_restart() -> None:
         assert starts(b) == []
 
 
-@pytest.mark.xfail(strict=True, reason="`scheduler started 10 minutes ago` is true up to and "
-                   "at the edge (<=), but its next_change is the edge itself and then None: the "
-                   "engine never sees it turn false")
 def test_a_condition_waits_out_scheduler_started_ago() -> None:
     """KNOWN_ENGINE_BUGS: ``scheduler_age_edge`` (``conditions/scheduler.py``)."""
     app = App(state_dir=None)

@@ -17,8 +17,9 @@ from tui_sched.timespan import format_span
 
 @value
 class SchedulerAge(Condition):
-    """``scheduler has run over 10 minutes`` (``over``) or ``scheduler started 10 minutes
-    ago`` (started within the last span)."""
+    """``scheduler has run over 10 minutes`` (``over``: at least that long) or ``scheduler
+    started 10 minutes ago`` (less than that long ago: the two are exact opposites, and
+    both change at the edge, which ``next_change`` names)."""
 
     span: float
     over: bool
@@ -28,7 +29,7 @@ class SchedulerAge(Condition):
 
     def evaluate(self, ctx: Context) -> bool:
         age = ctx.now - ctx.scheduler_started
-        return age >= self.span if self.over else age <= self.span
+        return age >= self.span if self.over else age < self.span
 
     def next_change(self, ctx: Context) -> float | None:
         edge = ctx.scheduler_started + self.span

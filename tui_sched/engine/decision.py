@@ -60,7 +60,9 @@ class TaskState:
         self.backoff_until = None
 
     def disabled(self) -> None:
-        """The task was disabled: a start it was waiting for will not happen."""
+        """The task was disabled: a start it was waiting for (a retry, a jittered start,
+        a catch-up) will not happen."""
+        self.retry = None
         self.jitter = None
         self.catch_up = False
 

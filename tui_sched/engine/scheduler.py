@@ -773,8 +773,9 @@ class Engine:
                 state.succeeded()
                 self._tidy(rec.task, state)
         elif self.session._lookup(task.name) is task:  # (not a replaced version's run)
+            # (a disabled task is not retried: disabling drops a pending retry too)
             if (outcome is Outcome.FAIL and rec.attempt <= task.options.retries
-                    and self._stop_request is None):
+                    and self._stop_request is None and not task.disabled):
                 wait = task.options.retry_wait(rec.attempt, self._rng.random())
                 self._state_of(rec.task).retry = (end + wait, rec.attempt + 1)
             elif outcome is Outcome.CRASH:
@@ -825,6 +826,10 @@ class Engine:
         if self.session._lookup(task.name) is not task:
             return False  # removed again, or replaced, meanwhile
         self._new_version(task, now)
+        # The session's word when it creates a task is the last word: a flag persisted
+        # for an earlier task of that name must not disable this one at the next start.
+        if self.store.get_flags().get(task.name, False) != task.disabled:
+            self.store.set_flag(task.name, task.disabled)
         self.bus.publish(TaskChanged(now, task.name, "added"))
         dirty.add(task.name)
         return True
