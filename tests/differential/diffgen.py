@@ -18,11 +18,7 @@ from hypothesis import strategies as st
 #: ``test_found.py``) that the generator leaves out, so that the stateful test passes on
 #: today's engine. Remove a name once its fix is merged: the generator then covers it.
 #: ``DIFF_KNOWN_ENGINE_BUGS=a,b`` in the environment replaces the set (``=`` empties it).
-KNOWN_ENGINE_BUGS: set[str] = {
-    # new: restarts never land on a cron task's fire instant, and a task with a missed
-    # mark newer than its last start is not given a cron condition.
-    "cron_fire_at_restart",
-}
+KNOWN_ENGINE_BUGS: set[str] = set()  # all found so far are fixed: see test_found.py
 if "DIFF_KNOWN_ENGINE_BUGS" in os.environ:  # e.g. "" to check that the fixes hold
     KNOWN_ENGINE_BUGS = {n for n in os.environ["DIFF_KNOWN_ENGINE_BUGS"].split(",") if n}
 

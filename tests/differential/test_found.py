@@ -1,7 +1,8 @@
 """Engine bugs the differential test (``test_differential.py``) found, each as a minimal
-deterministic scenario on the fake clock. Each is a strict xfail until its fix lands;
-its shape is kept out of the stateful generator by a name in
-``diffgen.KNOWN_ENGINE_BUGS`` (given in the test's docstring): remove both together.
+deterministic scenario on the fake clock. While a bug is open its test is a strict xfail
+and its shape is kept out of the stateful generator by a name in
+``diffgen.KNOWN_ENGINE_BUGS`` (given in the test's docstring); all of these are fixed,
+so the generator covers every shape again.
 """
 
 from __future__ import annotations
@@ -31,9 +32,6 @@ def starts(r: EngineRunner, task: str = "job") -> list[tuple[float, Trigger]]:
     return [(run.start, run.trigger) for run in r.starts(task)]
 
 
-@pytest.mark.xfail(strict=True, reason="a cron slot that fires at the very instant the scheduler "
-                   "comes back is swallowed by the 'missed' mark of the earlier slots: under "
-                   "misfire='skip' it does not run, under 'once' it runs as 'catch-up'")
 @pytest.mark.parametrize("policy", ["once", "skip"])
 def test_a_cron_slot_due_at_the_restart_runs_as_scheduled(tmp_path: Path, policy: str) -> None:
     """KNOWN_ENGINE_BUGS: ``cron_fire_at_restart``. Down from 10:00 to 10:30 under

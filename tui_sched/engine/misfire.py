@@ -124,8 +124,9 @@ def record_missed(task: Task, slots: list[Slot], down_since: float, now: float, 
                            slot.start, now, Outcome.MISSED, error)
         store.start_run(record)
         bus.publish(RunRecorded(now, record))
-    # At detection time, so a skipped cron slot counts as used up (see Cron).
-    status.recorded(task.name, now, Outcome.MISSED)
+    # At the last missed slot's fire time, so that a skipped cron slot counts as used up
+    # (see Cron) but a slot that fires at the very instant the scheduler is back does not.
+    status.recorded(task.name, slots[-1].start, Outcome.MISSED)
 
 
 def detect(tasks: list[Task], down_since: float, ctx: Context, *, store: RunStore,
