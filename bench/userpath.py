@@ -1,0 +1,267 @@
+"""The user's path (issue 23): ``tui-sched run`` as a subprocess writing its log to a
+file, beside APScheduler 3 as people run it (logging at INFO to a file), in one run.
+
+    .venv/bin/python bench/userpath.py                     # every row, one pass
+    .venv/bin/python bench/userpath.py --repeat 3          # medians of 3, repeats alternating
+    .venv/bin/python bench/userpath.py --only idle --threads   # per-thread CPU and wake-ups
+
+Rows (each names what it includes):
+
+* ``run_main_1000`` / ``run_thread_1000``: 1,000 tasks ``every 1 second`` (``main`` /
+  ``thread``) under ``tui-sched run``: history in SQLite, log lines to a file, hot reload
+  watching the folder, control socket open. Beside it an APScheduler 3 script:
+  ``BlockingScheduler`` (main) / ``BackgroundScheduler`` (thread), both with their
+  default ``ThreadPoolExecutor(10)``, ``logging.basicConfig(level=INFO)`` to a file (its
+  two lines per run), no history.
+* ``run_idle_5000``: 5,000 ``daily`` tasks, idle after their first runs, watcher on.
+
+CPU is the whole process (every thread, summed from ``/proc/<pid>/task/*/schedstat``,
+ns resolution) over the window after a warm-up; 100 % = one core. tui-sched's lateness
+and keep-up come from its history after the window: ``every 1 second`` is due one
+second after the last start, so a run's lateness is its interval minus one second.
+``--threads`` prints each thread's CPU seconds and wake-ups (voluntary context switches).
+Linux only (``/proc``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent / "tui-sched"
+
+TUI_MODULE = '''
+from tui_sched import App
+app = App()
+
+def beat():
+    pass
+
+for i in range({n}):
+    app.task("{cond}", func=beat, name=f"t{{i:04d}}", execution="{execution}")
+'''
+
+APS_SCRIPT = '''
+import logging, sys, time
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+logging.basicConfig(level=logging.INFO, stream=sys.stdout)
+
+def beat():
+    pass
+
+sched = (BlockingScheduler if "{execution}" == "main" else BackgroundScheduler)(timezone="UTC")
+for i in range({n}):
+    sched.add_job(beat, "interval", seconds={seconds}, id=f"t{{i:04d}}",
+                  next_run_time=__import__("datetime").datetime.now(
+                      __import__("datetime").timezone.utc))
+if "{execution}" == "main":
+    sched.start()
+else:
+    sched.start()
+    while True:
+        time.sleep(3600)
+'''
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    what: str
+    n: int
+    cond: str
+    execution: str
+    warmup: float
+    window: float
+    aps: bool
+
+
+ROWS = (
+    Row("run_main_1000", "1,000 x every 1 second, main; history on, log to a file, watcher on",
+        1000, "every 1 second", "main", 5.0, 20.0, True),
+    Row("run_thread_1000", "1,000 x every 1 second, thread; history on, log to a file, "
+        "watcher on", 1000, "every 1 second", "thread", 5.0, 20.0, True),
+    Row("run_idle_5000", "5,000 x daily, idle after the first runs; history on, log to a "
+        "file, watcher on", 5000, "daily", "main", 10.0, 30.0, False),
+)
+
+
+# == /proc ===============================================================================
+
+def thread_stats(pid: int) -> dict[int, tuple[str, int, int]]:
+    """Per thread id: name, CPU ns (schedstat), voluntary context switches (wake-ups)."""
+    out: dict[int, tuple[str, int, int]] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            run_ns = int((task / "schedstat").read_text().split()[0])
+            status = (task / "status").read_text().splitlines()
+        except OSError:
+            continue  # the thread ended
+        name = next(s.split(":", 1)[1].strip() for s in status if s.startswith("Name:"))
+        vol = next(int(s.split(":", 1)[1]) for s in status
+                   if s.startswith("voluntary_ctxt_switches"))
+        out[int(task.name)] = (name, run_ns, vol)
+    return out
+
+
+def process_cpu_ns(stats: dict[int, tuple[str, int, int]]) -> int:
+    return sum(cpu for _, cpu, _ in stats.values())
+
+
+def per_thread(before: dict[int, tuple[str, int, int]],
+               after: dict[int, tuple[str, int, int]]) -> list[tuple[str, float, int]]:
+    """(name, CPU s, wake-ups) per thread alive at both ends, busiest first."""
+    rows = []
+    for tid, (name, cpu, vol) in after.items():
+        if tid in before:
+            rows.append((f"{name} ({tid})", (cpu - before[tid][1]) / 1e9, vol - before[tid][2]))
+    return sorted(rows, key=lambda r: -r[1])
+
+
+# == history =============================================================================
+
+def lateness(db: Path, t0: float, t1: float, period: float, n: int) -> dict[str, float]:
+    """Keep-up and recorded-start lateness (interval - period) of runs started in the window."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT task, start FROM runs WHERE start >= ? AND start < ? "
+                            "ORDER BY task, start", (t0 - 2 * period, t1)).fetchall()
+    by_task: dict[str, list[float]] = {}
+    for task, start in rows:
+        by_task.setdefault(task, []).append(start)
+    late: list[float] = []
+    for starts in by_task.values():
+        late += [b - a - period for a, b in zip(starts, starts[1:]) if b >= t0]
+    if not late:
+        return {"keep_up": 0.0}
+    late.sort()
+    mean_interval = period + statistics.fmean(late)
+    ran = sum(1 for s in by_task.values() if s and s[-1] >= t0)
+    return {"keep_up": period / mean_interval * ran / n,
+            "late_p50_ms": 1e3 * late[len(late) // 2],
+            "late_p99_ms": 1e3 * late[min(len(late) - 1, int(0.99 * len(late)))],
+            "late_max_ms": 1e3 * late[-1]}
+
+
+# == one measurement =====================================================================
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def measure(row: Row, sched: str, show_threads: bool = False) -> dict[str, Any]:
+    """One row on one scheduler (``tui`` or ``aps``) in a fresh process."""
+    with tempfile.TemporaryDirectory(prefix="userpath-") as tmp:
+        folder = Path(tmp)
+        log = folder / "out.log"
+        if sched == "tui":
+            tasks = folder / "tasks"
+            tasks.mkdir()
+            (tasks / "bench_tasks.py").write_text(
+                TUI_MODULE.format(n=row.n, cond=row.cond, execution=row.execution))
+            cmd = [str(BIN), "run", str(tasks), "--state", str(folder / "state")]
+        else:
+            seconds = 86_400 if row.cond == "daily" else 1
+            script = folder / "aps_bench.py"
+            script.write_text(APS_SCRIPT.format(n=row.n, execution=row.execution,
+                                                seconds=seconds))
+            cmd = [sys.executable, str(script)]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
+        try:
+            time.sleep(row.warmup)
+            if proc.poll() is not None:
+                return {"error": f"exited {proc.returncode}: {log.read_text()[-500:]}"}
+            before, t0 = thread_stats(proc.pid), time.time()
+            time.sleep(row.window)
+            after, t1 = thread_stats(proc.pid), time.time()
+        finally:
+            _stop(proc)
+        result: dict[str, Any] = {
+            "cpu_pct": 100 * (process_cpu_ns(after) - process_cpu_ns(before)) / 1e9 / (t1 - t0),
+            "log_mb": log.stat().st_size / 1e6,
+        }
+        if show_threads:
+            result["threads"] = per_thread(before, after)
+        if sched == "tui" and row.cond.startswith("every"):
+            result.update(lateness(folder / "state" / "history.sqlite3", t0, t1, 1.0, row.n))
+        return result
+
+
+# == main ================================================================================
+
+def _fmt(v: Any, spec: str) -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--only", help="rows whose name contains this (e.g. idle, main)")
+    p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--scheduler", choices=("tui", "aps", "both"), default="both")
+    p.add_argument("--threads", action="store_true", help="per-thread CPU and wake-ups")
+    p.add_argument("--window", type=float, help="override every row's window (seconds)")
+    args = p.parse_args(argv)
+    rows = [r for r in ROWS if not args.only or args.only in r.name]
+    for row in rows:
+        if args.window:
+            row = Row(**{**row.__dict__, "window": args.window})
+        scheds = [s for s in (("tui", "aps") if args.scheduler == "both" else (args.scheduler,))
+                  if s == "tui" or row.aps]
+        results: dict[str, list[dict[str, Any]]] = {s: [] for s in scheds}
+        for i in range(args.repeat):  # alternating, so a slow phase weighs on both
+            for s in scheds:
+                print(f"{row.name} {s} {i + 1}/{args.repeat} ...", file=sys.stderr, flush=True)
+                results[s].append(measure(row, s, args.threads))
+        print(f"\n{row.name}: {row.what}")
+        med: dict[str, float] = {}
+        for s in scheds:
+            ok = [r for r in results[s] if "error" not in r]
+            for r in results[s]:
+                if "error" in r:
+                    print(f"  {s}: ERROR {r['error']}")
+            if not ok:
+                continue
+            cpus = [r["cpu_pct"] for r in ok]
+            med[s] = statistics.median(cpus)
+            label = ("tui-sched run" if s == "tui" else
+                     "APScheduler " + ("BlockingScheduler" if row.execution == "main"
+                                       else "BackgroundScheduler") + ", ThreadPoolExecutor(10),"
+                     " INFO log to a file")
+            extra = ""
+            if "keep_up" in ok[0]:
+                extra = (f"  keep-up {statistics.median(r['keep_up'] for r in ok):.4f}"
+                         f"  late p50/p99/max ms "
+                         f"{_fmt(statistics.median(r.get('late_p50_ms', 0) for r in ok), '.1f')}/"
+                         f"{_fmt(statistics.median(r.get('late_p99_ms', 0) for r in ok), '.1f')}/"
+                         f"{_fmt(statistics.median(r.get('late_max_ms', 0) for r in ok), '.1f')}")
+            print(f"  {label:<80} CPU {med[s]:6.3f} % (runs: "
+                  f"{', '.join(f'{c:.3f}' for c in cpus)}){extra}  log {ok[0]['log_mb']:.1f} MB")
+            if args.threads:
+                for r in ok:
+                    print("    " + "; ".join(f"{n}: {c:.3f} s, {w} wake-ups"
+                                             for n, c, w in r["threads"] if c > 0 or w > 0))
+        if "tui" in med and "aps" in med:
+            print(f"  ratio tui/APS CPU {med['tui'] / med['aps']:.2f} (bar <= 0.8)")
+        if row.name == "run_idle_5000" and "tui" in med:
+            print(f"  bar CPU <= 0.1 %: {'ok' if med['tui'] <= 0.1 else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
