@@ -26,7 +26,7 @@ Linux only (``/proc``).
 from __future__ import annotations
 
 import argparse
-import os
+import itertools
 import signal
 import sqlite3
 import statistics
@@ -140,7 +140,7 @@ def lateness(db: Path, t0: float, t1: float, period: float, n: int) -> dict[str,
         by_task.setdefault(task, []).append(start)
     late: list[float] = []
     for starts in by_task.values():
-        late += [b - a - period for a, b in zip(starts, starts[1:]) if b >= t0]
+        late += [b - a - period for a, b in itertools.pairwise(starts) if b >= t0]
     if not late:
         return {"keep_up": 0.0}
     late.sort()
