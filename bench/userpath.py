@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import signal
 import sqlite3
 import statistics
@@ -114,6 +115,12 @@ def thread_stats(pid: int) -> dict[int, tuple[str, int, int]]:
     return out
 
 
+def process_ticks(pid: int) -> float:
+    """utime + stime of the whole process in seconds (10 ms ticks: a cross-check)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def process_cpu_ns(stats: dict[int, tuple[str, int, int]]) -> int:
     return sum(cpu for _, cpu, _ in stats.values())
 
@@ -187,13 +194,14 @@ def measure(row: Row, sched: str, show_threads: bool = False) -> dict[str, Any]:
             time.sleep(row.warmup)
             if proc.poll() is not None:
                 return {"error": f"exited {proc.returncode}: {log.read_text()[-500:]}"}
-            before, t0 = thread_stats(proc.pid), time.time()
+            ticks0, before, t0 = process_ticks(proc.pid), thread_stats(proc.pid), time.time()
             time.sleep(row.window)
-            after, t1 = thread_stats(proc.pid), time.time()
+            ticks1, after, t1 = process_ticks(proc.pid), thread_stats(proc.pid), time.time()
         finally:
             _stop(proc)
         result: dict[str, Any] = {
             "cpu_pct": 100 * (process_cpu_ns(after) - process_cpu_ns(before)) / 1e9 / (t1 - t0),
+            "cpu_pct_ticks": 100 * (ticks1 - ticks0) / (t1 - t0),
             "log_mb": log.stat().st_size / 1e6,
         }
         if show_threads:
@@ -251,7 +259,8 @@ def main(argv: list[str]) -> int:
                          f"{_fmt(statistics.median(r.get('late_p99_ms', 0) for r in ok), '.1f')}/"
                          f"{_fmt(statistics.median(r.get('late_max_ms', 0) for r in ok), '.1f')}")
             print(f"  {label:<80} CPU {med[s]:6.3f} % (runs: "
-                  f"{', '.join(f'{c:.3f}' for c in cpus)}){extra}  log {ok[0]['log_mb']:.1f} MB")
+                  f"{', '.join(f'{c:.3f}' for c in cpus)}){extra}  log {ok[0]['log_mb']:.1f} MB; /proc/pid/stat "
+                  f"{statistics.median(r['cpu_pct_ticks'] for r in ok):.2f} %")
             if args.threads:
                 for r in ok:
                     print("    " + "; ".join(f"{n}: {c:.3f} s, {w} wake-ups"
