@@ -162,29 +162,30 @@ class FolderWatcher:
             yield {Path(path) for _, path in changes}
 
     def _watch(self) -> None:
-        polling = polling_wanted(self._settings.force_polling)
-        # The gate's watches go in before watchfiles' (and before the catch-up rescan),
-        # so a change made at any point after that wakes it.
-        gate = None if polling else WakeGate.open(self.root)
-        self._gate = gate
         try:
-            self._follow(gate)
+            self._follow()
         finally:
-            self._gate = None
+            gate, self._gate = self._gate, None
             if gate is not None:
                 gate.close()
 
-    def _follow(self, gate: WakeGate | None) -> None:
+    def _follow(self) -> None:
+        polling = polling_wanted(self._settings.force_polling)
         ready = False
         identity = self._identity()
         with closing(self._changes()) as batches:
             for paths in batches:
                 if not ready:
                     ready = True
+                    # The OS watches are in place. The gate's go in next (after
+                    # watchfiles', which are the ones kept where inotify runs short) and
+                    # before the catch-up rescan, so any change from then on wakes it.
+                    if not polling:
+                        self._gate = WakeGate.open(self.root)
                     # Catch up on what changed before the watches were in place, then say
                     # so: "watching" means up to date and following changes.
                     self._on_batch(None)
-                    how = "polling" if polling_wanted(self._settings.force_polling) else "watching"
+                    how = "polling" if polling else "watching"
                     self._on_status("watching", f"{how} {self.root} for changes")
                 if self._identity() != identity:
                     # The folder was removed (or replaced): the OS watches died with it and
@@ -192,5 +193,5 @@ class FolderWatcher:
                     return
                 if paths:
                     self._on_batch(paths)
-                elif gate is not None and not self._stop.is_set() and not gate.wait():
+                elif self._gate is not None and not self._stop.is_set() and not self._gate.wait():
                     return  # stopped while idle
