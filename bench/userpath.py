@@ -12,7 +12,8 @@ Rows (each names what it includes):
   watching the folder, control socket open. Beside it an APScheduler 3 script:
   ``BlockingScheduler`` (main) / ``BackgroundScheduler`` (thread), both with their
   default ``ThreadPoolExecutor(10)``, ``logging.basicConfig(level=INFO)`` to a file (its
-  two lines per run), no history.
+  two lines per run), no history; for ``main`` also ``BlockingScheduler`` with its
+  ``DebugExecutor`` (jobs inline on the scheduler's thread) as a second reference.
 * ``run_idle_5000``: 5,000 ``daily`` tasks, idle after their first runs, watcher on.
 
 CPU is the whole process (every thread, summed from ``/proc/<pid>/task/*/schedstat``,
@@ -61,17 +62,19 @@ logging.basicConfig(level=logging.INFO, stream=sys.stdout)
 def beat():
     pass
 
-sched = (BlockingScheduler if "{execution}" == "main" else BackgroundScheduler)(timezone="UTC")
+executors = {{}}
+if {debug}:  # runs jobs inline on the scheduler's thread, as tui-sched's main does
+    from apscheduler.executors.debug import DebugExecutor
+    executors = {{"default": DebugExecutor()}}
+sched = (BlockingScheduler if "{execution}" == "main" else BackgroundScheduler)(
+    timezone="UTC", executors=executors)
 for i in range({n}):
     sched.add_job(beat, "interval", seconds={seconds}, id=f"t{{i:04d}}",
                   next_run_time=__import__("datetime").datetime.now(
                       __import__("datetime").timezone.utc))
-if "{execution}" == "main":
-    sched.start()
-else:
-    sched.start()
-    while True:
-        time.sleep(3600)
+sched.start()
+while True:  # BackgroundScheduler: keep the process alive
+    time.sleep(3600)
 '''
 
 
@@ -172,7 +175,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def measure(row: Row, sched: str, show_threads: bool = False) -> dict[str, Any]:
-    """One row on one scheduler (``tui`` or ``aps``) in a fresh process."""
+    """One row on one scheduler (``tui``, ``aps`` or ``apsdebug``) in a fresh process."""
     with tempfile.TemporaryDirectory(prefix="userpath-") as tmp:
         folder = Path(tmp)
         log = folder / "out.log"
@@ -186,7 +189,7 @@ def measure(row: Row, sched: str, show_threads: bool = False) -> dict[str, Any]:
             seconds = 86_400 if row.cond == "daily" else 1
             script = folder / "aps_bench.py"
             script.write_text(APS_SCRIPT.format(n=row.n, execution=row.execution,
-                                                seconds=seconds))
+                                                seconds=seconds, debug=sched == "apsdebug"))
             cmd = [sys.executable, str(script)]
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
@@ -217,6 +220,8 @@ def label(row: Row, sched: str) -> str:
     """What a row's scheduler line includes."""
     if sched == "tui":
         return "tui-sched run (history, log to a file, watcher, control socket)"
+    if sched == "apsdebug":
+        return "APScheduler BlockingScheduler, DebugExecutor (inline), INFO log to a file"
     kind = "BlockingScheduler" if row.execution == "main" else "BackgroundScheduler"
     return f"APScheduler {kind}, ThreadPoolExecutor(10), INFO log to a file, no history"
 
@@ -268,6 +273,10 @@ def report(row: Row, results: dict[str, list[dict[str, Any]]], threads: bool) ->
         ratio = tui["cpu_pct"] / aps["cpu_pct"]
         print(f"  ratio tui/APS CPU {ratio:.2f}")
         checks.append((ratio <= 0.8, "CPU<=0.8xAPS"))
+    debug = med.get("apsdebug")
+    if debug is not None and tui["cpu_pct"] is not None and debug["cpu_pct"]:
+        print(f"  ratio tui/APS DebugExecutor CPU {tui['cpu_pct'] / debug['cpu_pct']:.2f} "
+              "(a second reference; the bar uses the thread pool's row)")
     missed = [what for ok, what in checks if not ok]
     print("  " + (f"BAR MISSED: {', '.join(missed)}" if missed else
                   f"bar ok ({', '.join(what for _, what in checks)})"))
@@ -280,7 +289,8 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--only", help="rows whose name contains this (e.g. idle, main)")
     p.add_argument("--repeat", type=int, default=1)
-    p.add_argument("--scheduler", choices=("tui", "aps", "both"), default="both")
+    p.add_argument("--scheduler", choices=("tui", "aps", "apsdebug", "all"), default="all",
+                   help="apsdebug: APScheduler with its DebugExecutor (main rows only)")
     p.add_argument("--threads", action="store_true", help="per-thread CPU and wake-ups")
     p.add_argument("--window", type=float, help="override every row's window (seconds)")
     args = p.parse_args(argv)
@@ -288,8 +298,9 @@ def main(argv: list[str]) -> int:
     for row in rows:
         if args.window:
             row = Row(**{**row.__dict__, "window": args.window})
-        scheds = [s for s in (("tui", "aps") if args.scheduler == "both" else (args.scheduler,))
-                  if s == "tui" or row.aps]
+        wanted = ("tui", "aps", "apsdebug") if args.scheduler == "all" else (args.scheduler,)
+        scheds = [s for s in wanted if s == "tui" or (row.aps and (
+            s == "aps" or row.execution == "main"))]
         results: dict[str, list[dict[str, Any]]] = {s: [] for s in scheds}
         for i in range(args.repeat):  # alternating, so a slow phase weighs on both
             for s in scheds:
