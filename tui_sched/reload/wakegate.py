@@ -29,7 +29,7 @@ from tui_sched.reload.loader import is_skipped_dir
 _IN_MODIFY, _IN_ATTRIB, _IN_CLOSE_WRITE = 0x2, 0x4, 0x8
 _IN_MOVED_FROM, _IN_MOVED_TO, _IN_CREATE, _IN_DELETE = 0x40, 0x80, 0x100, 0x200
 _IN_DELETE_SELF, _IN_MOVE_SELF = 0x400, 0x800
-_IN_ONLYDIR, _IN_ISDIR = 0x01000000, 0x40000000
+_IN_Q_OVERFLOW, _IN_ONLYDIR, _IN_ISDIR = 0x4000, 0x01000000, 0x40000000
 _IN_NONBLOCK, _IN_CLOEXEC = os.O_NONBLOCK, os.O_CLOEXEC
 #: Every change watchfiles reports (created, modified incl. metadata, moved, deleted).
 _MASK = (_IN_MODIFY | _IN_ATTRIB | _IN_CLOSE_WRITE | _IN_MOVED_FROM | _IN_MOVED_TO
@@ -61,6 +61,9 @@ class WakeGate:
         self._wake_r, self._wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         self._lock = threading.Lock()
         self._closed = False
+        # Set when a new folder could not be watched: a save in it would not wake the
+        # gate, so from then on it never closes (watchfiles' own rhythm).
+        self._open_for_good = False
 
     @classmethod
     def open(cls, root: Path) -> WakeGate | None:
@@ -92,6 +95,8 @@ class WakeGate:
     def wait(self) -> bool:
         """Block until an event under the folder (``True``) or ``interrupt`` (``False``).
         Reads the events that woke it, and watches folders that were created or moved in."""
+        if self._open_for_good:
+            return True
         poller = select.poll()
         poller.register(self._fd, select.POLLIN)
         poller.register(self._wake_r, select.POLLIN)
@@ -103,7 +108,7 @@ class WakeGate:
                 return True
 
     def _drain(self) -> bool:
-        """Read the pending events; ``True`` if there were any."""
+        """Read the pending events (``True`` if there were any); watch new folders."""
         new_dirs = False
         seen = False
         while True:
@@ -115,15 +120,16 @@ class WakeGate:
             at = 0
             while at + _EVENT.size <= len(data):
                 _, mask, _, size = _EVENT.unpack_from(data, at)
-                name = data[at + _EVENT.size:at + _EVENT.size + size].rstrip(b"\0")
-                at += _EVENT.size + size
-                if mask & _IN_ISDIR and mask & (_IN_CREATE | _IN_MOVED_TO) and name:
+                at += _EVENT.size + size  # (then the name, padded)
+                # A folder made or moved in; or the queue overflowed and it may hold one.
+                if ((mask & _IN_ISDIR and mask & (_IN_CREATE | _IN_MOVED_TO))
+                        or mask & _IN_Q_OVERFLOW):
                     new_dirs = True
         if new_dirs:
             # The event names a folder relative to a watch; rather than map watch
             # descriptors back to paths, look at the whole tree again (adding a watch
             # that exists is a no-op), which only happens when folders appear.
-            self._watch_tree(self._root)
+            self._open_for_good = not self._watch_tree(self._root)
         return seen
 
     def interrupt(self) -> None:
