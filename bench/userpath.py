@@ -124,6 +124,13 @@ def process_ticks(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, from /proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    idle = int(fields[3]) + int(fields[4])  # idle, iowait
+    return (sum(int(f) for f in fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def process_cpu_ns(stats: dict[int, tuple[str, int, int]]) -> int:
     return sum(cpu for _, cpu, _ in stats.values())
 
@@ -197,14 +204,18 @@ def measure(row: Row, sched: str, show_threads: bool = False) -> dict[str, Any]:
             time.sleep(row.warmup)
             if proc.poll() is not None:
                 return {"error": f"exited {proc.returncode}: {log.read_text()[-500:]}"}
-            ticks0, before, t0 = process_ticks(proc.pid), thread_stats(proc.pid), time.time()
+            busy0, ticks0 = machine_busy(), process_ticks(proc.pid)
+            before, t0 = thread_stats(proc.pid), time.time()
             time.sleep(row.window)
-            ticks1, after, t1 = process_ticks(proc.pid), thread_stats(proc.pid), time.time()
+            busy1, ticks1 = machine_busy(), process_ticks(proc.pid)
+            after, t1 = thread_stats(proc.pid), time.time()
         finally:
             _stop(proc)
         result: dict[str, Any] = {
             "cpu_pct": 100 * (process_cpu_ns(after) - process_cpu_ns(before)) / 1e9 / (t1 - t0),
             "cpu_pct_ticks": 100 * (ticks1 - ticks0) / (t1 - t0),
+            # Every other process's CPU in the window: a noise gauge (as run.py's others %).
+            "others_pct": 100 * ((busy1 - busy0) - (ticks1 - ticks0)) / (t1 - t0),
             "log_mb": log.stat().st_size / 1e6,
         }
         if show_threads:
@@ -247,10 +258,11 @@ def report(row: Row, results: dict[str, list[dict[str, Any]]], threads: bool) ->
         if not ok:
             continue
         m = med[sched] = {k: _median(ok, k) for k in (
-            "cpu_pct", "cpu_pct_ticks", "keep_up", "late_p50_ms", "late_p99_ms", "late_max_ms")}
+            "cpu_pct", "cpu_pct_ticks", "others_pct", "keep_up", "late_p50_ms", "late_p99_ms", "late_max_ms")}
         line = (f"  {label(row, sched):<85} CPU {_num(m['cpu_pct'], '.3f')} % "
                 f"(each: {', '.join(format(r['cpu_pct'], '.3f') for r in ok)}; "
-                f"/proc/pid/stat {_num(m['cpu_pct_ticks'], '.2f')} %)")
+                f"/proc/pid/stat {_num(m['cpu_pct_ticks'], '.2f')} %; "
+                f"others {_num(m['others_pct'], '.0f')} %)")
         if m["keep_up"] is not None:
             line += (f"  keep-up {m['keep_up']:.4f}  late p50/p99/max "
                      f"{_num(m['late_p50_ms'], '.1f')}/{_num(m['late_p99_ms'], '.1f')}/"
