@@ -463,6 +463,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--show", metavar="FILE.json",
                    help="print the table of a saved results file (no benchmark is run)")
     p.add_argument("--no-json", action="store_true", help="do not write bench/results/*.json")
+    p.add_argument("--no-userpath", action="store_true",
+                   help="skip bench/userpath.py (tui-sched run as users run it, issue 23)")
     args = p.parse_args(argv)
 
     if args.list:
@@ -589,6 +591,11 @@ def main(argv: list[str]) -> int:
         path.write_text(json.dumps(doc, indent=1))
         print(f"\nresults: {path.relative_to(ROOT)}")
     failed = sum(1 for e in raw if "error" in e["median"])
+    if not (args.only or args.quick or args.no_userpath or args.scheduler != "both"):
+        import userpath  # the user's path (issue 23): its own rows, after this table
+
+        print("\nThe user's path: tui-sched run with its log in a file, beside APScheduler 3")
+        userpath.main(["--repeat", str(args.repeat)])
     return 1 if failed else 0
 
 

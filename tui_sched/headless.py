@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
     from tui_sched.config import SchedulerConfig
 
 
+#: From about this fraction of a second on, ``datetime.fromtimestamp`` may round up to the
+#: next second (it keeps microseconds, rounded half to even): those are not cached.
+_ROUNDS_UP = 0.999999
+
+
 class LinePrinter:
     """Turns engine events into one log line each."""
 
@@ -34,9 +40,20 @@ class LinePrinter:
         self._out = out
         self._tz = tz
         self._lock = threading.Lock()
+        # (whole second, its stamp): a busy scheduler logs many lines a second, and a
+        # strftime per line showed in its profile (issue 23). One tuple, replaced whole,
+        # so threads need no lock to read it.
+        self._last_stamp: tuple[int, str] = (-1, "")
 
     def _stamp(self, at: float) -> str:
-        return datetime.fromtimestamp(at, self._tz).strftime("%Y-%m-%d %H:%M:%S")
+        second = math.floor(at)
+        cached_second, text = self._last_stamp
+        if second == cached_second and at - second < _ROUNDS_UP:
+            return text
+        text = datetime.fromtimestamp(at, self._tz).strftime("%Y-%m-%d %H:%M:%S")
+        if at - second < _ROUNDS_UP:
+            self._last_stamp = (second, text)
+        return text
 
     def format(self, e: ev.Event) -> str | None:
         """The log line for an event (``None``: not logged)."""

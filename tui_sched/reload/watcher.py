@@ -16,6 +16,10 @@ at the file as it is when the batch is handled:
 With ``force_polling`` (or ``WATCHFILES_FORCE_POLLING``) the precise poller of
 ``poller.py`` replaces watchfiles.
 
+watchfiles' loop wakes every ``step_ms`` to look for changes; between batches the watcher
+leaves it and sleeps on a ``WakeGate`` (inotify) until something under the folder
+changes, so an idle folder costs no wake-ups (Linux; elsewhere watchfiles' rhythm).
+
 If the folder does not exist, or disappears (its OS watches die with it; watchfiles
 would wait forever, so the watcher checks the folder's identity each time watchfiles
 returns, at least every ``_RUST_TIMEOUT_MS``), the watcher says so, leaves the loaded
@@ -25,7 +29,8 @@ tasks alone and waits for the folder to come back, then asks for a full rescan.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
+from contextlib import closing
 from pathlib import Path
 
 import watchfiles
@@ -33,6 +38,7 @@ import watchfiles
 from tui_sched.reload.loader import is_module_name, is_skipped_dir
 from tui_sched.reload.poller import poll, polling_wanted
 from tui_sched.reload.settings import ReloadSettings
+from tui_sched.reload.wakegate import WakeGate
 
 #: How long watchfiles may wait in Rust before handing control back; its first return
 #: (even empty) tells us the OS watches are in place, so the watcher is "ready".
@@ -93,6 +99,7 @@ class FolderWatcher:
         self._on_status = on_status
         self._filter = ChangeFilter(root, known_dirs)
         self._stop = threading.Event()
+        self._gate: WakeGate | None = None
         self._thread = threading.Thread(target=self._run, name="tui-sched-watcher", daemon=True)
 
     def start(self) -> None:
@@ -103,6 +110,9 @@ class FolderWatcher:
         """Stop watching; ``True`` once the thread has ended (it may be finishing a
         reload, bounded by the import timeout)."""
         self._stop.set()
+        gate = self._gate
+        if gate is not None:
+            gate.interrupt()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         return not self._thread.is_alive()
@@ -137,7 +147,7 @@ class FolderWatcher:
             return None
         return (st.st_dev, st.st_ino)
 
-    def _changes(self) -> Iterator[set[Path]]:
+    def _changes(self) -> Generator[set[Path]]:
         """Batches of changed paths (empty: nothing yet) from watchfiles or the poller."""
         s = self._settings
         if polling_wanted(s.force_polling):
@@ -152,19 +162,36 @@ class FolderWatcher:
             yield {Path(path) for _, path in changes}
 
     def _watch(self) -> None:
+        try:
+            self._follow()
+        finally:
+            gate, self._gate = self._gate, None
+            if gate is not None:
+                gate.close()
+
+    def _follow(self) -> None:
+        polling = polling_wanted(self._settings.force_polling)
         ready = False
         identity = self._identity()
-        for paths in self._changes():
-            if not ready:
-                ready = True
-                # Catch up on what changed before the watches were in place, then say
-                # so: "watching" means up to date and following changes.
-                self._on_batch(None)
-                how = "polling" if polling_wanted(self._settings.force_polling) else "watching"
-                self._on_status("watching", f"{how} {self.root} for changes")
-            if self._identity() != identity:
-                # The folder was removed (or replaced): the OS watches died with it and
-                # watchfiles would wait forever. Start over; _run reports it missing.
-                return
-            if paths:
-                self._on_batch(paths)
+        with closing(self._changes()) as batches:
+            for paths in batches:
+                if not ready:
+                    ready = True
+                    # The OS watches are in place. The gate's go in next (after
+                    # watchfiles', which are the ones kept where inotify runs short) and
+                    # before the catch-up rescan, so any change from then on wakes it.
+                    if not polling:
+                        self._gate = WakeGate.open(self.root)
+                    # Catch up on what changed before the watches were in place, then say
+                    # so: "watching" means up to date and following changes.
+                    self._on_batch(None)
+                    how = "polling" if polling else "watching"
+                    self._on_status("watching", f"{how} {self.root} for changes")
+                if self._identity() != identity:
+                    # The folder was removed (or replaced): the OS watches died with it and
+                    # watchfiles would wait forever. Start over; _run reports it missing.
+                    return
+                if paths:
+                    self._on_batch(paths)
+                elif self._gate is not None and not self._stop.is_set() and not self._gate.wait():
+                    return  # stopped while idle
