@@ -10,6 +10,7 @@ Timeouts are measured in real time by the executors, the schedule by the fake cl
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import sys
 import threading
@@ -739,3 +740,25 @@ def test_an_async_run_that_raises_while_being_terminated_still_ends_as_terminate
         r.finished("stubborn", 2)
     assert run.outcome is Outcome.TERMINATE
     assert run.error == "terminated by the operator"
+
+
+def test_output_is_captured_even_when_someone_swapped_sys_stdout_meanwhile(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another engine in the process holds the capture, then something else (a test
+    # harness, a task module) swaps sys.stdout: a new engine's runs still get their output.
+    from tui_sched.executors.output import OutputCapture
+
+    OutputCapture.install()
+    try:
+        monkeypatch.setattr(sys, "stdout", io.StringIO())
+        app = App(state_dir=None)
+
+        @app.task(execution="thread", force_run=True)
+        def talks() -> None:
+            print("said in the run")
+
+        with runner(app) as r:
+            [run] = r.finished("talks")
+        assert run.output_tail == "said in the run\n"
+    finally:
+        OutputCapture.uninstall()

@@ -154,28 +154,34 @@ class _Router:
 
 
 class OutputCapture:
-    """Install the routers on ``sys.stdout``/``sys.stderr`` (reference counted)."""
+    """Install the routers on ``sys.stdout``/``sys.stderr`` (reference counted).
+
+    Whoever else swaps ``sys.stdout`` meanwhile (a test harness, a task module) is
+    respected: each install puts a router over whatever stream is there now if it is not
+    ours, and the last uninstall takes off only a router of ours.
+    """
 
     _lock = threading.Lock()
     _users = 0
-    _saved: tuple[TextIO, TextIO] | None = None
 
     @classmethod
     def install(cls) -> None:
         with cls._lock:
             cls._users += 1
-            if cls._users == 1:
-                cls._saved = (sys.stdout, sys.stderr)
+            if not isinstance(sys.stdout, _Router):
                 sys.stdout = _Router("stdout", sys.stdout)  # type: ignore[assignment]
+            if not isinstance(sys.stderr, _Router):
                 sys.stderr = _Router("stderr", sys.stderr)  # type: ignore[assignment]
 
     @classmethod
     def uninstall(cls) -> None:
         with cls._lock:
             cls._users = max(0, cls._users - 1)
-            if cls._users == 0 and cls._saved is not None:
-                sys.stdout, sys.stderr = cls._saved
-                cls._saved = None
+            if cls._users == 0:
+                if isinstance(sys.stdout, _Router):
+                    sys.stdout = sys.stdout.real  # type: ignore[assignment]
+                if isinstance(sys.stderr, _Router):
+                    sys.stderr = sys.stderr.real  # type: ignore[assignment]
 
     @staticmethod
     def real_stdout() -> TextIO:
