@@ -73,6 +73,31 @@ def test_a_catch_up_waits_for_the_rest_of_the_condition(tmp_path: Path) -> None:
     b.store.close()
 
 
+def test_a_pending_catch_up_runs_once_the_rest_of_the_condition_holds(tmp_path: Path) -> None:
+    """Found by ``make test-deep`` (the engine decided a catch-up once, at start-up).
+    ``cron */5 & has started today != 0`` missed the night; back at 00:16 the rest does
+    not hold (nothing started today), so no catch-up yet; a forced run makes it hold, and
+    the catch-up owed runs then."""
+    path = tmp_path / "h.sqlite3"
+    app = App(state_dir=None)
+    app.task("cron */5 * * * * & has started today != 0", func=job, execution="main")
+    clock = FakeClock(at(2, 10))
+    with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as a:
+        a.session["job"].force_run = True
+        a.finished("job")
+        a.advance(300)
+        a.finished("job", 2)  # 10:05, by its condition
+    a.store.close()
+    clock.set(at(3, 0, 16))
+    with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as b:
+        b.sync()
+        assert starts(b) == []  # the rest does not hold: the catch-up waits
+        b.session["job"].force_run = True
+        b.finished("job", 2)
+        assert starts(b) == [(at(3, 0, 16), Trigger.FORCED), (at(3, 0, 16), Trigger.CATCH_UP)]
+    b.store.close()
+
+
 def test_a_task_created_at_run_time_follows_its_upstream() -> None:
     """KNOWN_ENGINE_BUGS: ``runtime_dependents``."""
     app = App(state_dir=None)

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from tui_sched.conditions.base import Condition
 from tui_sched.conditions.context import Context
 from tui_sched.conditions.cron import Cron
+from tui_sched.engine import misfire
 from tui_sched.store.base import Trigger
 from tui_sched.tasks.task import Task
 
@@ -206,7 +207,7 @@ def _pending(task: Task, state: TaskState, ctx: Context, due: float | None) -> D
         return _wait(retry_at)
     if state.backoff_until is not None and state.backoff_until > now:
         return _wait(state.backoff_until, retry_at)
-    if state.catch_up:
+    if state.catch_up and misfire.rest_holds(task, ctx):
         if _blocked(task, ctx):
             return IDLE
         try:

@@ -89,13 +89,17 @@ def missed_slots(node: Period | Cron, since: float, until: float, tz: tzinfo,
     return slots
 
 
-def owes_catch_up(task: Task, ctx: Context) -> bool:
-    """Whether ``task``, which missed slots, runs once to catch up: its policy is
-    ``once`` and the rest of its condition holds now (``daily & env 'prod'`` does not
-    catch up under env ``dev``: only the missed period is owed, not the rest)."""
+def owes_catch_up(task: Task) -> bool:
+    """Whether ``task``, which missed slots, owes one run to catch up (its policy is
+    ``once``). The run waits for the rest of its condition: see ``rest_holds``."""
     policy = task.options.misfire or default_policy(task.start_cond)
-    if policy != "once":
-        return False
+    return policy == "once"
+
+
+def rest_holds(task: Task, ctx: Context) -> bool:
+    """Whether the rest of ``task``'s condition, besides its calendar or cron node, holds
+    now: a catch-up run waits for it (``daily & env 'prod'`` does not catch up under env
+    ``dev``: only the missed period is owed, not the rest)."""
     cond = task.start_cond
     if not isinstance(cond, All):
         return True
@@ -103,7 +107,7 @@ def owes_catch_up(task: Task, ctx: Context) -> bool:
     ctx.task = task.name
     try:
         return all(item.evaluate(ctx) for item in cond.items if item is not node)
-    except Exception:  # the first evaluation pass reports it
+    except Exception:  # the evaluation of the whole condition reports it
         return False
 
 
@@ -145,6 +149,6 @@ def detect(tasks: list[Task], down_since: float, ctx: Context, *, store: RunStor
         if not slots:
             continue
         record_missed(task, slots, down_since, now, store=store, status=status, bus=bus, tz=tz)
-        if owes_catch_up(task, ctx):
+        if owes_catch_up(task):
             owed.append(task.name)
     return owed
