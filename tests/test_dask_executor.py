@@ -1,0 +1,183 @@
+"""``execution="dask"`` on a real LocalCluster (issue 22).
+
+One cluster per module (2 worker processes, 1 thread each), started here as a user's
+existing cluster would be; the engine connects to its address. Its scheduler gives up on
+a run at the first worker death, as the README tells users to configure theirs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import EngineRunner
+
+from tui_sched import App
+from tui_sched.engine.events import EngineError, LogLine
+from tui_sched.errors import TaskDefinitionError
+from tui_sched.store.base import Outcome
+from tui_sched.tasks.modules import load_file
+
+distributed = pytest.importorskip("distributed")
+
+pytestmark = pytest.mark.slow
+
+MODULE = textwrap.dedent('''
+    import os
+    import sys
+    import time
+    from pathlib import Path
+
+    def double(x):
+        print("doubling", x)
+        print("to stderr", file=sys.stderr)
+        return {"value": x * 2, "pid": os.getpid()}
+
+    def broken():
+        raise ValueError("the input was bad")
+
+    def hold(pid_file, release):
+        Path(pid_file).write_text(str(os.getpid()))
+        while not Path(release).exists():  # until the test lets it go
+            time.sleep(0.01)
+        return "released"
+''')
+
+#: Generous: a loaded 2-core machine starts and runs worker processes slowly.
+WAIT = 60.0
+
+
+@pytest.fixture(scope="module")
+def cluster_address() -> Iterator[str]:
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+    try:
+        yield str(cluster.scheduler_address)
+    finally:
+        cluster.close()
+
+
+@pytest.fixture
+def tasks(tmp_path: Path) -> object:
+    folder = tmp_path / "mods"
+    folder.mkdir()
+    module_file = folder / "dask_tasks.py"
+    module_file.write_text(MODULE)
+    return load_file(module_file)
+
+
+def _runner(app: App, address: str, **config: Any) -> EngineRunner:
+    config.setdefault("shutdown_timeout", 20.0)
+    return EngineRunner(app.session, dask={"address": address, "connect_timeout": 5}, **config)
+
+
+def _wait_for_file(path: Path, timeout: float = WAIT) -> str:
+    deadline = time.monotonic() + timeout
+    while not path.exists() or not path.read_text():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)  # polling a file another process writes (no event to wait on)
+    return path.read_text()
+
+
+def test_a_dask_run_records_its_return_value_and_its_output(
+        cluster_address: str, tasks: object) -> None:
+    app = App(state_dir=None)
+    app.task(func=tasks.double, execution="dask", name="double",  # type: ignore[attr-defined]
+             parameters={"x": 21}, force_run=True)
+    with _runner(app, cluster_address) as r:
+        [run] = r.finished("double", timeout=WAIT)
+        lines = [e.text for e in r.events if isinstance(e, LogLine) and e.task == "double"]
+    assert run.outcome is Outcome.SUCCESS, run.error
+    assert "'value': 42" in (run.return_summary or "")
+    assert f"'pid': {os.getpid()}" not in (run.return_summary or "")  # ran on a worker
+    assert run.output_tail is not None
+    assert "doubling 21" in run.output_tail and "to stderr" in run.output_tail
+    assert "doubling 21" in lines and "to stderr" in lines
+
+
+def test_equal_calls_are_separate_runs(cluster_address: str, tasks: object) -> None:
+    app = App(state_dir=None)
+    task = app.task(func=tasks.double, execution="dask", name="double",  # type: ignore[attr-defined]
+                    parameters={"x": 1}, force_run=True)
+    with _runner(app, cluster_address) as r:
+        r.finished("double", timeout=WAIT)
+        task.force_run = True
+        runs = r.finished("double", 2, timeout=WAIT)
+    assert [run.outcome for run in runs] == [Outcome.SUCCESS, Outcome.SUCCESS]
+    assert [run.output_tail for run in runs] == ["doubling 1\nto stderr\n"] * 2  # (pure=False)
+
+
+def test_a_failing_dask_run_records_the_error_and_the_task_traceback(
+        cluster_address: str, tasks: object) -> None:
+    app = App(state_dir=None)
+    app.task(func=tasks.broken, execution="dask", name="broken",  # type: ignore[attr-defined]
+             force_run=True)
+    with _runner(app, cluster_address) as r:
+        [run] = r.finished("broken", timeout=WAIT)
+    assert run.outcome is Outcome.FAIL
+    assert run.error == "ValueError: the input was bad"
+    assert run.traceback is not None
+    assert "dask_tasks.py" in run.traceback and "in broken" in run.traceback
+
+
+def test_a_timeout_cancels_the_dask_run_and_records_terminate(
+        cluster_address: str, tasks: object, tmp_path: Path) -> None:
+    app = App(state_dir=None)
+    pid_file, release = tmp_path / "pid", tmp_path / "release"
+    app.task(func=tasks.hold, execution="dask", name="hold", timeout=1.0,  # type: ignore[attr-defined]
+             parameters={"pid_file": str(pid_file), "release": str(release)}, force_run=True)
+    try:
+        with _runner(app, cluster_address) as r:
+            [run] = r.finished("hold", timeout=WAIT)
+    finally:
+        release.touch()  # the call on the worker cannot be interrupted: let it end
+    assert run.outcome is Outcome.TERMINATE
+    assert run.error == "timed out after 1 s"
+
+
+def test_a_worker_that_dies_mid_run_gives_crash(cluster_address: str, tasks: object,
+                                                 tmp_path: Path) -> None:
+    app = App(state_dir=None)
+    pid_file, release = tmp_path / "pid", tmp_path / "release"
+    app.task(func=tasks.hold, execution="dask", name="hold",  # type: ignore[attr-defined]
+             parameters={"pid_file": str(pid_file), "release": str(release)}, force_run=True)
+    try:
+        with _runner(app, cluster_address) as r:
+            os.kill(int(_wait_for_file(pid_file)), signal.SIGKILL)
+            [run] = r.finished("hold", timeout=WAIT)
+    finally:
+        release.touch()
+    assert run.outcome is Outcome.CRASH
+    assert run.error is not None and "worker" in run.error
+
+
+def test_an_unreachable_scheduler_fails_the_run_with_the_reason_and_reports_it(
+        tasks: object) -> None:
+    app = App(state_dir=None)
+    app.task(func=tasks.double, execution="dask", name="double",  # type: ignore[attr-defined]
+             parameters={"x": 1}, force_run=True)
+    with _runner(app, "tcp://127.0.0.1:9") as r:  # (port 9: nothing listens there)
+        [run] = r.finished("double", timeout=WAIT)
+        [problem] = r.wait_for(lambda e: isinstance(e, EngineError), timeout=WAIT)
+    assert run.outcome is Outcome.FAIL
+    assert run.error is not None
+    assert "dask scheduler at tcp://127.0.0.1:9 could not be reached" in run.error
+    assert isinstance(problem, EngineError) and problem.message == run.error
+
+
+def test_without_the_extra_a_dask_task_says_how_to_install_it(
+        tasks: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if it were not installed
+    app = App(state_dir=None)
+    with pytest.raises(TaskDefinitionError, match=r"pip install 'tui-sched\[dask\]'"):
+        app.task(func=tasks.double, execution="dask", name="double")  # type: ignore[attr-defined]

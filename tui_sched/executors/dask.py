@@ -1,0 +1,198 @@
+"""``dask`` executor: runs on a dask.distributed cluster (``pip install 'tui-sched[dask]'``).
+
+tui-sched decides *when* (conditions, retries, history); dask decides *where*. Each run
+is one dask task (``pure=False``: equal calls are separate runs) that calls
+``dask_worker.run_remote`` with the task's reference, so the function itself is never
+pickled. The engine never waits on the cluster: connecting, submitting and awaiting go
+through the distributed client's asyncio API on the engine's loop.
+
+Faults: a timeout or termination cancels the dask future and records ``terminate`` (a
+Python call already running on a worker thread cannot be interrupted: it runs to its end
+there, and its result is dropped). A worker that dies mid-run gives ``crash``. A
+scheduler that cannot be reached fails the runs that wait for it, with the reason, and
+is reported once as an engine problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from tui_sched.config import DaskSettings
+from tui_sched.executors.base import Executor, Job, JobResult, race, stopped_result
+from tui_sched.executors.process import reference
+from tui_sched.store.base import Outcome
+
+INSTALL_HINT = ("execution='dask' needs dask.distributed, which is not installed: "
+                "pip install 'tui-sched[dask]'")
+
+#: Seconds closing the client or the local cluster may take at shutdown.
+_CLOSE_TIMEOUT = 10.0
+
+
+def missing_extra() -> str | None:
+    """Why ``execution="dask"`` cannot work here (the extra is missing), or ``None``."""
+    try:
+        found = importlib.util.find_spec("distributed") is not None
+    except (ImportError, ValueError):
+        found = False
+    return None if found else INSTALL_HINT
+
+
+class DaskExecutor(Executor):
+    """Runs jobs on the dask cluster of ``settings``, connected at the first run.
+
+    Args:
+        settings: Where the cluster is (``local``: one started here, stopped at close).
+        report: Told about problems that are not one run's (an unreachable scheduler).
+        tail_chars: Characters of output a worker sends back per run.
+    """
+
+    def __init__(self, settings: DaskSettings | None = None,
+                 report: Callable[[str], None] | None = None, tail_chars: int = 65536) -> None:
+        self.settings = settings or DaskSettings()
+        self._report = report
+        self._tail_chars = tail_chars
+        self._client: Any = None
+        self._cluster: Any = None
+        self._lock: asyncio.Lock | None = None
+        self._unreachable = False  # reported once per streak of failed connections
+        self._live: set[Any] = set()
+
+    async def execute(self, job: Job) -> JobResult:
+        if job.stop_reason is not None:
+            return JobResult.terminated(job.stop_reason)
+        if missing_extra() is not None:
+            return JobResult(Outcome.FAIL, None, INSTALL_HINT)
+        try:
+            client = await self._connected()
+        except Exception as exc:
+            return self._unreachable_result(exc)
+        if job.stop_reason is not None:  # terminated while the connection was made
+            return JobResult.terminated(job.stop_reason)
+        from tui_sched.executors.dask_worker import run_remote
+
+        try:
+            future = client.submit(
+                run_remote, reference(job), job.kwargs, self._tail_chars, pure=False,
+                key=f"tui-sched-{job.task}-{job.run_id}-{secrets.token_hex(4)}",
+                resources=job.resources)
+        except Exception as exc:  # arguments that do not pickle, a closed client
+            return JobResult(Outcome.FAIL, None, f"the run could not be sent to dask: {exc}")
+        self._live.add(future)
+        work = asyncio.ensure_future(self._outcome(job, future))
+        try:
+            how = await race(job, work)
+            if how == "done":
+                return work.result()
+            work.cancel()
+            await self._cancel(client, future)
+            return stopped_result(job, how)
+        finally:
+            self._live.discard(future)
+
+    async def _outcome(self, job: Job, future: Any) -> JobResult:
+        from distributed import KilledWorker
+        from distributed.client import FutureCancelledError
+
+        try:
+            outcome, value, error, trace, chunks, _started = await future
+        except KilledWorker as exc:
+            return JobResult(Outcome.CRASH, None, f"the dask worker running it died ({exc})")
+        except FutureCancelledError as exc:  # not by us: the scheduler lost it
+            return JobResult(Outcome.CRASH, None, f"dask lost the run: {exc}")
+        except Exception as exc:  # dask's error, not the task's (those come back as data)
+            return JobResult(Outcome.FAIL, None, f"dask could not run it: {type(exc).__name__}: {exc}")
+        for stream, text in chunks:
+            job.sink.write(stream, text)
+        return JobResult(Outcome(outcome), value, error, trace).with_summary()
+
+    async def _cancel(self, client: Any, future: Any) -> None:
+        try:
+            await asyncio.wait_for(client.cancel([future], force=True), _CLOSE_TIMEOUT)
+        except Exception:  # nothing more to do: the run is recorded as terminated anyway
+            pass
+
+    async def _connected(self) -> Any:
+        """The client, connected (or the local cluster started) by the first run that
+        needs it; the runs that arrive meanwhile wait for the same attempt."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._client is None:
+                self._client = await self._connect()
+            self._unreachable = False
+            return self._client
+
+    async def _connect(self) -> Any:
+        from distributed import Client
+
+        settings = self.settings
+        target: Any = settings.address
+        if target == "local" and self._cluster is None:
+            self._cluster = await _start_local(settings)
+        if target == "local":
+            target = self._cluster
+        client = Client(target, asynchronous=True,  # type: ignore[no-untyped-call]
+                        timeout=settings.connect_timeout, set_as_default=False)
+        try:
+            await asyncio.wait_for(client, settings.connect_timeout + 5)
+        except BaseException:
+            await _quietly(client.close(), 2.0)  # type: ignore[no-untyped-call]
+            raise
+        return client
+
+    def _unreachable_result(self, exc: BaseException) -> JobResult:
+        reason = (f"the dask scheduler at {self.settings.address} could not be reached "
+                  f"({type(exc).__name__}: {exc}); check [dask] address")
+        if not self._unreachable:
+            self._unreachable = True
+            if self._report is not None:
+                self._report(reason)
+        return JobResult(Outcome.FAIL, None, reason)
+
+    @property
+    def cluster(self) -> str | None:
+        """``address, N workers, N threads, dashboard`` once connected (for the header)."""
+        client = self._client
+        if client is None:
+            return None
+        info = client.scheduler_info() or {}
+        workers = info.get("workers", {})
+        threads = sum(w.get("nthreads", 0) for w in workers.values())
+        link = client.dashboard_link if self._cluster is None or self.settings.dashboard_address else ""
+        return (f"{client.scheduler.address}, {len(workers)} workers, {threads} threads"
+                + (f", {link}" if link else ""))
+
+    async def aclose(self) -> None:
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        if client is not None:
+            if self._live:
+                await _quietly(client.cancel(list(self._live), force=True), _CLOSE_TIMEOUT)
+            await _quietly(client.close(), _CLOSE_TIMEOUT)
+        if cluster is not None:
+            await _quietly(cluster.close(), _CLOSE_TIMEOUT)
+
+
+async def _start_local(settings: DaskSettings) -> Any:
+    """A LocalCluster of worker processes. Its scheduler gives up on a run at the first
+    worker death (dask's default retries it on another worker, which would run the task
+    twice): the run is a ``crash``, and the task's retry policy decides."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        return await LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=settings.n_workers, threads_per_worker=settings.threads_per_worker,
+            processes=True, asynchronous=True, dashboard_address=settings.dashboard_address)
+
+
+async def _quietly(awaitable: Any, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(awaitable, timeout)
+    except Exception:  # closing: nothing more to do
+        pass
