@@ -230,7 +230,9 @@ def load_config(tasks_dir: str | None, flags: dict[str, Any] | None = None) -> A
 def _problem(err: Any, where: str) -> str:
     """One validation error as ``what, key, file, nearest valid key``."""
     loc = [str(p) for p in err["loc"]]
-    key = ".".join(loc)
+    # ``[dask]`` is validated inside the scheduler settings: named as the user wrote it.
+    shown = loc[1:] if loc[:2] == ["scheduler", "dask"] else loc
+    key = ".".join(shown)
     if err["type"] == "extra_forbidden":
         model: type[BaseModel] = AppConfig
         for part in loc[:-1]:
@@ -238,7 +240,7 @@ def _problem(err: Any, where: str) -> str:
             inner = field.annotation if field is not None else None
             if isinstance(inner, type) and issubclass(inner, BaseModel):
                 model = inner
-        prefix = ".".join(loc[:-1])
+        prefix = ".".join(shown[:-1])
         near = difflib.get_close_matches(loc[-1], sorted(model.model_fields), n=1, cutoff=0.6)
         hint = f"; did you mean {'.'.join([prefix, near[0]]) if prefix else near[0]!r}?" if near else ""
         valid = ", ".join(sorted(model.model_fields))
