@@ -181,3 +181,29 @@ def test_without_the_extra_a_dask_task_says_how_to_install_it(
     app = App(state_dir=None)
     with pytest.raises(TaskDefinitionError, match=r"pip install 'tui-sched\[dask\]'"):
         app.task(func=tasks.double, execution="dask", name="double")  # type: ignore[attr-defined]
+
+
+def test_a_local_cluster_is_started_for_the_runs_and_stopped_with_the_scheduler(
+        tasks: object) -> None:
+    app = App(state_dir=None)
+    app.task(func=tasks.double, execution="dask", name="double",  # type: ignore[attr-defined]
+             parameters={"x": 2}, force_run=True)
+    with _runner(app, "local") as r:
+        [run] = r.finished("double", timeout=WAIT)
+    assert run.outcome is Outcome.SUCCESS, run.error
+    worker_pid = int((run.return_summary or "").split("'pid': ")[1].rstrip("}"))
+    assert worker_pid != os.getpid()
+    with pytest.raises(ProcessLookupError):  # stopped with the scheduler
+        os.kill(worker_pid, 0)
+
+
+def test_a_default_execution_of_dask_without_the_extra_fails_the_run_with_the_hint(
+        tasks: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = App(state_dir=None)
+    app.task(func=tasks.double, name="double",  # type: ignore[attr-defined]
+             parameters={"x": 2}, force_run=True)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if it were not installed
+    with EngineRunner(app.session, default_execution="dask") as r:
+        [run] = r.finished("double", timeout=WAIT)
+    assert run.outcome is Outcome.FAIL
+    assert run.error is not None and "pip install 'tui-sched[dask]'" in run.error
