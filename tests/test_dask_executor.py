@@ -207,3 +207,37 @@ def test_a_default_execution_of_dask_without_the_extra_fails_the_run_with_the_hi
         [run] = r.finished("double", timeout=WAIT)
     assert run.outcome is Outcome.FAIL
     assert run.error is not None and "pip install 'tui-sched[dask]'" in run.error
+
+
+def test_a_scheduler_lost_mid_run_ends_the_run_and_the_next_run_fails_with_the_reason(
+        tasks: object, tmp_path: Path) -> None:
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+    address = str(cluster.scheduler_address)
+    app = App(state_dir=None)
+    pid_file, release = tmp_path / "pid", tmp_path / "release"
+    hold = app.task(func=tasks.hold, execution="dask", name="hold",  # type: ignore[attr-defined]
+                    parameters={"pid_file": str(pid_file), "release": str(release)},
+                    force_run=True)
+    try:
+        with _runner(app, address) as r:
+            _wait_for_file(pid_file)
+            cluster.close()  # the scheduler goes away while the run is on its worker
+            [lost] = r.finished("hold", timeout=WAIT)
+            # A run sent while the client still tries to reconnect is lost as well; once
+            # it gave up, runs fail at once with the reason.
+            for count in range(2, 6):
+                hold.force_run = True
+                again = r.finished("hold", count, timeout=WAIT)[-1]
+                if again.outcome is Outcome.FAIL:
+                    break
+    finally:
+        release.touch()
+        cluster.close()
+    assert lost.outcome is Outcome.CRASH
+    assert lost.error is not None and lost.error.startswith("dask lost the run")
+    assert again.outcome is Outcome.FAIL
+    assert again.error is not None and "could not be reached" in again.error

@@ -29,6 +29,9 @@ from tui_sched.store.base import Outcome
 INSTALL_HINT = ("execution='dask' needs dask.distributed, which is not installed: "
                 "pip install 'tui-sched[dask]'")
 
+#: Client states after which it will not reconnect by itself.
+_GONE = frozenset({"closing", "closed", "failed"})
+
 #: Seconds closing the client or the local cluster may take at shutdown.
 _CLOSE_TIMEOUT = 10.0
 
@@ -102,8 +105,9 @@ class DaskExecutor(Executor):
             outcome, value, error, trace, chunks, _started = await future
         except KilledWorker as exc:
             return JobResult(Outcome.CRASH, None, f"the dask worker running it died ({exc})")
-        except FutureCancelledError as exc:  # not by us: the scheduler lost it
-            return JobResult(Outcome.CRASH, None, f"dask lost the run: {exc}")
+        except FutureCancelledError as exc:  # not by us: the scheduler or the connection lost it
+            reason = str(exc).split("\n")[0]
+            return JobResult(Outcome.CRASH, None, f"dask lost the run ({reason})")
         except Exception as exc:  # dask's error, not the task's (those come back as data)
             return JobResult(Outcome.FAIL, None, f"dask could not run it: {type(exc).__name__}: {exc}")
         for stream, text in chunks:
@@ -122,6 +126,10 @@ class DaskExecutor(Executor):
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
+            if self._client is not None and self._client.status in _GONE:
+                # It lost the scheduler for good: connect afresh (the scheduler may be back).
+                await _quietly(self._client.close(), 2.0)
+                self._client = None
             if self._client is None:
                 self._client = await self._connect()
             self._unreachable = False
