@@ -241,3 +241,49 @@ def test_a_scheduler_lost_mid_run_ends_the_run_and_the_next_run_fails_with_the_r
     assert lost.error is not None and lost.error.startswith("dask lost the run")
     assert again.outcome is Outcome.FAIL
     assert again.error is not None and "could not be reached" in again.error
+
+
+def _gone(pid: int, timeout: float = WAIT) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.02)  # polling another process's pid (no event to wait on)
+    return False
+
+
+def test_with_isolation_a_timeout_kills_the_call_on_the_worker(
+        cluster_address: str, tasks: object, tmp_path: Path) -> None:
+    app = App(state_dir=None)
+    pid_file, release = tmp_path / "pid", tmp_path / "release"
+    app.task(func=tasks.hold, execution="dask", dask_isolate=True,  # type: ignore[attr-defined]
+             name="hold", timeout=1.0, force_run=True,
+             parameters={"pid_file": str(pid_file), "release": str(release)})
+    try:
+        with _runner(app, cluster_address) as r:
+            pid = int(_wait_for_file(pid_file))
+            [run] = r.finished("hold", timeout=WAIT)
+            assert _gone(pid), "the isolated call was not killed"
+    finally:
+        release.touch()
+    assert run.outcome is Outcome.TERMINATE
+    assert run.error == "timed out after 1 s"
+
+
+def test_an_isolated_run_returns_its_value_output_and_traceback(
+        cluster_address: str, tasks: object) -> None:
+    app = App(state_dir=None)
+    app.task(func=tasks.double, execution="dask", dask_isolate=True,  # type: ignore[attr-defined]
+             name="double", parameters={"x": 4}, force_run=True)
+    app.task(func=tasks.broken, execution="dask", dask_isolate=True,  # type: ignore[attr-defined]
+             name="broken", force_run=True)
+    with _runner(app, cluster_address) as r:
+        [ok] = r.finished("double", timeout=WAIT)
+        [bad] = r.finished("broken", timeout=WAIT)
+    assert ok.outcome is Outcome.SUCCESS, ok.error
+    assert "'value': 8" in (ok.return_summary or "")
+    assert ok.output_tail == "doubling 4\nto stderr\n"
+    assert bad.outcome is Outcome.FAIL and bad.error == "ValueError: the input was bad"
+    assert bad.traceback is not None and "in broken" in bad.traceback

@@ -72,6 +72,7 @@ class Dispatcher:
         if execution in REMOTE_EXECUTIONS:
             job.kwargs = self._args.process_kwargs(task)
             job.resources = task.options.dask_resources
+            job.isolate = task.options.dask_isolate
         else:
             plain = self._args.plain_kwargs(task)
             if plain is not None:

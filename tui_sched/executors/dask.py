@@ -76,11 +76,14 @@ class DaskExecutor(Executor):
             return self._unreachable_result(exc)
         if job.stop_reason is not None:  # terminated while the connection was made
             return JobResult.terminated(job.stop_reason)
+        from tui_sched.executors.dask_isolate import run_isolated
         from tui_sched.executors.dask_worker import run_remote
 
         try:
+            args: tuple[Any, ...] = (reference(job), job.kwargs, self._tail_chars)
             future = client.submit(
-                run_remote, reference(job), job.kwargs, self._tail_chars, pure=False,
+                *((run_isolated, *args, job.grace) if job.isolate else (run_remote, *args)),
+                pure=False,
                 key=f"tui-sched-{job.task}-{job.run_id}-{secrets.token_hex(4)}",
                 resources=job.resources)
         except Exception as exc:  # arguments that do not pickle, a closed client

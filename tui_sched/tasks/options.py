@@ -61,6 +61,8 @@ class TaskOptions(BaseModel):
     """A start this late after its period or cron slot began is not a misfire."""
     dask_resources: dict[str, float] | None = None
     """Abstract resources a ``dask`` run needs on its worker (``{"GPU": 1}``)."""
+    dask_isolate: bool = False
+    """Run a ``dask`` call in a child process of its worker, so a timeout can kill it."""
 
     @field_validator("timeout", mode="before")
     @classmethod
