@@ -43,7 +43,7 @@ def child_main(result_fd: int) -> None:
 def _still_wanted() -> bool:
     """Whether the scheduler still wants the dask task this thread runs."""
     try:
-        from distributed.threadpoolexecutor import thread_state
+        from distributed.utils import thread_state  # type: ignore[attr-defined]
         from distributed.worker import get_worker
 
         task = get_worker().state.tasks.get(thread_state.key)
