@@ -287,3 +287,25 @@ def test_an_isolated_run_returns_its_value_output_and_traceback(
     assert ok.output_tail == "doubling 4\nto stderr\n"
     assert bad.outcome is Outcome.FAIL and bad.error == "ValueError: the input was bad"
     assert bad.traceback is not None and "in broken" in bad.traceback
+
+
+def test_the_header_facts_show_the_cluster_once_a_dask_run_connected(
+        cluster_address: str, tasks: object) -> None:
+    from tui_sched.engine.snapshot import build_snapshot
+    from tui_sched.tui.model import Facts
+
+    app = App(state_dir=None)
+    app.task(func=tasks.double, execution="dask", name="double",  # type: ignore[attr-defined]
+             parameters={"x": 1}, force_run=True)
+    with _runner(app, cluster_address) as r:
+        before = r.engine.call(lambda: build_snapshot(r.engine, None, {})).result(WAIT)
+        r.finished("double", timeout=WAIT)
+        after = r.engine.call(lambda: build_snapshot(r.engine, None, {})).result(WAIT)
+    assert before.facts.cluster is None  # no dask run yet: no cluster line
+    assert after.facts.cluster is not None
+    assert after.facts.cluster.startswith(f"dask {cluster_address}, 2 workers, 2 threads")
+    from tui_sched.tui.widgets.header import StatusLine
+
+    line = StatusLine("tasks", "store")
+    line.facts = Facts("running", None, 1, 0, 0, 0, 0, after.facts.cluster)
+    assert f"dask {cluster_address}, 2 workers" in line.render_content().plain

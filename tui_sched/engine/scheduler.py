@@ -182,6 +182,12 @@ class Engine:
         """``stopped``, ``starting``, ``running``, ``stopping`` or ``restarting``."""
         return self._state
 
+    @property
+    def cluster(self) -> str | None:
+        """Where ``dask`` runs go, once the first one connected (the header shows it)."""
+        dask = self._dispatch.executors.get("dask")  # (``get``: never makes one)
+        return getattr(dask, "cluster", None)
+
     def notify(self, task: str | None = None) -> None:
         """Decide ``task`` (or every task) again at the next tick."""
         with self._lock:

@@ -167,15 +167,21 @@ class DaskExecutor(Executor):
 
     @property
     def cluster(self) -> str | None:
-        """``address, N workers, N threads, dashboard`` once connected (for the header)."""
+        """``dask tcp://host:8786, 2 workers, 2 threads, http://host:8787/status`` once
+        connected, else ``None`` (the header's cluster line; the client's cached view,
+        refreshed by dask every few seconds, so it costs no request)."""
         client = self._client
         if client is None:
             return None
-        info = client.scheduler_info() or {}
-        workers = info.get("workers", {})
-        threads = sum(w.get("nthreads", 0) for w in workers.values())
-        link = client.dashboard_link if self._cluster is None or self.settings.dashboard_address else ""
-        return (f"{client.scheduler.address}, {len(workers)} workers, {threads} threads"
+        try:
+            info = client.scheduler_info() or {}
+            workers = info.get("n_workers", len(info.get("workers", {})))
+            threads = info.get("total_threads", 0)
+            link = client.dashboard_link if "dashboard" in info.get("services", {}) else ""
+        except Exception:  # (closing, or a dask that keeps this elsewhere)
+            return None
+        address = info.get("address") or self.settings.address
+        return (f"dask {address}, {workers} workers, {threads} threads"
                 + (f", {link}" if link else ""))
 
     async def aclose(self) -> None:
