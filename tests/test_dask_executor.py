@@ -309,3 +309,20 @@ def test_the_header_facts_show_the_cluster_once_a_dask_run_connected(
     line = StatusLine("tasks", "store")
     line.facts = Facts("running", None, 1, 0, 0, 0, 0, after.facts.cluster)
     assert f"dask {cluster_address}, 2 workers" in line.render_content().plain
+
+
+def test_terminating_a_dask_run_records_terminate_at_once(
+        cluster_address: str, tasks: object, tmp_path: Path) -> None:
+    app = App(state_dir=None)
+    pid_file, release = tmp_path / "pid", tmp_path / "release"
+    app.task(func=tasks.hold, execution="dask", name="hold",  # type: ignore[attr-defined]
+             parameters={"pid_file": str(pid_file), "release": str(release)}, force_run=True)
+    try:
+        with _runner(app, cluster_address) as r:
+            _wait_for_file(pid_file)
+            r.engine.terminate("hold")
+            [run] = r.finished("hold", timeout=WAIT)
+    finally:
+        release.touch()
+    assert run.outcome is Outcome.TERMINATE
+    assert run.error == "terminated by the operator"
