@@ -326,3 +326,23 @@ def test_terminating_a_dask_run_records_terminate_at_once(
         release.touch()
     assert run.outcome is Outcome.TERMINATE
     assert run.error == "terminated by the operator"
+
+
+def test_a_timeout_ends_a_run_that_still_waits_for_the_scheduler(tasks: object) -> None:
+    import socket
+
+    silent = socket.socket()  # accepts connections, never answers: a hung scheduler
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+    app = App(state_dir=None)
+    app.task(func=tasks.double, execution="dask", name="double",  # type: ignore[attr-defined]
+             parameters={"x": 1}, timeout=1.0, force_run=True)
+    try:
+        with EngineRunner(app.session, dask={"address": address, "connect_timeout": 120},
+                          shutdown_timeout=20.0) as r:
+            [run] = r.finished("double", timeout=WAIT)
+    finally:
+        silent.close()
+    assert run.outcome is Outcome.TERMINATE
+    assert run.error == "timed out after 1 s"

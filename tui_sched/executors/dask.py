@@ -61,7 +61,7 @@ class DaskExecutor(Executor):
         self._tail_chars = tail_chars
         self._client: Any = None
         self._cluster: Any = None
-        self._lock: asyncio.Lock | None = None
+        self._connecting: asyncio.Future[Any] | None = None
         self._unreachable = False  # reported once per streak of failed connections
         self._live: set[Any] = set()
 
@@ -70,12 +70,27 @@ class DaskExecutor(Executor):
             return JobResult.terminated(job.stop_reason)
         if missing_extra() is not None:
             return JobResult(Outcome.FAIL, None, INSTALL_HINT)
+        submitted: list[Any] = []
+        # One race over connecting, submitting and the result: the run's timeout and
+        # ``t`` count from its start, whatever part of its life it is in.
+        work = asyncio.ensure_future(self._run(job, submitted))
+        try:
+            how = await race(job, work)
+            if how == "done":
+                return work.result()
+            work.cancel()
+            if submitted:
+                await self._cancel(submitted[0])
+            return stopped_result(job, how)
+        finally:
+            for future in submitted:
+                self._live.discard(future)
+
+    async def _run(self, job: Job, submitted: list[Any]) -> JobResult:
         try:
             client = await self._connected()
         except Exception as exc:
             return self._unreachable_result(exc)
-        if job.stop_reason is not None:  # terminated while the connection was made
-            return JobResult.terminated(job.stop_reason)
         from tui_sched.executors.dask_isolate import run_isolated
         from tui_sched.executors.dask_worker import run_remote
 
@@ -88,17 +103,9 @@ class DaskExecutor(Executor):
                 resources=job.resources)
         except Exception as exc:  # arguments that do not pickle, a closed client
             return JobResult(Outcome.FAIL, None, f"the run could not be sent to dask: {exc}")
+        submitted.append(future)
         self._live.add(future)
-        work = asyncio.ensure_future(self._outcome(job, future))
-        try:
-            how = await race(job, work)
-            if how == "done":
-                return work.result()
-            work.cancel()
-            await self._cancel(client, future)
-            return stopped_result(job, how)
-        finally:
-            self._live.discard(future)
+        return await self._outcome(job, future)
 
     async def _outcome(self, job: Job, future: Any) -> JobResult:
         from distributed import KilledWorker
@@ -117,26 +124,41 @@ class DaskExecutor(Executor):
             job.sink.write(stream, text)
         return JobResult(Outcome(outcome), value, error, trace).with_summary()
 
-    async def _cancel(self, client: Any, future: Any) -> None:
+    async def _cancel(self, future: Any) -> None:
         try:
-            await asyncio.wait_for(client.cancel([future], force=True), _CLOSE_TIMEOUT)
+            await asyncio.wait_for(future.client.cancel([future], force=True), _CLOSE_TIMEOUT)
         except Exception:  # nothing more to do: the run is recorded as terminated anyway
             pass
 
     async def _connected(self) -> Any:
         """The client, connected (or the local cluster started) by the first run that
-        needs it; the runs that arrive meanwhile wait for the same attempt."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if self._client is not None and self._client.status in _GONE:
-                # It lost the scheduler for good: connect afresh (the scheduler may be back).
-                await _quietly(self._client.close(), 2.0)
-                self._client = None
-            if self._client is None:
-                self._client = await self._connect()
-            self._unreachable = False
+        needs it. The runs that arrive meanwhile wait for the same attempt, which a run
+        that is terminated while it waits leaves to the others (``shield``)."""
+        client = self._client
+        if client is not None and client.status in _GONE:
+            # It lost the scheduler for good: connect afresh (the scheduler may be back).
+            self._client = None
+            await _quietly(client.close(), 2.0)
+        if self._client is not None:
             return self._client
+        connecting = self._connecting
+        if connecting is None:
+            connecting = self._connecting = asyncio.ensure_future(self._connect())
+            # Retrieved even if every run waiting for it was terminated meanwhile.
+            connecting.add_done_callback(lambda t: t.cancelled() or t.exception())
+        try:
+            client = await asyncio.shield(connecting)
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            if self._connecting is connecting:
+                self._connecting = None  # the next run tries again
+            raise
+        if self._connecting is connecting:
+            self._connecting = None
+            self._client = client
+        self._unreachable = False
+        return client
 
     async def _connect(self) -> Any:
         from distributed import Client
@@ -185,8 +207,18 @@ class DaskExecutor(Executor):
                 + (f", {link}" if link else ""))
 
     async def aclose(self) -> None:
+        connecting = self._connecting
+        if connecting is not None and not connecting.done():
+            if self.settings.address == "local":
+                # A local cluster being started is let finish (then closed below):
+                # cancelled half-way, it could leave its worker processes behind.
+                await _quietly(asyncio.shield(connecting), _CLOSE_TIMEOUT)
+            else:
+                connecting.cancel()  # a scheduler that does not answer holds nothing up
+            if connecting.done() and not connecting.cancelled() and connecting.exception() is None:
+                self._client = self._client or connecting.result()
         client, cluster = self._client, self._cluster
-        self._client = self._cluster = None
+        self._client = self._cluster = self._connecting = None
         if client is not None:
             if self._live:
                 await _quietly(client.cancel(list(self._live), force=True), _CLOSE_TIMEOUT)
