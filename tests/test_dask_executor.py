@@ -346,3 +346,31 @@ def test_a_timeout_ends_a_run_that_still_waits_for_the_scheduler(tasks: object) 
         silent.close()
     assert run.outcome is Outcome.TERMINATE
     assert run.error == "timed out after 1 s"
+
+
+def test_a_command_runs_on_a_dask_worker_with_its_output_and_exit_code(
+        cluster_address: str) -> None:
+    app = App(state_dir=None)
+    app.task(command="echo parent $PPID; echo oops >&2; exit 3", execution="dask",
+             name="cmd", force_run=True)
+    with _runner(app, cluster_address) as r:
+        [run] = r.finished("cmd", timeout=WAIT)
+    assert run.outcome is Outcome.FAIL
+    assert run.error == "command exited with code 3: oops"
+    assert run.output_tail is not None and "oops" in run.output_tail
+    assert "parent " in run.output_tail
+    assert f"parent {os.getpid()}\n" not in run.output_tail  # a worker's child, not ours
+
+
+def test_a_timeout_kills_a_command_on_a_dask_worker(cluster_address: str,
+                                                    tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    app = App(state_dir=None)
+    app.task(command=f"echo $$ > {pid_file}; exec sleep 120", execution="dask", name="cmd",
+             timeout=1.0, force_run=True)
+    with _runner(app, cluster_address) as r:
+        [run] = r.finished("cmd", timeout=WAIT)
+        pid = int(_wait_for_file(pid_file))
+        assert _gone(pid), "the command was not killed"
+    assert run.outcome is Outcome.TERMINATE
+    assert run.error == "timed out after 1 s"

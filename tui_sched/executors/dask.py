@@ -25,6 +25,7 @@ from tui_sched.config import DaskSettings
 from tui_sched.executors.base import Executor, Job, JobResult, race, stopped_result
 from tui_sched.executors.process import reference
 from tui_sched.store.base import Outcome
+from tui_sched.tasks.targets import CommandTarget
 
 INSTALL_HINT = ("execution='dask' needs dask.distributed, which is not installed: "
                 "pip install 'tui-sched[dask]'")
@@ -91,13 +92,18 @@ class DaskExecutor(Executor):
             client = await self._connected()
         except Exception as exc:
             return self._unreachable_result(exc)
-        from tui_sched.executors.dask_isolate import run_isolated
+        from tui_sched.executors.dask_isolate import run_command, run_isolated
         from tui_sched.executors.dask_worker import run_remote
 
         try:
-            args: tuple[Any, ...] = (reference(job), job.kwargs, self._tail_chars)
+            target = job.target
+            if isinstance(target, CommandTarget):  # a child process of the worker, always
+                call: tuple[Any, ...] = (run_command, target.command, self._tail_chars, job.grace)
+            else:
+                args = (reference(job), job.kwargs, self._tail_chars)
+                call = (run_isolated, *args, job.grace) if job.isolate else (run_remote, *args)
             future = client.submit(
-                *((run_isolated, *args, job.grace) if job.isolate else (run_remote, *args)),
+                *call,
                 pure=False,
                 key=f"tui-sched-{job.task}-{job.run_id}-{secrets.token_hex(4)}",
                 resources=job.resources)

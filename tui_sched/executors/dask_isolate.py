@@ -1,5 +1,6 @@
-"""``dask_isolate=True``: the call runs in a child process of the dask worker, so that a
-timeout or termination can stop it (a call on a worker thread cannot be interrupted).
+"""Child processes of a dask worker: ``dask_isolate=True`` runs the call in one, so that
+a timeout or termination can stop it (a call on a worker thread cannot be interrupted);
+a command task on dask always runs as one.
 
 The worker thread starts the child in its own process group, hands it the run, and
 watches the dask task meanwhile: once the scheduler has cancelled it (the run timed out
@@ -97,3 +98,43 @@ def _stop(child: subprocess.Popen[bytes], grace: float) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def run_command(command: str | tuple[str, ...], tail_chars: int, grace: float) -> tuple[Any, ...]:
+    """A command task on this worker (a string through the shell), in its own process
+    group, stopped once the dask task is cancelled; its output comes back with the run."""
+    from tui_sched.executors.dask_worker import _tail
+
+    started = time.time()
+    try:
+        child = subprocess.Popen(command, shell=isinstance(command, str),
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as exc:
+        return ("fail", None, f"could not start the command: {exc}", None, [], started)
+    assert child.stdout is not None and child.stderr is not None
+    streams = {child.stdout.fileno(): "stdout", child.stderr.fileno(): "stderr"}
+    chunks: list[tuple[str, str]] = []
+    open_fds = set(streams)
+    while open_fds:
+        ready = select.select(list(open_fds), [], [], _POLL)[0]
+        for fd in ready:
+            data = os.read(fd, 1 << 16)
+            if data:
+                chunks.append((streams[fd], data.decode(errors="replace")))
+            else:
+                open_fds.discard(fd)
+        if not ready and not _still_wanted():
+            _stop(child, grace)
+            return ("terminate", None, "cancelled: the command was killed", None,
+                    _tail(chunks, tail_chars), started)
+    code = child.wait()
+    killpg_quietly(child.pid, signal.SIGTERM)  # what it left in the background
+    child.stdout.close()
+    child.stderr.close()
+    if code == 0:
+        return ("success", None, None, None, _tail(chunks, tail_chars), started)
+    err = "".join(text for stream, text in chunks if stream == "stderr").strip().splitlines()
+    tail = " | ".join(line.strip() for line in err[-3:] if line.strip())
+    return ("fail", None, f"command {describe_exit(code)}" + (f": {tail}" if tail else ""),
+            None, _tail(chunks, tail_chars), started)

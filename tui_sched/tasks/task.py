@@ -122,8 +122,11 @@ class Task:
 
     @property
     def executor_key(self) -> str:
-        """Which executor runs it: commands always run as child processes."""
-        return "command" if isinstance(self.target, CommandTarget) else self.execution
+        """Which executor runs it: commands run as child processes (on a dask worker if
+        the task says ``execution="dask"``)."""
+        if isinstance(self.target, CommandTarget) and self.options.execution != "dask":
+            return "command"
+        return self.execution
 
     @property
     def kind(self) -> str:
