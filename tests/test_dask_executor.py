@@ -374,3 +374,20 @@ def test_a_timeout_kills_a_command_on_a_dask_worker(cluster_address: str,
         assert _gone(pid), "the command was not killed"
     assert run.outcome is Outcome.TERMINATE
     assert run.error == "timed out after 1 s"
+
+
+def test_an_edited_module_takes_effect_at_the_next_dask_run(cluster_address: str,
+                                                             tmp_path: Path) -> None:
+    folder = tmp_path / "edit"
+    folder.mkdir()
+    module_file = folder / "versioned.py"
+    module_file.write_text("def version():\n    return 'v1'\n")
+    mod = load_file(module_file)
+    app = App(state_dir=None)
+    task = app.task(func=mod.version, execution="dask", name="version", force_run=True)
+    with _runner(app, cluster_address) as r:
+        [first] = r.finished("version", timeout=WAIT)
+        module_file.write_text("def version():\n    return 'v2'\n")
+        task.force_run = True
+        [_, second] = r.finished("version", 2, timeout=WAIT)
+    assert (first.return_summary, second.return_summary) == ("'v1'", "'v2'")
