@@ -43,7 +43,7 @@ def test_unknown_execution_mode() -> None:
     err = info.value
     assert (err.task, err.option) == ("job", "execution")
     assert str(err) == ("task 'job', option 'execution': unknown execution 'proces'; "
-                        "use one of main, async, thread, process")
+                        "use one of main, async, thread, process, dask")
     assert "job" not in app.session
 
 

@@ -9,10 +9,29 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tui_sched.errors import ConfigError
 from tui_sched.timespan import parse_span
+
+
+class DaskSettings(BaseModel):
+    """Where ``execution="dask"`` runs go (the ``[dask]`` table, ``TUI_SCHED_DASK_*``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    address: str = "local"
+    """A dask scheduler (``tcp://host:8786``), or ``local`` for a LocalCluster that the
+    scheduler starts at the first dask run and stops when it stops."""
+    n_workers: int = Field(default=2, ge=1)
+    """Worker processes of the ``local`` cluster."""
+    threads_per_worker: int = Field(default=1, ge=1)
+    """Threads of each ``local`` worker (runs at once per worker)."""
+    connect_timeout: float = Field(default=10.0, gt=0)
+    """Seconds to reach the scheduler before the runs waiting for it fail."""
+    dashboard_address: str | None = ":0"
+    """Where the ``local`` cluster serves its dashboard (``:0``: a free port; needs
+    ``bokeh``); ``None`` for none."""
 
 
 class SchedulerConfig(BaseModel):
@@ -28,7 +47,7 @@ class SchedulerConfig(BaseModel):
     """Seconds a terminated run gets to stop before it is killed or abandoned."""
     poll_interval: float = 1.0
     """How often conditions that cannot predict their next change are re-checked."""
-    default_execution: Literal["main", "async", "thread", "process"] = "thread"
+    default_execution: Literal["main", "async", "thread", "process", "dask"] = "thread"
     """Execution of plain functions that do not say (coroutines default to async)."""
     process_workers: int | None = Field(default=None, ge=1)
     """Size of the warm process pool (default: the number of CPUs, at least 2)."""
@@ -40,6 +59,8 @@ class SchedulerConfig(BaseModel):
     """Days of history kept (``None``: forever)."""
     output_tail: int = Field(default=4096, ge=0)
     """Characters of each run's output kept in its history row."""
+    dask: DaskSettings = Field(default_factory=DaskSettings)
+    """The cluster of ``execution="dask"`` runs (written as ``[dask]`` in the files)."""
 
     @field_validator("shutdown_timeout", "termination_grace", "poll_interval", mode="before")
     @classmethod
@@ -117,6 +138,23 @@ class AppConfig(BaseModel):
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     reload: ReloadSettings = Field(default_factory=ReloadSettings)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _dask_table(cls, data: Any) -> Any:
+        # ``[dask]`` is a table of its own in the files, but the engine reads it from its
+        # scheduler settings: it is moved there before validation.
+        if isinstance(data, dict) and "dask" in data:
+            data = dict(data)
+            scheduler = dict(data.get("scheduler") or {})
+            scheduler["dask"] = data.pop("dask")
+            data["scheduler"] = scheduler
+        return data
+
+    @property
+    def dask(self) -> DaskSettings:
+        """The ``[dask]`` settings."""
+        return self.scheduler.dask
+
     @field_validator("keymap")
     @classmethod
     def _known_ids(cls, keymap: dict[str, str]) -> dict[str, str]:
@@ -137,7 +175,9 @@ def _from_env() -> dict[str, Any]:
         if not key.startswith(_ENV_PREFIX) or key == "TUI_SCHED_WORKER":
             continue
         name = key[len(_ENV_PREFIX):].lower()
-        if name in sched_fields:
+        if name.startswith("dask_"):  # TUI_SCHED_DASK_ADDRESS -> [dask] address
+            out.setdefault("dask", {})[name[len("dask_"):]] = value
+        elif name in sched_fields:
             out.setdefault("scheduler", {})[name] = value
         elif name in AppConfig.model_fields:
             out[name] = value
@@ -190,7 +230,9 @@ def load_config(tasks_dir: str | None, flags: dict[str, Any] | None = None) -> A
 def _problem(err: Any, where: str) -> str:
     """One validation error as ``what, key, file, nearest valid key``."""
     loc = [str(p) for p in err["loc"]]
-    key = ".".join(loc)
+    # ``[dask]`` is validated inside the scheduler settings: named as the user wrote it.
+    shown = loc[1:] if loc[:2] == ["scheduler", "dask"] else loc
+    key = ".".join(shown)
     if err["type"] == "extra_forbidden":
         model: type[BaseModel] = AppConfig
         for part in loc[:-1]:
@@ -198,7 +240,7 @@ def _problem(err: Any, where: str) -> str:
             inner = field.annotation if field is not None else None
             if isinstance(inner, type) and issubclass(inner, BaseModel):
                 model = inner
-        prefix = ".".join(loc[:-1])
+        prefix = ".".join(shown[:-1])
         near = difflib.get_close_matches(loc[-1], sorted(model.model_fields), n=1, cutoff=0.6)
         hint = f"; did you mean {'.'.join([prefix, near[0]]) if prefix else near[0]!r}?" if near else ""
         valid = ", ".join(sorted(model.model_fields))

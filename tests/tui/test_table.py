@@ -34,6 +34,7 @@ class FakeEngine:
         self.clock = SimpleNamespace(time=lambda: self.now)
         self.wake: dict[str, float] = {}
         self.state, self.started_at, self.tz = "running", NOW - 60, UTC
+        self.cluster: str | None = None  # no dask runs
 
     def terminating_tasks(self) -> set[str]:
         return set()

@@ -8,7 +8,7 @@ import asyncio
 from tui_sched.engine.arguments import ArgumentResolver
 from tui_sched.engine.blockwatch import BlockWatch
 from tui_sched.engine.session import Session
-from tui_sched.executors import Executor, Job, JobResult
+from tui_sched.executors import REMOTE_EXECUTIONS, Executor, Job, JobResult
 from tui_sched.tasks.task import Task
 
 
@@ -58,7 +58,7 @@ class Dispatcher:
         caches made at the first runs were most of what a full collection walked: 11 ms.)
         """
         try:
-            if self._plan_of(task)[1] != "process":
+            if self._plan_of(task)[1] not in REMOTE_EXECUTIONS:
                 self._args.plain_kwargs(task)
         except Exception:  # its first run reports what is wrong
             pass
@@ -69,8 +69,10 @@ class Dispatcher:
 
     def prepare(self, job: Job, task: Task, execution: str) -> None:
         """Resolve the run's arguments (at dispatch, explicitly, from the session)."""
-        if execution == "process":
+        if execution in REMOTE_EXECUTIONS:
             job.kwargs = self._args.process_kwargs(task)
+            job.resources = task.options.dask_resources
+            job.isolate = task.options.dask_isolate
         else:
             plain = self._args.plain_kwargs(task)
             if plain is not None:

@@ -136,8 +136,8 @@ class Engine:
         self.bus = bus or EventBus()
         self.tz = tz or resolve_timezone(self.config.timezone)
         self.status = StatusIndex()
-        self._dispatch = Dispatcher(session, executors
-                                    or default_executors(self.config.process_workers))
+        self._dispatch = Dispatcher(session, executors or default_executors(
+            self.config.process_workers, self.config.dask, self._report_problem))
         self._eval_ctx: Context | None = None  # the context of the evaluation pass under way
         self._eval_snapshots: tuple[object, object] = (None, None)  # the session's, in it
         # Written from any thread under _lock; drained by the engine thread.
@@ -181,6 +181,12 @@ class Engine:
     def state(self) -> str:
         """``stopped``, ``starting``, ``running``, ``stopping`` or ``restarting``."""
         return self._state
+
+    @property
+    def cluster(self) -> str | None:
+        """Where ``dask`` runs go, once the first one connected (the header shows it)."""
+        dask = self._dispatch.executors.get("dask")  # (``get``: never makes one)
+        return getattr(dask, "cluster", None)
 
     def notify(self, task: str | None = None) -> None:
         """Decide ``task`` (or every task) again at the next tick."""

@@ -126,6 +126,8 @@ class Facts:
     running: int
     failures_hour: int
     restarts: int
+    cluster: str | None = None
+    """Where ``dask`` runs go, once connected (address, workers, threads, dashboard)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +285,8 @@ def build_snapshot(engine: Engine, selected: str | None,
         names = {r.name for r in rows}
         for name in [n for n in memo if n not in names]:
             del memo[name]
-    facts = Facts(engine.state, engine.started_at, len(rows), disabled, running, failures, restarts)
+    facts = Facts(engine.state, engine.started_at, len(rows), disabled, running, failures, restarts,
+                  engine.cluster)
     return Snapshot(now, engine.tz, facts, tuple(rows), selected, explanation, why)
 
 

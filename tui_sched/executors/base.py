@@ -47,6 +47,10 @@ class Job:
     """Told once when termination begins (the engine publishes ``RunTerminating``)."""
     bind: Callable[[Callable[..., Any]], dict[str, Any]] | None = None
     """Resolves a function's arguments at call time (in-process runs); ``kwargs`` if unset."""
+    resources: dict[str, float] | None = None
+    """Abstract resources the run needs on its cluster worker (``dask_resources``)."""
+    isolate: bool = False
+    """Run the call in a child process of its cluster worker (``dask_isolate``)."""
     _on_stop: Callable[[], None] | None = None
     _flag: threading.Event | None = None
 

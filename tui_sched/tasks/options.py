@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from tui_sched.errors import ConfigError, TaskDefinitionError
 from tui_sched.timespan import parse_span
 
-Execution = Literal["main", "async", "thread", "process"]
-EXECUTIONS: tuple[str, ...] = ("main", "async", "thread", "process")
+Execution = Literal["main", "async", "thread", "process", "dask"]
+EXECUTIONS: tuple[str, ...] = ("main", "async", "thread", "process", "dask")
 
 
 def _span_or_none(value: Any, what: str) -> float | None:
@@ -59,6 +59,10 @@ class TaskOptions(BaseModel):
     records them. Default: ``once`` for calendar and cron conditions, else ``skip``."""
     misfire_grace: float = 60.0
     """A start this late after its period or cron slot began is not a misfire."""
+    dask_resources: dict[str, float] | None = None
+    """Abstract resources a ``dask`` run needs on its worker (``{"GPU": 1}``)."""
+    dask_isolate: bool = False
+    """Run a ``dask`` call in a child process of its worker, so a timeout can kill it."""
 
     @field_validator("timeout", mode="before")
     @classmethod

@@ -122,8 +122,11 @@ class Task:
 
     @property
     def executor_key(self) -> str:
-        """Which executor runs it: commands always run as child processes."""
-        return "command" if isinstance(self.target, CommandTarget) else self.execution
+        """Which executor runs it: commands run as child processes (on a dask worker if
+        the task says ``execution="dask"``)."""
+        if isinstance(self.target, CommandTarget) and self.options.execution != "dask":
+            return "command"
+        return self.execution
 
     @property
     def kind(self) -> str:
@@ -258,13 +261,20 @@ def _check_execution(name: str, target: Target, options: TaskOptions) -> None:
     from tui_sched.tasks.args import Marker
     from tui_sched.tasks.signature import markers_of
 
-    if options.execution != "process" or isinstance(target, CommandTarget):
+    execution = options.execution
+    if execution not in ("process", "dask") or isinstance(target, CommandTarget):
         return
+    if execution == "dask":
+        from tui_sched.executors.dask import missing_extra
+
+        missing = missing_extra()
+        if missing is not None:
+            raise TaskDefinitionError(name, missing, "execution")
     if isinstance(target, FuncTarget):
         if not target.referable:
             raise TaskDefinitionError(
                 name,
-                "a process task must be a module-level function in a file (it is "
+                f"a {execution} task must be a module-level function in a file (it is "
                 "imported by name in the worker process); lambdas and nested functions "
                 "cannot be sent",
                 "execution",

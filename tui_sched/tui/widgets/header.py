@@ -60,6 +60,8 @@ class StatusLine(Static):
             parts.append(Content(f"{facts.failures_hour} failed/1h"))
             if facts.restarts:
                 parts.append(Content(f"{facts.restarts} restart(s)"))
+            if facts.cluster:
+                parts.append(Content(facts.cluster))
         if self.problems:
             parts.append(Content.styled(f"⚠ {self.problems} problem(s): press e", "bold"))
         parts.append(Content(f"tasks: {self.tasks_dir}"))
