@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from tui_sched.conditions.context import Context
 from tui_sched.config import SchedulerConfig
-from tui_sched.engine import crashes, misfire
+from tui_sched.engine import crashes, misfire, shutdown
 from tui_sched.engine.active import ActiveRun
 from tui_sched.engine.blockwatch import BlockWatch
 from tui_sched.engine.bus import EventBus
@@ -818,35 +818,23 @@ class Engine:
         self.restart_requested = restart
         self._state = "restarting" if restart else "stopping"
         self.bus.publish(SchedulerStopping(self.clock.time(), restart, len(self._running)))
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.config.shutdown_timeout
-        while self._running and not force and loop.time() < deadline:
-            with self._lock:
-                self._wake_requested = False
-            self._wake.clear()
-            with self._lock:
-                force = self._stop_request[1]
-            if force:
-                break
-            waiter: asyncio.Future[Any] = asyncio.ensure_future(self._wake.wait())
-            futures: set[asyncio.Future[Any]] = {
-                a.future for a in self._running.values() if a.future is not None}
-            await asyncio.wait({waiter, *futures}, timeout=deadline - loop.time(),
-                               return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            self.store.flush()
+        if not force:
+            await shutdown.wait_for_runs(self._running, self._wake, self.config.shutdown_timeout,
+                                         self._stop_forced, self.store.flush)
         self._apply_changes(self.clock.time(), set())
-        for active in list(self._running.values()):
-            active.job.terminate("terminated at shutdown")
-        pending = [a.future for a in self._running.values() if a.future is not None]
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-        for executor in self._dispatch.executors.values():
-            try:
-                await executor.aclose()
-            except Exception as exc:
-                self._report(f"closing an executor failed: {exc}")
+        await shutdown.terminate_runs(self._running, "terminated at shutdown")
+        await shutdown.close_executors(self._dispatch.executors.values(), self._report)
         self._apply_changes(self.clock.time(), set())
         self._heartbeat.beat(self.clock.time())
         self.store.flush()
         self.bus.publish(SchedulerStopped(self.clock.time(), restart))
+
+    def _stop_forced(self) -> bool:
+        """(While waiting for runs at shutdown.) Re-arm the wake-up, then: has a second
+        stop request forced the stop?"""
+        assert self._wake is not None and self._stop_request is not None
+        with self._lock:
+            self._wake_requested = False
+        self._wake.clear()
+        with self._lock:
+            return self._stop_request[1]
