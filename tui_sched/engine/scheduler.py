@@ -17,15 +17,16 @@ import time
 import traceback
 from collections.abc import Callable, Collection
 from concurrent.futures import Future
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
 from tui_sched.conditions.context import Context
 from tui_sched.config import SchedulerConfig
-from tui_sched.engine import crashes, misfire
+from tui_sched.engine import crashes, misfire, shutdown
+from tui_sched.engine.active import ActiveRun
 from tui_sched.engine.blockwatch import BlockWatch
 from tui_sched.engine.bus import EventBus
+from tui_sched.engine.changes import Change, SessionChanges, dependents_of, task_infos
 from tui_sched.engine.clock import Clock, SystemClock
 from tui_sched.engine.decision import (
     IDLE,
@@ -35,7 +36,6 @@ from tui_sched.engine.decision import (
     Source,
     TaskState,
     decide,
-    reads_start_time,
 )
 from tui_sched.engine.dispatch import Dispatcher
 from tui_sched.engine.endconds import check_end_conditions
@@ -62,15 +62,11 @@ from tui_sched.engine.timezone import resolve_timezone
 from tui_sched.engine.wakeups import Wakeups
 from tui_sched.executors import Executor, Job, JobResult, default_executors
 from tui_sched.executors.output import OutputCapture, OutputSink
-from tui_sched.store.base import Outcome, RunEnd, RunRecord, RunStore, TaskInfo, Trigger
+from tui_sched.store.base import Outcome, RunEnd, RunRecord, RunStore, Trigger
 from tui_sched.store.resilient import ResilientStore
 from tui_sched.tasks.task import Task
 
 T = TypeVar("T")
-Change = Callable[[float, set[str]], bool]
-"""A change of the session, carried out on the engine thread at ``now``: adds the tasks
-to decide again to the set; returns whether the stored task list and the dependents
-index must be rebuilt."""
 
 #: A condition that predicts a change at (or before) now is re-checked this much later,
 #: so float rounding at a boundary can never make the loop spin.
@@ -92,17 +88,6 @@ _WALL_RECHECK = 5.0
 _START, _SKIP, _WAIT = Act.START, Act.SKIP, Act.WAIT
 _CONDITION, _FORCE, _RETRY, _CATCH_UP, _JITTER = (
     Source.CONDITION, Source.FORCE, Source.RETRY, Source.CATCH_UP, Source.JITTER)
-
-
-@dataclass(eq=False, slots=True)
-class _Active:
-    """A run in progress."""
-
-    record: RunRecord
-    job: Job
-    task: Task
-    future: asyncio.Future[None] | None = None  # a Task, or (direct starts) a plain future
-    skip_recorded: bool = False
 
 
 class Engine:
@@ -144,7 +129,6 @@ class Engine:
         self._lock = threading.Lock()
         self._pending: set[str] = set()
         self._pending_all = False
-        self._changes: list[Change] = []
         self._pending_calls: list[tuple[Callable[[], Any], Future[Any]]] = []
         self._wake_requested = False
         self._stop_request: tuple[bool, bool] | None = None
@@ -152,7 +136,7 @@ class Engine:
         # Engine-thread state.
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
-        self._running: dict[int, _Active] = {}
+        self._running: dict[int, ActiveRun] = {}
         self._wakeups = Wakeups()
         self._states: dict[str, TaskState] = {}  # only tasks with something pending
         self._rng = random.Random()
@@ -167,6 +151,10 @@ class Engine:
         self._spawned = 0
         """Runs launched as loop tasks (the serve loop yields to them once)."""
         self._gc = GcPolicy()
+        self._changes = SessionChanges(self._lock, session, store, self.bus, self._states,
+                                       self._state_of, self._tidy, self._wakeups,
+                                       self._dispatch, self._running, self._gc, self._reindex)
+        self._apply_changes = self._changes.apply  # (every tick: bound once)
         self.evaluations = 0
         """How many start decisions have been made (idle cost is visible in tests)."""
         self.started_at: float | None = None
@@ -200,22 +188,22 @@ class Engine:
     def flag_changed(self, task: Task, flag: str, value: bool) -> None:
         """A task's ``disabled`` or ``force_run`` flag changed."""
         if flag == "disabled":
-            self._queue(lambda now, dirty: self._on_disabled(task, value, now, dirty))
+            self._queue(lambda now, dirty: self._changes.on_disabled(task, value, now, dirty))
         else:
             self.notify(task.name)
 
     def task_added(self, task: Task) -> None:
         """A task joined the session at run time (``session.create_task``)."""
-        self._queue(lambda now, dirty: self._on_added(task, now, dirty))
+        self._queue(lambda now, dirty: self._changes.on_added(task, now, dirty))
 
     def task_changed(self, task: Task, what: str) -> None:
         """An option or the condition (``what``) of a task was changed in place."""
-        self._queue(lambda now, dirty: self._on_changed(task, what, now, dirty))
+        self._queue(lambda now, dirty: self._changes.on_changed(task, what, now, dirty))
 
     def task_removed(self, task: Task) -> None:
         """A task left the session; a run in progress finishes and is recorded."""
         def removed(now: float, dirty: set[str]) -> bool:
-            self._on_removed(task, None)
+            self._changes.on_removed(task, None)
             self.bus.publish(TaskChanged(now, task.name, "removed"))
             return True
 
@@ -228,7 +216,7 @@ class Engine:
         declaration, dependents and the stored task list are rebuilt and the new tasks
         are evaluated. Runs in progress of removed tasks finish (``terminate``: are
         terminated)."""
-        self._queue(lambda now, dirty: self._on_swapped(removed, swapped_in, terminate,
+        self._queue(lambda now, dirty: self._changes.on_swapped(removed, swapped_in, terminate,
                                                         now, dirty))
 
     def request_stop(self, restart: bool = False, force: bool = False) -> None:
@@ -281,8 +269,7 @@ class Engine:
         return [a.record for a in list(self._running.values())]
 
     def _queue(self, change: Change) -> None:
-        with self._lock:
-            self._changes.append(change)
+        self._changes.queue(change)
         self._wake_threadsafe()
 
     def _wake_threadsafe(self) -> None:
@@ -385,8 +372,7 @@ class Engine:
             if task.name in flags:
                 # The operator's last word wins over the module's declaration.
                 object.__setattr__(task, "_disabled", flags[task.name])
-        self._rebuild_dependents()
-        self._save_task_infos()
+        self._reindex()
         down_since = self._heartbeat.last()
         self._heartbeat.beat(now)
         if down_since is not None:
@@ -717,7 +703,7 @@ class Engine:
         config = self.config
         job = Job(run_id, name, task.target, {}, task.options.timeout,
                   OutputSink(on_line, config.output_tail), config.termination_grace)
-        active = _Active(record, job, task)
+        active = ActiveRun(record, job, task)
         self._running[run_id] = active
         bus.publish(RunStarted(now, record, due))
         executor, execution = self._dispatch.plan(task)
@@ -749,11 +735,11 @@ class Engine:
         active.future = self._loop.create_task(self._execute(active, executor, execution))
         self._spawned += 1
 
-    async def _execute(self, active: _Active, executor: Executor, execution: str) -> None:
+    async def _execute(self, active: ActiveRun, executor: Executor, execution: str) -> None:
         self._finish(active, await self._dispatch.execute(active.job, active.task, executor,
                                                           execution))
 
-    def _finish(self, active: _Active, result: JobResult, inline: bool = False,
+    def _finish(self, active: ActiveRun, result: JobResult, inline: bool = False,
                 end: float | None = None) -> None:
         if end is None:
             end = self.clock.time()
@@ -792,7 +778,7 @@ class Engine:
         else:
             self._mark_dirty(rec.task)
 
-    def _finish_direct(self, active: _Active, result: JobResult, end: float | None) -> None:
+    def _finish_direct(self, active: ActiveRun, result: JobResult, end: float | None) -> None:
         """``_finish`` for a run started directly (thread): its future, which shutdown
         waits on, is resolved even if recording the end fails."""
         try:
@@ -802,115 +788,13 @@ class Engine:
             if future is not None and not future.done():
                 future.set_result(None)
 
-    # == session changes ===============================================================
-    def _apply_changes(self, now: float, dirty: set[str]) -> None:
-        """Carry out the session changes other threads queued, in order, adding the tasks
-        to decide again to ``dirty``. Called every tick, and when stopping, so that a
-        metatask that disables tasks and then restarts the session loses nothing."""
-        with self._lock:
-            changes, self._changes = self._changes, []
-        if not changes:
-            return
-        rebuild = False
-        for change in changes:
-            rebuild = change(now, dirty) or rebuild
-        if rebuild:
-            self._rebuild_dependents()
-            self._save_task_infos()
-
-    def _on_disabled(self, task: Task, value: bool, now: float, dirty: set[str]) -> bool:
-        self.store.set_flag(task.name, value)
-        self.bus.publish(TaskChanged(now, task.name, "disabled" if value else "enabled"))
-        state = self._states.get(task.name)
-        if value and state is not None:
-            state.disabled()
-            self._tidy(task.name, state)
-        dirty.add(task.name)
-        return True
-
-    def _on_added(self, task: Task, now: float, dirty: set[str]) -> bool:
-        if self.session._lookup(task.name) is not task:
-            return False  # removed again, or replaced, meanwhile
-        self._new_version(task, now)
-        # The session's word when it creates a task is the last word: a flag persisted
-        # for an earlier task of that name must not disable this one at the next start.
-        if self.store.get_flags().get(task.name, False) != task.disabled:
-            self.store.set_flag(task.name, task.disabled)
-        self.bus.publish(TaskChanged(now, task.name, "added"))
-        dirty.add(task.name)
-        return True
-
-    def _on_changed(self, task: Task, what: str, now: float, dirty: set[str]) -> bool:
-        if self.session._lookup(task.name) is not task:
-            return False
-        dirty.add(task.name)
-        if what == "start_cond":
-            # What its wake-up and a jittered start were decided from is gone; its cron
-            # slots start counting now.
-            self._wakeups.discard(task.name)
-            state = self._state_of(task.name)
-            state.jitter = None
-            state.born = now if reads_start_time(task.start_cond) else None
-            self._tidy(task.name, state)
-        self.bus.publish(TaskChanged(now, task.name, f"{what} changed"))
-        return what in ("start_cond", "end_cond", "execution")
-
-    def _on_removed(self, task: Task, terminate: str | None) -> None:
-        """``task`` left the session (its runs in progress are terminated with the
-        reason ``terminate``, if given, else they finish)."""
-        name = task.name
-        if self.session._lookup(name) is None:  # (not already back under that name)
-            self._wakeups.discard(name)
-            self._states.pop(name, None)
-            self._dispatch.forget(name)
-        if terminate is not None:
-            for active in self._running.values():
-                if active.task is task:
-                    active.job.terminate(terminate)
-
-    def _on_swapped(self, removed: list[Task], swapped_in: list[Task], terminate: bool,
-                    now: float, dirty: set[str]) -> bool:
-        """The engine-side half of ``tasks_swapped``."""
-        for task in removed:
-            self._on_removed(task, "its task was removed by a module reload" if terminate else None)
-        persisted = self.store.get_flags()
-        for task in swapped_in:
-            if self.session._lookup(task.name) is not task:
-                continue  # superseded by a later swap
-            if task.name in persisted:
-                # The operator's last word wins over the module's declaration.
-                object.__setattr__(task, "_disabled", persisted[task.name])
-            self._new_version(task, now)
-            dirty.add(task.name)
-        self._gc.thaw()  # the replaced code may hold cycles: let the next full pass see them
-        return True
-
-    def _new_version(self, task: Task, now: float) -> None:
-        """``task`` is new, or a new version of a task: nothing decided for the one
-        before holds for it (a pending retry, a jittered start, a crash back-off)."""
-        self._wakeups.discard(task.name)
-        self._dispatch.forget(task.name)
-        self._states.pop(task.name, None)
-        if reads_start_time(task.start_cond):
-            self._state_of(task.name).born = now
-
-    def _rebuild_dependents(self) -> None:
-        deps: dict[str, set[str]] = {}
-        for task in self.session.tasks:
-            for cond in (task.start_cond, task.options.end_cond):
-                if cond is None:
-                    continue
-                for ref in cond.task_refs():
-                    deps.setdefault(ref, set()).add(task.name)
+    def _reindex(self) -> None:
+        """The session's task list changed: rebuild the dependents index and the stored
+        task list."""
+        deps = dependents_of(self.session.tasks)
         with self._lock:
             self._dependents = deps
-
-    def _save_task_infos(self) -> None:
-        self.store.save_tasks([
-            TaskInfo(t.name, t.condition_text, t.execution if t.kind != "command" else "command",
-                     t.disabled, t.origin)
-            for t in self.session.tasks
-        ])
+        self.store.save_tasks(task_infos(self.session.tasks))
 
     def _may_prune(self, now: float) -> bool:
         """Whether to prune now: in a gap with nothing due for ``FLUSH_GAP`` (a prune
@@ -940,35 +824,23 @@ class Engine:
         self.restart_requested = restart
         self._state = "restarting" if restart else "stopping"
         self.bus.publish(SchedulerStopping(self.clock.time(), restart, len(self._running)))
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.config.shutdown_timeout
-        while self._running and not force and loop.time() < deadline:
-            with self._lock:
-                self._wake_requested = False
-            self._wake.clear()
-            with self._lock:
-                force = self._stop_request[1]
-            if force:
-                break
-            waiter: asyncio.Future[Any] = asyncio.ensure_future(self._wake.wait())
-            futures: set[asyncio.Future[Any]] = {
-                a.future for a in self._running.values() if a.future is not None}
-            await asyncio.wait({waiter, *futures}, timeout=deadline - loop.time(),
-                               return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            self.store.flush()
+        if not force:
+            await shutdown.wait_for_runs(self._running, self._wake, self.config.shutdown_timeout,
+                                         self._stop_forced, self.store.flush)
         self._apply_changes(self.clock.time(), set())
-        for active in list(self._running.values()):
-            active.job.terminate("terminated at shutdown")
-        pending = [a.future for a in self._running.values() if a.future is not None]
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-        for executor in self._dispatch.executors.values():
-            try:
-                await executor.aclose()
-            except Exception as exc:
-                self._report(f"closing an executor failed: {exc}")
+        await shutdown.terminate_runs(self._running, "terminated at shutdown")
+        await shutdown.close_executors(self._dispatch.executors.values(), self._report)
         self._apply_changes(self.clock.time(), set())
         self._heartbeat.beat(self.clock.time())
         self.store.flush()
         self.bus.publish(SchedulerStopped(self.clock.time(), restart))
+
+    def _stop_forced(self) -> bool:
+        """(While waiting for runs at shutdown.) Re-arm the wake-up, then: has a second
+        stop request forced the stop?"""
+        assert self._wake is not None and self._stop_request is not None
+        with self._lock:
+            self._wake_requested = False
+        self._wake.clear()
+        with self._lock:
+            return self._stop_request[1]
