@@ -131,6 +131,28 @@ def test_a_disabled_task_does_not_retry() -> None:
         assert starts(r) == [(at(2, 9), Trigger.FORCED)]
 
 
+def test_the_retry_of_a_forced_run_that_failed_while_disabled_runs_once_enabled() -> None:
+    """Found by ``make test-deep``: the retry waits for the task to be enabled (the
+    reference's rule), rather than never being made."""
+    fail = [True]
+
+    def flaky() -> None:
+        if fail and fail.pop():
+            raise RuntimeError("boom")
+
+    app = App(state_dir=None)
+    app.task(func=flaky, execution="main", retries=1, retry_delay=60, name="job")
+    with EngineRunner(app.session, clock=FakeClock(at(2, 9))) as r:
+        r.session["job"].disabled = True
+        r.session["job"].force_run = True
+        r.finished("job")
+        r.advance(3600)
+        assert starts(r) == [(at(2, 9), Trigger.FORCED)]
+        r.session["job"].disabled = False
+        r.finished("job", 2)
+        assert starts(r) == [(at(2, 9), Trigger.FORCED), (at(2, 10), Trigger.RETRY)]
+
+
 def test_a_task_created_again_keeps_running_after_a_restart() -> None:
     """KNOWN_ENGINE_BUGS: ``flag_of_removed_task``. ``job`` is disabled, removed and
     created again (enabled, it runs); after a restart it is still enabled."""

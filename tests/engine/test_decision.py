@@ -79,8 +79,10 @@ def test_a_retry_starts_at_its_time_and_otherwise_sets_the_wake_up() -> None:
     status.finished("t", NOW - 1, NOW, Outcome.FAIL)
     assert decide(task, state, _ctx(status), None, 1.0) == wait_until(NOW + 30)
     assert decide(task, state, _ctx(status, NOW + 30), None, 1.0) is START_RETRY
-    task.disabled = True  # a retry still runs for a disabled task (it was a forced run's)
-    assert decide(task, state, _ctx(status, NOW + 30), None, 1.0) is START_RETRY
+    task.disabled = True  # no retry runs while the task is disabled: it waits
+    assert decide(task, state, _ctx(status, NOW + 30), None, 1.0) is IDLE
+    task.disabled = False
+    assert decide(task, state, _ctx(status, NOW + 60), None, 1.0) is START_RETRY
 
 
 def test_a_crash_back_off_holds_the_condition_but_not_force() -> None:

@@ -196,6 +196,10 @@ def _pending(task: Task, state: TaskState, ctx: Context, due: float | None) -> D
     """What the task's pending state decides, if it decides (``None``: its condition)."""
     now = ctx.now
     retry_at = None
+    if task._disabled:
+        # Not even a retry (that of a forced run that failed waits for the task to be
+        # enabled, which decides again; disabling drops one already pending).
+        return IDLE
     if state.retry is not None:
         retry_at = state.retry[0]
         if retry_at <= now:
@@ -203,7 +207,7 @@ def _pending(task: Task, state: TaskState, ctx: Context, due: float | None) -> D
                 return IDLE  # decided again when the run in progress ends
             return START_RETRY
     cond = task.start_cond
-    if task._disabled or cond is None:
+    if cond is None:
         return _wait(retry_at)
     if state.backoff_until is not None and state.backoff_until > now:
         return _wait(state.backoff_until, retry_at)

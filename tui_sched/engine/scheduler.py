@@ -765,9 +765,8 @@ class Engine:
                 state.succeeded()
                 self._tidy(rec.task, state)
         elif self.session._lookup(task.name) is task:  # (not a replaced version's run)
-            # (a disabled task is not retried: disabling drops a pending retry too)
             if (outcome is Outcome.FAIL and rec.attempt <= task.options.retries
-                    and self._stop_request is None and not task.disabled):
+                    and self._stop_request is None):
                 wait = task.options.retry_wait(rec.attempt, self._rng.random())
                 self._state_of(rec.task).retry = (end + wait, rec.attempt + 1)
             elif outcome is Outcome.CRASH:
