@@ -178,6 +178,7 @@ class Reference:
     def change(self, name: str, spec: TaskSpec) -> None:
         task = self.tasks[name]
         task.spec, task.cond, task.cond_since = spec, parse_condition(spec.cond), self.now
+        task.catch_up = False  # owed for the slots of the condition it replaces
         self.settle()
 
     def force(self, name: str) -> None:

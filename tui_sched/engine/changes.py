@@ -139,11 +139,12 @@ class SessionChanges:
             return False
         dirty.add(task.name)
         if what == "start_cond":
-            # What its wake-up and a jittered start were decided from is gone; its cron
-            # slots start counting now.
+            # What its wake-up, a jittered start and a catch-up were decided from is
+            # gone; its cron slots start counting now.
             self._wakeups.discard(task.name)
             state = self._state_of(task.name)
             state.jitter = None
+            state.catch_up = False
             state.born = now if reads_start_time(task.start_cond) else None
             self._tidy(task.name, state)
         self._bus.publish(TaskChanged(now, task.name, f"{what} changed"))
