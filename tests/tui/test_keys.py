@@ -458,3 +458,19 @@ def test_ctrl_c_hint_names_ctrl_c_and_a_second_ctrl_c_terminates(tmp_path: Path)
         await until(pilot, lambda: not host.alive, "forced stop")
 
     run_app(host, scenario)
+
+
+def test_the_header_names_the_run_the_last_scheduler_died_during(tmp_path: Path) -> None:
+    # What a scheduler killed during a run of `hourly` leaves: the run open in the store.
+    (tmp_path / "state").mkdir()
+    store = SqliteRunStore(tmp_path / "state" / "history.sqlite3")
+    open_run = store.begin_run("hourly", Trigger.SCHEDULED, START.timestamp() - 60)
+    store.flush()
+    store.close()
+
+    async def scenario(pilot: Pilot[object], app: SchedulerApp) -> None:
+        await ready(pilot, app, ROWS)
+        await until(pilot, lambda: f"died during hourly (run {open_run.id})"
+                    in str(app.main.query_one("#status").render()), "the crash in the header")
+
+    run_app(host_for(tmp_path), scenario)

@@ -35,6 +35,7 @@ class FakeEngine:
         self.wake: dict[str, float] = {}
         self.state, self.started_at, self.tz = "running", NOW - 60, UTC
         self.cluster: str | None = None  # no dask runs
+        self.recovered: tuple[object, ...] = ()  # the last scheduler stopped cleanly
 
     def terminating_tasks(self) -> set[str]:
         return set()

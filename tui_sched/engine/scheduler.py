@@ -159,6 +159,8 @@ class Engine:
         """How many start decisions have been made (idle cost is visible in tests)."""
         self.started_at: float | None = None
         self.restart_requested = False
+        self.recovered: tuple[RunRecord, ...] = ()
+        """Runs a scheduler that died left open, closed as ``crash`` at this start."""
         self.ready = threading.Event()
         """Set once the engine has recovered state and begun scheduling."""
         self.done = threading.Event()
@@ -383,7 +385,8 @@ class Engine:
         with self._lock:
             self._pending_all = True
         if recovered:
-            self.bus.publish(RunsRecovered(now, tuple(recovered)))
+            self.recovered = tuple(recovered)
+            self.bus.publish(RunsRecovered(now, self.recovered))
             self._back_off_recovered(recovered, now)
         self.bus.publish(SchedulerStarted(now, len(self.session)))
 

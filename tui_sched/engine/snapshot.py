@@ -128,6 +128,9 @@ class Facts:
     restarts: int
     cluster: str | None = None
     """Where ``dask`` runs go, once connected (address, workers, threads, dashboard)."""
+    died_during: str | None = None
+    """The runs the last scheduler died during (``nightly (run 12)``), closed as
+    ``crash`` at this start: a crash loop shows here until the scheduler starts cleanly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,8 +288,9 @@ def build_snapshot(engine: Engine, selected: str | None,
         names = {r.name for r in rows}
         for name in [n for n in memo if n not in names]:
             del memo[name]
+    died_during = ", ".join(f"{r.task} (run {r.id})" for r in engine.recovered) or None
     facts = Facts(engine.state, engine.started_at, len(rows), disabled, running, failures, restarts,
-                  engine.cluster)
+                  engine.cluster, died_during)
     return Snapshot(now, engine.tz, facts, tuple(rows), selected, explanation, why)
 
 

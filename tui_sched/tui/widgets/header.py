@@ -52,6 +52,8 @@ class StatusLine(Static):
         state = self.override or (state_label(facts.state) if facts else "starting")
         symbol = {"running": "●", "starting": "◌"}.get(state, "◐")
         parts = [Content.styled(f"{symbol} {state}", "bold"), Content(self.mode)]
+        if facts is not None and facts.died_during:
+            parts.append(Content.styled(f"! last scheduler died during {facts.died_during}", "bold"))
         if facts is not None:
             if facts.started_at is not None:
                 parts.append(Content(f"up {fmt_duration(max(0.0, self.now - facts.started_at))}"))
