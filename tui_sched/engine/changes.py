@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from tui_sched.engine.active import ActiveRun
 from tui_sched.engine.bus import EventBus
-from tui_sched.engine.decision import TaskState, reads_start_time
+from tui_sched.engine.decision import TaskState, owes_slots_from_birth
 from tui_sched.engine.dispatch import Dispatcher
 from tui_sched.engine.events import TaskChanged
 from tui_sched.engine.gcpolicy import GcPolicy
@@ -145,7 +145,7 @@ class SessionChanges:
             state = self._state_of(task.name)
             state.jitter = None
             state.catch_up = False
-            state.born = now if reads_start_time(task.start_cond) else None
+            state.born = now if owes_slots_from_birth(task.start_cond) else None
             self._tidy(task.name, state)
         self._bus.publish(TaskChanged(now, task.name, f"{what} changed"))
         return what in ("start_cond", "end_cond", "execution")
@@ -186,5 +186,5 @@ class SessionChanges:
         self._wakeups.discard(task.name)
         self._dispatch.forget(task.name)
         self._states.pop(task.name, None)
-        if reads_start_time(task.start_cond):
+        if owes_slots_from_birth(task.start_cond):
             self._state_of(task.name).born = now

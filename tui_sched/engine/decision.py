@@ -33,7 +33,7 @@ class TaskState:
         backoff_until: After a crash, no start by condition before this instant.
         born: When the engine first saw this version of the task, if it was after
             start-up (added at run time, reloaded, given a new condition) and its
-            condition reads the scheduler's start (``reads_start_time``): the condition
+            condition reads the scheduler's start (``owes_slots_from_birth``): the condition
             sees the scheduler as started then, so a ``cron`` slot that fired before the
             task existed is not owed to it.
     """
@@ -74,14 +74,14 @@ class TaskState:
                 and self.crashes == 0 and self.backoff_until is None and self.born is None)
 
 
-def reads_start_time(cond: Condition | None) -> bool:
+def owes_slots_from_birth(cond: Condition | None) -> bool:
     """Whether ``cond`` reads when its task appeared (``cron``: a slot that fired before
     is not owed): only then does a task's ``born`` matter."""
     if cond is None:
         return False
     if isinstance(cond, Cron):
         return True
-    return any(reads_start_time(child) for child in cond.children())
+    return any(owes_slots_from_birth(child) for child in cond.children())
 
 
 class Act(Enum):
