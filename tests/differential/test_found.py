@@ -226,3 +226,47 @@ def test_a_condition_waits_out_scheduler_started_ago() -> None:
         r.advance(600)  # the edge: still "started 10 minutes ago"
         r.advance(60)
         assert len(starts(r)) == 1
+
+
+def test_a_count_condition_given_at_run_time_counts_the_runs_before_the_restart() -> None:
+    """A condition that counts runs, given after a restart (a new condition, a task
+    created at run time), counts the runs from before the restart too: ``job`` ran at
+    09:00 and 10:00, the scheduler restarted, then ``job`` got ``has succeeded today
+    < 2`` and ``gate`` was created counting ``job``'s runs: neither runs at 11:00 and
+    12:00."""
+    app = App(state_dir=None)
+    app.task("every 1 hour", func=job, execution="main")
+    clock = FakeClock(at(2, 9))
+    with EngineRunner(app.session, clock=clock) as a:
+        a.advance(3600)
+        a.finished("job", 2)
+    with EngineRunner(app.session, store=a.store, clock=clock) as b:
+        b.advance(1800)  # 10:30, nothing due
+        b.session["job"].start_cond = "every 1 hour & has succeeded today < 2"
+        b.session.create_task("every 30 minutes & task 'job' has succeeded today < 2",
+                              func=job, execution="main", name="gate")
+        b.sync()
+        b.advance(3600)
+        assert starts(b) == []
+        assert starts(b, "gate") == []
+
+
+def test_a_count_given_at_run_time_counts_each_run_since_the_start_once() -> None:
+    """Runs since the restart are in memory and (once written) in the store: a count
+    given at run time counts each once. ``has succeeded today < 3`` given after one run
+    before the restart and one after allows exactly one more."""
+    app = App(state_dir=None)
+    app.task("every 1 hour", func=job, execution="main")
+    clock = FakeClock(at(2, 9))
+    with EngineRunner(app.session, clock=clock) as a:
+        a.finished("job", 1)
+    with EngineRunner(app.session, store=a.store, clock=clock) as b:
+        b.advance(3600)
+        b.finished("job", 1)  # 10:00
+        b.sync()
+        b.session["job"].start_cond = "every 1 hour & has succeeded today < 3"
+        b.sync()
+        b.advance(3600)  # 11:00: the third
+        b.advance(3600)  # 12:00: no fourth
+        b.advance(3600)
+        assert [start for start, _ in starts(b)] == [at(2, 10), at(2, 11)]

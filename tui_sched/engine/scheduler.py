@@ -792,11 +792,12 @@ class Engine:
 
     def _reindex(self) -> None:
         """The session's task list changed: rebuild the dependents index and the stored
-        task list."""
+        task list, and load the past runs a new count condition counts."""
         deps = dependents_of(self.session.tasks)
         with self._lock:
             self._dependents = deps
         self.store.save_tasks(task_infos(self.session.tasks))
+        self.status.count_runs_for(self.store, self.session.tasks)
 
     def _may_prune(self, now: float) -> bool:
         """Whether to prune now: in a gap with nothing due for ``FLUSH_GAP`` (a prune

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from tui_sched.conditions.context import RECENT_RUNS, TaskStatus
+from tui_sched.conditions.context import RECENT_RUNS, RecentRun, TaskStatus
 from tui_sched.conditions.status import Compare, HasStatus, Retry
 from tui_sched.store.base import Outcome, RunStore, TaskSummary
 
@@ -44,6 +44,7 @@ class StatusIndex:
     def __init__(self) -> None:
         self._by_task: defaultdict[str, TaskStatus] = defaultdict(TaskStatus)
         self.status: Callable[[str], TaskStatus] = self._by_task.__getitem__
+        self._counted: set[str] = set()
 
     def with_history(self) -> list[str]:
         """The tasks that have started or ended a run (statuses are also made ahead of
@@ -53,14 +54,34 @@ class StatusIndex:
 
     def load_from(self, store: RunStore, tasks: Iterable[Task]) -> None:
         """Rebuild from the store at start-up: the latest times (so ``daily`` does not
-        rerun after a restart) and, for the tasks whose runs a condition of ``tasks``
-        counts, their latest finished runs (so that ``has failed today < 2`` and
-        ``retry(n)`` still count the runs before it)."""
+        rerun after a restart) and the runs that conditions of ``tasks`` count."""
         self.load(store.summaries())
-        counted = counted_tasks(tasks)
-        if counted:
-            for task, runs in store.recent_runs(RECENT_RUNS, sorted(counted)).items():
-                self.status(task).recent.extend(runs)
+        self.count_runs_for(store, tasks)
+
+    def count_runs_for(self, store: RunStore, tasks: Iterable[Task]) -> None:
+        """Make sure every task whose runs a condition of ``tasks`` counts holds its
+        latest finished runs from before this start too (so that ``has failed today < 2``
+        and ``retry(n)`` still count them). Called at start-up and whenever the session's
+        tasks change: a task created, changed or reloaded at run time may count runs no
+        condition counted at start-up."""
+        new = counted_tasks(tasks) - self._counted
+        if not new:
+            return
+        self._counted |= new
+        for task, stored in store.recent_runs(RECENT_RUNS, sorted(new)).items():
+            recent = self.status(task).recent
+            # Runs that ended since the start are in memory already, and some of them in
+            # the store as well (its writer lags behind): keep each once, in order.
+            in_store = Counter(stored)
+            since_start: list[RecentRun] = []
+            for run in recent:
+                if in_store[run] > 0:
+                    in_store[run] -= 1
+                else:
+                    since_start.append(run)
+            recent.clear()
+            recent.extend(stored)
+            recent.extend(since_start)
 
     def load(self, summaries: list[TaskSummary]) -> None:
         """Rebuild the latest times from the store's summaries."""
