@@ -562,12 +562,12 @@ def test_sqlite_never_reuses_a_pruned_id_after_reopen(db: Path) -> None:
 
 
 def test_sqlite_upgrade_to_last_ends_keeps_every_task_s_last_end_per_outcome(db: Path) -> None:
-    from tui_sched.store.sqlite import _MIGRATIONS
+    from tui_sched.store.schema import MIGRATIONS
 
     # A file as version 3 of the schema left it, with runs in it.
     db.parent.mkdir(parents=True)
     with sqlite3.connect(db) as conn:
-        for statements in _MIGRATIONS[:3]:
+        for statements in MIGRATIONS[:3]:
             for statement in statements:
                 conn.execute(statement)
         conn.execute("PRAGMA user_version = 3")

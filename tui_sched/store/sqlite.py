@@ -9,7 +9,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,88 +25,25 @@ from tui_sched.store.base import (
     Trigger,
 )
 from tui_sched.store.checkpoint import Checkpointer
-
-_UPSERT_LAST_END = """INSERT INTO last_ends (task, outcome, "end")
-                VALUES (NEW.task, NEW.outcome, NEW."end")
-                ON CONFLICT (task, outcome) DO UPDATE SET "end" = max("end", excluded."end")"""
-
-# Migration N (0-based) takes the file from schema version N to N+1; ``PRAGMA
-# user_version`` records how far a file got. Append to this tuple, never edit an entry.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        # AUTOINCREMENT so that an id freed by ``prune`` is never handed out again after a
-        # reopen (a UI paging with ``before_id`` relies on ids never coming back).
-        """CREATE TABLE runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            task TEXT NOT NULL,
-            trigger TEXT NOT NULL,
-            start REAL NOT NULL,
-            "end" REAL,
-            outcome TEXT,
-            error TEXT,
-            traceback TEXT,
-            return_summary TEXT,
-            output_tail TEXT,
-            attempt INTEGER NOT NULL DEFAULT 1
-        )""",
-        # history(task) newest first, prune by count, and the skip-scan over task names.
-        "CREATE INDEX runs_task_id ON runs (task, id)",
-        # close_open_runs at start-up; stays tiny because finished runs leave it.
-        'CREATE INDEX runs_open ON runs (id) WHERE "end" IS NULL',
-        # summaries() last_end per outcome and prune by age: one seek per (task, outcome).
-        'CREATE INDEX runs_task_outcome_end ON runs (task, outcome, "end")',
-        # summaries() last_start: one seek per task.
-        "CREATE INDEX runs_task_start ON runs (task, start)",
-        "CREATE TABLE flags (task TEXT PRIMARY KEY, disabled INTEGER NOT NULL)",
-        """CREATE TABLE tasks (
-            name TEXT PRIMARY KEY,
-            condition TEXT NOT NULL,
-            execution TEXT NOT NULL,
-            disabled INTEGER NOT NULL,
-            module TEXT
-        )""",
-    ),
-    (
-        # Small facts about the scheduler itself (e.g. when it was last alive).
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    ),
-    (
-        # summaries() finds the last start through runs_task_id instead: one index less
-        # to update per run (each index costs pages written per commit).
-        "DROP INDEX IF EXISTS runs_task_start",
-    ),
-    (
-        # Each task's latest end per outcome, kept up to date by the triggers below, in
-        # place of the (task, outcome, end) index. Runs of many tasks interleave, so that
-        # index took an entry in nearly every one of its pages at every commit: about
-        # half of the writer's time per run, growing with the table. This table has one
-        # row per (task, outcome), and it remembers an outcome after its runs are pruned
-        # (as the running engine does) until the task has no runs left.
-        """CREATE TABLE last_ends (
-            task TEXT NOT NULL,
-            outcome TEXT NOT NULL,
-            "end" REAL NOT NULL,
-            PRIMARY KEY (task, outcome)
-        ) WITHOUT ROWID""",
-        """INSERT INTO last_ends (task, outcome, "end")
-            SELECT task, outcome, MAX("end") FROM runs
-            WHERE outcome IS NOT NULL AND "end" IS NOT NULL GROUP BY task, outcome""",
-        f"""CREATE TRIGGER runs_last_end_insert AFTER INSERT ON runs
-            WHEN NEW.outcome IS NOT NULL AND NEW."end" IS NOT NULL
-            BEGIN {_UPSERT_LAST_END}; END""",
-        f"""CREATE TRIGGER runs_last_end_update AFTER UPDATE OF "end", outcome ON runs
-            WHEN NEW.outcome IS NOT NULL AND NEW."end" IS NOT NULL
-            BEGIN {_UPSERT_LAST_END}; END""",
-        "DROP INDEX IF EXISTS runs_task_outcome_end",
-        # Prune by age: the ends of new runs come last, so this index only grows at its
-        # end (a page or two per commit).
-        'CREATE INDEX runs_end ON runs ("end")',
-    ),
+from tui_sched.store.queries import (
+    AGE_ID_BOUND,
+    COLUMNS,
+    FINISH_RUN,
+    FORGET_LAST_ENDS,
+    LATEST_FINISHED,
+    PRUNE_BY_AGE,
+    PRUNE_BY_COUNT,
+    SUMMARY_ENDS,
+    SUMMARY_TOTALS,
+    TASK_NAME_LIST,
+    Row,
+    insert_runs,
+    kept_for_conditions,
+    record,
 )
-T = TypeVar("T")
+from tui_sched.store.schema import MIGRATIONS, SCHEMA_VERSION, user_version
 
-SCHEMA_VERSION = len(_MIGRATIONS)
-"""The schema version this code writes and reads."""
+T = TypeVar("T")
 
 _BUSY_TIMEOUT_S = 5.0
 # The checkpointer thread copies the log back when it passes _WAL_CHECKPOINT_BYTES, and
@@ -130,68 +66,6 @@ _WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 #: of 16 (``bench/store_bench.py 300000 --tasks 1000``). A file made with another page
 #: size keeps it (changing it means rewriting the file).
 _PAGE_SIZE = 1024
-
-_COLUMNS = 'id, task, trigger, start, "end", outcome, error, traceback, return_summary, output_tail, attempt'
-#: A run as a row of ``runs``, in ``_COLUMNS`` order.
-_Row = tuple[Any, ...]
-_INSERT_RUN = f"INSERT INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-#: Rows per multi-row INSERT. One statement per 16 rows rather than per row cut the
-#: writer's CPU per row from 6.5 to 5.6 us in the first 12,500 rows of
-#: ``bench/store_growth.py --rows 50000``: each statement costs its own setup and an
-#: update of the AUTOINCREMENT counter. Larger statements measured slower again, in a
-#: probe on a bare connection (16 rows: 4.5 us; 64: 5.3 us; 256: 7.2 us).
-_CHUNK = 16
-_INSERT_RUNS = (f"INSERT INTO runs ({_COLUMNS}) VALUES "
-                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * _CHUNK))
-_FINISH_RUN = (
-    'UPDATE runs SET "end" = ?, outcome = ?, error = ?, traceback = ?, return_summary = ?, '
-    'output_tail = ? WHERE id = ? AND "end" IS NULL'
-)
-# Distinct task names by skip-scan: one index seek per task rather than a pass over every
-# run, which is what keeps summaries() and prune() fast on a million rows.
-_TASK_NAMES = """WITH RECURSIVE names(name) AS (
-    SELECT MIN(task) FROM runs
-    UNION ALL
-    SELECT (SELECT MIN(r.task) FROM runs AS r WHERE r.task > names.name)
-    FROM names WHERE names.name IS NOT NULL
-)"""
-_TASK_NAME_LIST = f"{_TASK_NAMES} SELECT name FROM names WHERE name IS NOT NULL"
-_SUMMARY_TOTALS = f"""{_TASK_NAMES}
-SELECT name,
-       (SELECT r.start FROM runs AS r WHERE r.task = names.name
-        AND (r.outcome IS NULL OR r.outcome NOT IN ('missed', 'skipped'))
-        ORDER BY r.id DESC LIMIT 1),
-       (SELECT COUNT(*) FROM runs AS r WHERE r.task = names.name)
-FROM names WHERE name IS NOT NULL"""
-_SUMMARY_ENDS = 'SELECT task, outcome, "end" FROM last_ends'
-# What pruning never deletes, however old: a task's newest run that really started (its
-# start is ``last_start``) and its latest run of each outcome (``last_ends``; of runs that
-# ended at the same instant, the newest), which are what period and dependency conditions
-# read. Without them a restart after a prune would forget that a ``daily`` (or ``every 2
-# weeks``) task has run, and run it again. They are looked up once per task and left out
-# of the deletes by id: a check per deleted row made pruning four times slower.
-_NEWEST_START = """SELECT id FROM runs WHERE task = ?
-    AND (outcome IS NULL OR outcome NOT IN ('missed', 'skipped')) ORDER BY id DESC LIMIT 1"""
-_LATEST_OF_EACH_OUTCOME = """SELECT (SELECT MAX(r.id) FROM runs AS r INDEXED BY runs_end
-        WHERE r."end" = l."end" AND r.task = l.task AND r.outcome = l.outcome)
-    FROM last_ends AS l WHERE l.task = ?"""
-#: Slots for those ids in the deletes (one per outcome, and the newest start).
-_KEPT_SLOTS = len(Outcome) + 1
-_NOT_KEPT = " AND id NOT IN (" + ", ".join(f"?{4 + i}" for i in range(_KEPT_SLOTS)) + ")"
-_PRUNE_BY_COUNT = """DELETE FROM runs WHERE task = ?1 AND "end" IS NOT NULL
-    AND id <= (SELECT id FROM runs WHERE task = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)
-""" + _NOT_KEPT
-# Runs that ended before the cutoff all have ids up to this one (from runs_end), so each
-# task's are a range of runs_task_id.
-_AGE_ID_BOUND = 'SELECT MAX(id) FROM runs WHERE "end" < ?'
-_PRUNE_BY_AGE = """DELETE FROM runs INDEXED BY runs_task_id
-    WHERE task = ?1 AND id <= ?2 AND "end" < ?3""" + _NOT_KEPT
-#: A task's latest finished runs, newest first (``recent_runs``).
-_RECENT_RUNS = """SELECT start, "end", outcome FROM runs WHERE task = ? AND "end" IS NOT NULL
-    AND outcome NOT IN ('missed', 'skipped') ORDER BY id DESC LIMIT ?"""
-_FORGET_LAST_ENDS = """DELETE FROM last_ends WHERE task = ?1
-    AND NOT EXISTS (SELECT 1 FROM runs WHERE task = ?1)"""
-
 
 class SqliteRunStore(RunStore):
     """A ``RunStore`` in one SQLite file, safe to read from other processes while open.
@@ -243,7 +117,7 @@ class SqliteRunStore(RunStore):
         # its first pass, so a second's worth of buffered rows is never promoted to the
         # oldest generation (as lists, thousands a second were, and set off a full
         # collection of 15 ms every second or two with 5,000 tasks).
-        self._pending: dict[int, _Row] = {}
+        self._pending: dict[int, Row] = {}
         """Runs started since the last flush, by id (a finish completes the row here)."""
         self._ops: list[tuple[str, tuple[Any, ...]]] = []
         """Other buffered statements, in order (ends of runs already handed on, flags...)."""
@@ -398,12 +272,12 @@ class SqliteRunStore(RunStore):
                     # end, outcome, error, traceback, summary, tail
                     self._pending[run_id] = pending[:4] + row[:6] + pending[10:]
                 else:
-                    self._ops.append((_FINISH_RUN, row))
+                    self._ops.append((FINISH_RUN, row))
                 return
         # Not started by this store (left open by an earlier one): at once, checked.
         def finish(conn: sqlite3.Connection) -> int:
             _begin(conn)
-            count = conn.execute(_FINISH_RUN, row).rowcount
+            count = conn.execute(FINISH_RUN, row).rowcount
             conn.execute("COMMIT")
             return int(count)
 
@@ -461,7 +335,7 @@ class SqliteRunStore(RunStore):
         return them closed, oldest id first."""
         def close(conn: sqlite3.Connection) -> list[Any]:
             _begin(conn)
-            rows = conn.execute(f'SELECT {_COLUMNS} FROM runs WHERE "end" IS NULL ORDER BY id').fetchall()
+            rows = conn.execute(f'SELECT {COLUMNS} FROM runs WHERE "end" IS NULL ORDER BY id').fetchall()
             conn.execute(
                 'UPDATE runs SET "end" = ?, outcome = ?, error = ? WHERE "end" IS NULL',
                 (at, outcome.value, error),
@@ -473,7 +347,7 @@ class SqliteRunStore(RunStore):
         with self._lock:
             self._open.clear()  # buffered ones are written first, then closed with the rest
         rows = self._run("close runs left open", close)
-        return [dataclasses.replace(_record(row), end=at, outcome=outcome, error=error) for row in rows]
+        return [dataclasses.replace(record(row), end=at, outcome=outcome, error=error) for row in rows]
 
     def save_tasks(self, tasks: list[TaskInfo]) -> None:
         """Replace the stored task list and commit.
@@ -517,21 +391,21 @@ class SqliteRunStore(RunStore):
         def prune(conn: sqlite3.Connection) -> int:
             deleted = 0
             _begin(conn)
-            names = [row[0] for row in conn.execute(_TASK_NAME_LIST)] if only is None else only
+            names = [row[0] for row in conn.execute(TASK_NAME_LIST)] if only is None else only
             bound = None
             if older_than is not None:
-                (bound,) = conn.execute(_AGE_ID_BOUND, (older_than,)).fetchone()
+                (bound,) = conn.execute(AGE_ID_BOUND, (older_than,)).fetchone()
             for name in names:
                 before = deleted
-                kept = _kept_for_conditions(conn, name)
+                kept = kept_for_conditions(conn, name)
                 if keep_per_task is not None:
-                    deleted += conn.execute(_PRUNE_BY_COUNT,
+                    deleted += conn.execute(PRUNE_BY_COUNT,
                                             (name, keep_per_task, None, *kept)).rowcount
                 if bound is not None:
-                    deleted += conn.execute(_PRUNE_BY_AGE,
+                    deleted += conn.execute(PRUNE_BY_AGE,
                                             (name, bound, older_than, *kept)).rowcount
                 if deleted > before:
-                    conn.execute(_FORGET_LAST_ENDS, (name,))
+                    conn.execute(FORGET_LAST_ENDS, (name,))
             conn.execute("COMMIT")
             return deleted
 
@@ -554,19 +428,19 @@ class SqliteRunStore(RunStore):
         if before_id is not None:
             where.append("id < ?")
             params.append(before_id)
-        sql = f"SELECT {_COLUMNS} FROM runs"
+        sql = f"SELECT {COLUMNS} FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC LIMIT ?"
         rows = self._run("read run history",
                          lambda conn: conn.execute(sql, (*params, limit)).fetchall())
-        return [_record(row) for row in rows]
+        return [record(row) for row in rows]
 
     def summaries(self) -> list[TaskSummary]:
         """One summary per task that has runs, sorted by task name."""
         def read(conn: sqlite3.Connection) -> tuple[list[Any], list[Any]]:
-            return (conn.execute(_SUMMARY_TOTALS).fetchall(),
-                    conn.execute(_SUMMARY_ENDS).fetchall())
+            return (conn.execute(SUMMARY_TOTALS).fetchall(),
+                    conn.execute(SUMMARY_ENDS).fetchall())
 
         totals, ends = self._run("summarise run history", read)
         last_end: dict[str, dict[Outcome, float]] = {name: {} for name, _, _ in totals}
@@ -589,9 +463,9 @@ class SqliteRunStore(RunStore):
         def read(conn: sqlite3.Connection) -> dict[str, list[RecentRun]]:
             recent: dict[str, list[RecentRun]] = {}
             names = only if only is not None else [
-                row[0] for row in conn.execute(_TASK_NAME_LIST).fetchall()]
+                row[0] for row in conn.execute(TASK_NAME_LIST).fetchall()]
             for name in names:
-                rows = conn.execute(_RECENT_RUNS, (name, per_task)).fetchall()
+                rows = conn.execute(LATEST_FINISHED, (name, per_task)).fetchall()
                 if rows:
                     rows.reverse()
                     recent[name] = rows
@@ -649,14 +523,14 @@ class SqliteRunStore(RunStore):
 
     # -- the writer thread ------------------------------------------------------------------
 
-    def _take(self) -> tuple[list[_Row], list[tuple[str, tuple[Any, ...]]]]:
+    def _take(self) -> tuple[list[Row], list[tuple[str, tuple[Any, ...]]]]:
         """Hand over the buffers (lock held)."""
         rows, ops = list(self._pending.values()), self._ops
         self._pending = {}
         self._ops = []
         return rows, ops
 
-    def _write_buffers(self, conn: sqlite3.Connection, rows: list[_Row],
+    def _write_buffers(self, conn: sqlite3.Connection, rows: list[Row],
                        ops: list[tuple[str, tuple[Any, ...]]], commit: bool) -> None:
         """Insert ``rows`` and run ``ops`` inside the write transaction, and commit it if
         ``commit`` (writer thread). Uncommitted, they are what this store's reads see
@@ -665,7 +539,7 @@ class SqliteRunStore(RunStore):
             _begin(conn)
             try:
                 if rows:
-                    _insert_runs(conn, rows)
+                    insert_runs(conn, rows)
                 for sql, params in ops:
                     conn.execute(sql, params)
             except BaseException:
@@ -679,7 +553,7 @@ class SqliteRunStore(RunStore):
             self._uncommitted = False
             self._maybe_checkpoint(conn)
 
-    def _commit_batch(self, rows: list[_Row], ops: list[tuple[str, tuple[Any, ...]]]) -> None:
+    def _commit_batch(self, rows: list[Row], ops: list[tuple[str, tuple[Any, ...]]]) -> None:
         """A flushed batch (writer thread). A failure is kept for the next caller."""
         if self._failure is not None or self._conn is None:
             return
@@ -750,7 +624,7 @@ class SqliteRunStore(RunStore):
         Raises:
             StoreError: It, or an earlier background commit, failed.
         """
-        def job(rows: list[_Row], ops: list[tuple[str, tuple[Any, ...]]]) -> T:
+        def job(rows: list[Row], ops: list[tuple[str, tuple[Any, ...]]]) -> T:
             if self._failure is not None:
                 raise self._failure
             conn = self._connection(action)
@@ -773,7 +647,7 @@ class SqliteRunStore(RunStore):
             fut = self._writer.submit(job, rows, ops)
         return fut.result()
 
-    def _close_connection(self, rows: list[_Row], ops: list[tuple[str, tuple[Any, ...]]]) -> None:
+    def _close_connection(self, rows: list[Row], ops: list[tuple[str, tuple[Any, ...]]]) -> None:
         conn, self._conn = self._conn, None
         if conn is None:
             return
@@ -875,7 +749,7 @@ class SqliteRunStore(RunStore):
             pass
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
-        version = _user_version(conn)
+        version = user_version(conn)
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
@@ -892,7 +766,7 @@ class SqliteRunStore(RunStore):
         conn.execute("BEGIN IMMEDIATE")
         try:
             # Read again under the write lock: another process may have migrated meanwhile.
-            for statements in _MIGRATIONS[_user_version(conn) :]:
+            for statements in MIGRATIONS[user_version(conn) :]:
                 for statement in statements:
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -930,30 +804,10 @@ def _open_connection(database: str, *, uri: bool) -> sqlite3.Connection:
     )
 
 
-def _kept_for_conditions(conn: sqlite3.Connection, task: str) -> list[int]:
-    """The ids of ``task``'s runs that pruning keeps (see ``_NEWEST_START``), in
-    ``_KEPT_SLOTS`` slots (0, no run's id, fills the rest: a NULL would make every
-    ``NOT IN`` unknown, and delete nothing)."""
-    kept = [row[0] for row in conn.execute(_NEWEST_START, (task,))]
-    kept += [row[0] for row in conn.execute(_LATEST_OF_EACH_OUTCOME, (task,))
-             if row[0] is not None]
-    return kept + [0] * (_KEPT_SLOTS - len(kept))
-
-
 def _identity(path: Path) -> tuple[int, int]:
     """(device, inode) of ``path``: which file it names now."""
     st = os.stat(path)
     return st.st_dev, st.st_ino
-
-
-def _insert_runs(conn: sqlite3.Connection, rows: list[_Row]) -> None:
-    """Insert ``rows`` in order, ``_CHUNK`` to a statement (the rest one by one)."""
-    whole = len(rows) - len(rows) % _CHUNK
-    if whole:
-        conn.executemany(_INSERT_RUNS, (tuple(chain.from_iterable(rows[i:i + _CHUNK]))
-                                        for i in range(0, whole, _CHUNK)))
-    if whole < len(rows):
-        conn.executemany(_INSERT_RUN, rows[whole:])
 
 
 def _begin(conn: sqlite3.Connection) -> None:
@@ -963,24 +817,3 @@ def _begin(conn: sqlite3.Connection) -> None:
     if not conn.in_transaction:
         conn.execute("BEGIN IMMEDIATE")
 
-
-def _user_version(conn: sqlite3.Connection) -> int:
-    (version,) = conn.execute("PRAGMA user_version").fetchone()
-    return int(version)
-
-
-def _record(row: tuple[Any, ...]) -> RunRecord:
-    (run_id, task, trigger, start, end, outcome, error, tb, summary, tail, attempt) = row
-    return RunRecord(
-        id=run_id,
-        task=task,
-        trigger=Trigger(trigger),
-        start=start,
-        end=end,
-        outcome=None if outcome is None else Outcome(outcome),
-        error=error,
-        traceback=tb,
-        return_summary=summary,
-        output_tail=tail,
-        attempt=attempt,
-    )
