@@ -98,6 +98,40 @@ def test_a_pending_catch_up_runs_once_the_rest_of_the_condition_holds(tmp_path: 
     b.store.close()
 
 
+def test_a_catch_up_due_with_a_retry_runs_first_and_its_success_drops_the_retry(
+        tmp_path: Path) -> None:
+    """Found by ``make test-deep`` (the engine ran the retry, then the catch-up: a run
+    more). As above, with a forced run that fails (``retries=1``, no delay): the
+    catch-up and the retry are due at once; the catch-up runs, succeeds, and so drops
+    the retry."""
+    fail = [True, False, False]  # (popped from the end) the forced run after the restart fails
+
+    def flaky() -> None:
+        if fail and fail.pop():
+            raise RuntimeError("boom")
+
+    path = tmp_path / "h.sqlite3"
+    app = App(state_dir=None)
+    app.task("cron */5 * * * * & has started today != 0", func=flaky, execution="main",
+             retries=1, retry_delay=0, name="job")
+    clock = FakeClock(at(2, 10))
+    with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as a:
+        a.session["job"].force_run = True
+        a.finished("job")
+        a.advance(300)
+        a.finished("job", 2)  # 10:05, by its condition
+    a.store.close()
+    clock.set(at(3, 0, 16))
+    with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as b:
+        b.sync()
+        b.session["job"].force_run = True
+        b.finished("job", 2)
+        b.sync()
+        b.advance(60)
+        assert starts(b) == [(at(3, 0, 16), Trigger.FORCED), (at(3, 0, 16), Trigger.CATCH_UP)]
+    b.store.close()
+
+
 def test_a_task_created_at_run_time_follows_its_upstream() -> None:
     """KNOWN_ENGINE_BUGS: ``runtime_dependents``."""
     app = App(state_dir=None)

@@ -148,9 +148,10 @@ def decide(task: Task, state: TaskState | None, ctx: Context, due: float | None,
            poll_interval: float) -> Decision:
     """What to do for ``task`` at ``ctx.now``.
 
-    In order: a forced run; a retry whose time has come; nothing for a disabled task or
-    one without a condition; nothing during a crash back-off; a catch-up run; a jittered
-    start whose time has come; then the condition itself. A start waits for a run in
+    In order: a forced run; nothing for a disabled task; a catch-up run (not during a
+    crash back-off); a retry whose time has come; nothing for a task without a condition
+    or during a crash back-off; a jittered start whose time has come; then the condition
+    itself. A start waits for a run in
     progress unless the task allows overlapping runs (``multilaunch``).
 
     Args:
@@ -195,23 +196,19 @@ def decide(task: Task, state: TaskState | None, ctx: Context, due: float | None,
 def _pending(task: Task, state: TaskState, ctx: Context, due: float | None) -> Decision | None:
     """What the task's pending state decides, if it decides (``None``: its condition)."""
     now = ctx.now
-    retry_at = None
     if task._disabled:
         # Not even a retry (that of a forced run that failed waits for the task to be
         # enabled, which decides again; disabling drops one already pending).
         return IDLE
-    if state.retry is not None:
-        retry_at = state.retry[0]
-        if retry_at <= now:
-            if _blocked(task, ctx):
-                return IDLE  # decided again when the run in progress ends
-            return START_RETRY
     cond = task.start_cond
-    if cond is None:
-        return _wait(retry_at)
-    if state.backoff_until is not None and state.backoff_until > now:
-        return _wait(state.backoff_until, retry_at)
-    if state.catch_up and misfire.rest_holds(task, ctx):
+    retry_at = None if state.retry is None else state.retry[0]
+    backoff = state.backoff_until
+    if backoff is not None and backoff <= now:
+        backoff = None
+    # A catch-up goes before a retry that is due as well: if it succeeds, that success
+    # drops the retry (one run rather than two); if it fails, it is retried in its turn.
+    if (cond is not None and backoff is None and state.catch_up
+            and misfire.rest_holds(task, ctx)):
         if _blocked(task, ctx):
             return IDLE
         try:
@@ -219,6 +216,14 @@ def _pending(task: Task, state: TaskState, ctx: Context, due: float | None) -> D
         except Exception:
             holds = False
         return START_CAUGHT_UP if holds else START_CATCH_UP
+    if retry_at is not None and retry_at <= now:
+        if _blocked(task, ctx):
+            return IDLE  # decided again when the run in progress ends
+        return START_RETRY
+    if cond is None:
+        return _wait(retry_at)
+    if backoff is not None:
+        return _wait(backoff, retry_at)
     if state.jitter is not None:
         at = state.jitter[0]
         if at > now:
