@@ -304,3 +304,19 @@ def test_a_count_given_at_run_time_counts_each_run_since_the_start_once() -> Non
         b.advance(3600)  # 12:00: no fourth
         b.advance(3600)
         assert [start for start, _ in starts(b)] == [at(2, 10), at(2, 11)]
+
+
+def test_a_dependent_is_decided_in_its_place_by_priority() -> None:
+    """Found by ``make test-deep`` (the engine decided the dependents of a run only after
+    every task due at that moment). ``a`` (priority 4) and ``d`` (priority 0) are due at
+    00:05; ``e`` (priority 3) follows ``a`` unless ``d`` has run too: decided in its
+    place by priority, after ``a`` and before ``d``, it runs (as in a pass over every
+    task by priority, Rocketry's loop)."""
+    app = App(state_dir=None)
+    app.task("every 5 minutes", func=job, execution="main", name="a", priority=4)
+    app.task("(hourly | after task 'a') & ~(after tasks 'a', 'd')", func=job,
+             execution="main", name="e", priority=3)
+    app.task("every 5 minutes", func=job, execution="main", name="d", priority=0)
+    with EngineRunner(app.session, clock=FakeClock(at(28, 0))) as r:
+        r.advance(300)
+        assert [start for start, _ in starts(r, "e")] == [at(28, 0), at(28, 0, 5)]

@@ -125,6 +125,8 @@ class Engine:
             self.config.process_workers, self.config.dask, self._report_problem))
         self._eval_ctx: Context | None = None  # the context of the evaluation pass under way
         self._eval_snapshots: tuple[object, object] = (None, None)  # the session's, in it
+        # Dependents of runs that ended inside the evaluation pass under way (see _evaluate).
+        self._ended_deps: list[str] = []
         # Written from any thread under _lock; drained by the engine thread.
         self._lock = threading.Lock()
         self._pending: set[str] = set()
@@ -539,12 +541,37 @@ class Engine:
         self._eval_ctx = ctx
         self._eval_snapshots = snapshots
         try:
-            for task in tasks:
+            i = 0
+            while i < len(tasks):
+                task = tasks[i]
+                i += 1
                 if self._stop_request is not None:
                     break  # (a main run asked for shutdown): nothing starts any more
                 self._decide(task, ctx, due.get(task.name), now)
+                if self._ended_deps:
+                    self._join_pass(tasks, i, task.options.priority)
         finally:
             self._eval_ctx = None
+            self._ended_deps.clear()
+
+    def _join_pass(self, tasks: list[Task], rest: int, priority: int) -> None:
+        """A run ended inside this pass (a ``main`` run): its dependents of lower priority
+        than the task just decided join the pass, in their place, as they would in a pass
+        over every task by priority (``after task 'a'`` of priority 3 is decided after
+        ``a`` of priority 4 and before ``d`` of priority 0, due at the same moment).
+        Those of higher or equal priority are left to the settle pass, which comes after
+        this one."""
+        lookup, queued = self.session._lookup, {t.name for t in tasks[rest:]}
+        for name in self._ended_deps:
+            dep = lookup(name)
+            if dep is None or name in queued or dep.options.priority >= priority:
+                continue
+            at = rest
+            while at < len(tasks) and tasks[at].options.priority >= dep.options.priority:
+                at += 1
+            tasks.insert(at, dep)
+            queued.add(name)
+        self._ended_deps.clear()
 
     def _reconsider(self, task: Task, now: float) -> None:
         """Right after a run that finished inside the tick (at ``now``, its end: the
@@ -777,6 +804,8 @@ class Engine:
         if inline:
             if rec.task in self._dependents:  # (most tasks have none: no call)
                 self._mark_dependents(rec.task)  # the task itself: see _reconsider
+                if self._eval_ctx is not None:
+                    self._ended_deps.extend(self._dependents[rec.task])
         else:
             self._mark_dirty(rec.task)
 
