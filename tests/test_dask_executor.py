@@ -145,6 +145,47 @@ def test_a_timeout_cancels_the_dask_run_and_records_terminate(
     assert run.error == "timed out after 1 s"
 
 
+def test_a_run_that_waited_in_the_dask_queue_starts_when_it_began_on_the_worker(
+        cluster_address: str, tasks: object, tmp_path: Path) -> None:
+    from tui_sched.engine.clock import SystemClock
+    from tui_sched.engine.events import RunStarted
+    from tui_sched.store.sqlite import SqliteRunStore
+
+    app = App(state_dir=None)
+    release = tmp_path / "release"
+    for name in ("hold1", "hold2"):  # both workers (1 thread each) busy until released
+        app.task(func=tasks.hold, execution="dask", name=name,  # type: ignore[attr-defined]
+                 parameters={"pid_file": str(tmp_path / name), "release": str(release)},
+                 force_run=True)
+    queued = app.task(func=tasks.double, execution="dask", name="queued",  # type: ignore[attr-defined]
+                      parameters={"x": 1})
+    store = SqliteRunStore(tmp_path / "history.sqlite3")
+    try:
+        with _runner(app, cluster_address, store=store, clock=SystemClock()) as r:
+            _wait_for_file(tmp_path / "hold1")
+            _wait_for_file(tmp_path / "hold2")
+            queued.force_run = True  # dispatched now; it waits in dask for a free thread
+            [started] = r.wait_for(lambda e: isinstance(e, RunStarted)
+                                   and e.run.task == "queued", timeout=WAIT)
+            released_at = time.time()
+            release.touch()
+            [run] = r.finished("queued", timeout=WAIT)
+            holds = [r.finished(name, timeout=WAIT)[0] for name in ("hold1", "hold2")]
+            store.flush()
+            [stored] = store.history("queued", 1)
+    finally:
+        release.touch()
+    assert isinstance(started, RunStarted)
+    assert run.outcome is Outcome.SUCCESS, run.error
+    assert started.run.start < released_at  # dispatched while both workers were busy
+    # Its start is when it began on a worker, after a hold ended there (give or take
+    # the time a result takes to come back), not its dispatch.
+    assert run.end is not None and released_at <= run.start <= run.end
+    assert run.start >= min(h.end or 0.0 for h in holds) - 0.5
+    assert (stored.start, stored.end) == (run.start, run.end)
+    assert stored.duration is not None and stored.duration < run.end - started.run.start
+
+
 def test_a_worker_that_dies_mid_run_gives_crash(cluster_address: str, tasks: object,
                                                  tmp_path: Path) -> None:
     app = App(state_dir=None)

@@ -118,7 +118,7 @@ class DaskExecutor(Executor):
         from distributed.client import FutureCancelledError
 
         try:
-            outcome, value, error, trace, chunks, _started = await future
+            outcome, value, error, trace, chunks, ran_for = await future
         except KilledWorker as exc:
             return JobResult(Outcome.CRASH, None, f"the dask worker running it died ({exc})")
         except FutureCancelledError as exc:  # not by us: the scheduler or the connection lost it
@@ -128,7 +128,9 @@ class DaskExecutor(Executor):
             return JobResult(Outcome.FAIL, None, f"dask could not run it: {type(exc).__name__}: {exc}")
         for stream, text in chunks:
             job.sink.write(stream, text)
-        return JobResult(Outcome(outcome), value, error, trace).with_summary()
+        # ``ran_for``: the history's start is when the call began on the worker, after
+        # whatever time the run waited in dask's queue.
+        return JobResult(Outcome(outcome), value, error, trace, None, ran_for).with_summary()
 
     async def _cancel(self, future: Any) -> None:
         try:

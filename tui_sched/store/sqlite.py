@@ -147,6 +147,8 @@ _FINISH_RUN = (
     'UPDATE runs SET "end" = ?, outcome = ?, error = ?, traceback = ?, return_summary = ?, '
     'output_tail = ? WHERE id = ? AND "end" IS NULL'
 )
+#: ``_FINISH_RUN`` for a run whose start moved (``RunEnd.start``: it waited in a queue).
+_FINISH_MOVED_RUN = _FINISH_RUN.replace('SET "end"', 'SET start = ?, "end"')
 # Distinct task names by skip-scan: one index seek per task rather than a pass over every
 # run, which is what keeps summaries() and prune() fast on a million rows.
 _TASK_NAMES = """WITH RECURSIVE names(name) AS (
@@ -381,7 +383,7 @@ class SqliteRunStore(RunStore):
             StoreError: No open run has this id (unknown, or already finished), or the
                 write failed.
         """
-        row = (
+        row: tuple[Any, ...] = (
             end.end,
             end.outcome._value_,
             end.error,
@@ -390,20 +392,24 @@ class SqliteRunStore(RunStore):
             end.output_tail,
             run_id,
         )
+        sql, moved = _FINISH_RUN, end.start is not None
+        if moved:
+            sql, row = _FINISH_MOVED_RUN, (end.start, *row)
         with self._lock:
             if run_id in self._open:
                 self._open.discard(run_id)
                 pending = self._pending.get(run_id)
                 if pending is not None:
-                    # end, outcome, error, traceback, summary, tail
-                    self._pending[run_id] = pending[:4] + row[:6] + pending[10:]
+                    # ([start,] end, outcome, error, traceback, summary, tail)
+                    self._pending[run_id] = ((pending[:3] + row[:7]) if moved else
+                                             (pending[:4] + row[:6])) + pending[10:]
                 else:
-                    self._ops.append((_FINISH_RUN, row))
+                    self._ops.append((sql, row))
                 return
         # Not started by this store (left open by an earlier one): at once, checked.
         def finish(conn: sqlite3.Connection) -> int:
             _begin(conn)
-            count = conn.execute(_FINISH_RUN, row).rowcount
+            count = conn.execute(sql, row).rowcount
             conn.execute("COMMIT")
             return int(count)
 
