@@ -117,6 +117,20 @@ def test_equal_calls_are_separate_runs(cluster_address: str, tasks: object) -> N
     assert [run.output_tail for run in runs] == ["doubling 1\nto stderr\n"] * 2  # (pure=False)
 
 
+def test_runs_that_finish_together_each_record_their_own_result(
+        cluster_address: str, tasks: object) -> None:
+    app = App(state_dir=None)
+    for i in range(40):  # results fetched many per request: each must reach its run
+        app.task(func=tasks.double, execution="dask", name=f"double{i}",  # type: ignore[attr-defined]
+                 parameters={"x": i}, force_run=True)
+    with _runner(app, cluster_address) as r:
+        runs = {i: r.finished(f"double{i}", timeout=WAIT)[0] for i in range(40)}
+    for i, run in runs.items():
+        assert run.outcome is Outcome.SUCCESS, run.error
+        assert f"'value': {2 * i}," in (run.return_summary or ""), (i, run.return_summary)
+        assert run.output_tail == f"doubling {i}\nto stderr\n"
+
+
 def test_a_failing_dask_run_records_the_error_and_the_task_traceback(
         cluster_address: str, tasks: object) -> None:
     app = App(state_dir=None)
