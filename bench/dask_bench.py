@@ -10,8 +10,8 @@
 * keep-up: 200 x ``every 1 second`` dask tasks; runs finished in the window over the
   runs due in it. Bar: >= 0.99.
 
-    .venv/bin/python bench/dask_bench.py               # both rows (about a minute)
-    .venv/bin/python bench/dask_bench.py --rounds 9    # more pairs, a steadier median
+    .venv/bin/python bench/dask_bench.py               # both rows (about 80 s)
+    .venv/bin/python bench/dask_bench.py --rounds 11   # more pairs, a steadier median
     .venv/bin/python bench/dask_bench.py --quick       # smaller, for a smoke run
 
 ``bench/run.py`` runs it after its table (``--no-dask`` skips it).
@@ -123,53 +123,56 @@ class _TuiRounds:
         for task in self._tasks:
             task.force_run = True
 
-    def round(self) -> tuple[float, int]:
-        """(wall seconds, runs that were not a success)."""
+    def round(self) -> tuple[float, float, int]:
+        """(wall seconds, CPU seconds of this process, runs that were not a success)."""
         counter = self._engine.counter
         target, bad = counter.done + len(self._tasks), counter.bad
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         self._engine.engine.call(self._force_all)
         counter.wait(target, 600)
-        return time.perf_counter() - start, counter.bad - bad
+        return time.perf_counter() - start, time.process_time() - cpu, counter.bad - bad
 
     def close(self) -> None:
         self._engine.stop()
 
 
-def _raw_round(client: Any, n: int) -> float:
-    """``n`` ``client.submit`` calls of a short function, gathered: wall seconds."""
-    start = time.perf_counter()
+def _raw_round(client: Any, n: int) -> tuple[float, float]:
+    """``n`` ``client.submit`` calls of a short function, gathered: (wall seconds, CPU
+    seconds of this process)."""
+    start, cpu = time.perf_counter(), time.process_time()
     client.gather([client.submit(operator.neg, i, pure=False) for i in range(n)])
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def overhead(address: str, short: Any, n: int, rounds: int) -> dict[str, Any]:
     """The overhead row: medians over ``rounds`` alternating pairs after a warm-up."""
     import distributed
 
-    raw_s: list[float] = []
-    tui_s: list[float] = []
+    walls: dict[str, list[float]] = {"raw": [], "tui": []}
+    cpus: dict[str, list[float]] = {"raw": [], "tui": []}
     bad = 0
     tui = _TuiRounds(address, short, n)
     try:
         with distributed.Client(address) as client:  # type: ignore[no-untyped-call]
             _raw_round(client, n)  # warm-up: not counted
-            bad += tui.round()[1]
+            bad += tui.round()[2]
             for i in range(rounds):
-                order = ("raw", "tui") if i % 2 == 0 else ("tui", "raw")
-                for side in order:
+                for side in ("raw", "tui") if i % 2 == 0 else ("tui", "raw"):
                     if side == "raw":
-                        raw_s.append(_raw_round(client, n))
+                        wall, cpu = _raw_round(client, n)
                     else:
-                        seconds, failed = tui.round()
-                        tui_s.append(seconds)
+                        wall, cpu, failed = tui.round()
                         bad += failed
+                    walls[side].append(wall)
+                    cpus[side].append(cpu)
     finally:
         tui.close()
-    ratios = [t / r for t, r in zip(tui_s, raw_s, strict=True)]
-    return {"n": n, "rounds": rounds, "raw_s": raw_s, "tui_s": tui_s, "ratios": ratios,
-            "raw_median_s": statistics.median(raw_s), "tui_median_s": statistics.median(tui_s),
-            "ratio": statistics.median(ratios), "not_success": bad}
+    ratios = [t / r for t, r in zip(walls["tui"], walls["raw"], strict=True)]
+    return {"n": n, "rounds": rounds, "raw_s": walls["raw"], "tui_s": walls["tui"],
+            "ratios": ratios, "raw_median_s": statistics.median(walls["raw"]),
+            "tui_median_s": statistics.median(walls["tui"]), "ratio": statistics.median(ratios),
+            "raw_cpu_median_s": statistics.median(cpus["raw"]),
+            "tui_cpu_median_s": statistics.median(cpus["tui"]), "not_success": bad}
 
 
 def keep_up(address: str, short: Any, n: int, warmup: float, window: float) -> dict[str, Any]:
@@ -197,11 +200,14 @@ def report(over: dict[str, Any], keep: dict[str, Any]) -> list[str]:
     n = over["n"]
     raw, tui = over["raw_median_s"], over["tui_median_s"]
     spread = ", ".join(f"{r:.2f}" for r in over["ratios"])
+    raw_cpu, tui_cpu = over["raw_cpu_median_s"] / n * 1e3, over["tui_cpu_median_s"] / n * 1e3
     return [
         f"dask overhead  {n} short runs, median of {over['rounds']} alternating pairs: "
         f"client.submit {raw:.2f} s ({raw / n * 1e3:.2f} ms/run), tui-sched {tui:.2f} s "
         f"({tui / n * 1e3:.2f} ms/run): {over['ratio']:.2f} x (bar <= 1.5 x; pairs: {spread}); "
         f"not success: {over['not_success']}",
+        f"               CPU of this process (client side and the cluster's scheduler) per "
+        f"run: client.submit {raw_cpu:.2f} ms, tui-sched {tui_cpu:.2f} ms",
         f"dask keep-up   {keep['tasks']} x every 1 second, {keep['window_s']:g} s: "
         f"{keep['keep_up']:.3f} (bar >= 0.99); not success: {keep['not_success']}",
     ]
@@ -210,10 +216,10 @@ def report(over: dict[str, Any], keep: dict[str, Any]) -> list[str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="200 runs, 3 pairs, 5 s window")
-    parser.add_argument("--rounds", type=int, help="alternating pairs (default 5; quick 3)")
+    parser.add_argument("--rounds", type=int, help="alternating pairs (default 7; quick 3)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
     args = parser.parse_args(argv)
-    n, rounds, window = (200, 3, 5.0) if args.quick else (1000, 5, 20.0)
+    n, rounds, window = (200, 3, 5.0) if args.quick else (1000, 7, 20.0)
     rounds = args.rounds or rounds
     cluster = _cluster()
     try:
