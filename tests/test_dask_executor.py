@@ -20,7 +20,7 @@ import pytest
 from harness import EngineRunner
 
 from tui_sched import App
-from tui_sched.engine.events import EngineError, LogLine
+from tui_sched.engine.events import EngineError, LogLine, RunStarted
 from tui_sched.errors import TaskDefinitionError
 from tui_sched.store.base import Outcome
 from tui_sched.tasks.modules import load_file
@@ -162,7 +162,6 @@ def test_a_timeout_cancels_the_dask_run_and_records_terminate(
 def test_a_run_that_waited_in_the_dask_queue_starts_when_it_began_on_the_worker(
         cluster_address: str, tasks: object, tmp_path: Path) -> None:
     from tui_sched.engine.clock import SystemClock
-    from tui_sched.engine.events import RunStarted
     from tui_sched.store.sqlite import SqliteRunStore
 
     app = App(state_dir=None)
@@ -214,6 +213,61 @@ def test_a_worker_that_dies_mid_run_gives_crash(cluster_address: str, tasks: obj
         release.touch()
     assert run.outcome is Outcome.CRASH
     assert run.error is not None and "worker" in run.error
+
+
+def test_after_a_worker_died_the_task_backs_off_then_runs_again_on_a_live_worker(
+        cluster_address: str, tasks: object, tmp_path: Path) -> None:
+    app = App(state_dir=None)
+    pid_file, release = tmp_path / "pid", tmp_path / "release"
+    app.task("daily", func=tasks.hold, execution="dask", name="hold",  # type: ignore[attr-defined]
+             retry_delay=2, parameters={"pid_file": str(pid_file), "release": str(release)})
+    try:
+        with _runner(app, cluster_address) as r:
+            dead = int(_wait_for_file(pid_file))
+            pid_file.unlink()
+            os.kill(dead, signal.SIGKILL)
+            [crashed] = r.finished("hold", timeout=WAIT)
+            r.advance(1.9)
+            assert len(r.starts("hold")) == 1  # backing off (retry_delay)
+            r.advance(0.1)
+            again = int(_wait_for_file(pid_file))  # the next run, on a live worker
+            release.touch()
+            [_, second] = r.finished("hold", 2, timeout=WAIT)
+    finally:
+        release.touch()
+    assert crashed.outcome is Outcome.CRASH
+    assert again != dead
+    assert second.outcome is Outcome.SUCCESS, second.error
+    assert second.return_summary == "'released'"
+
+
+def test_the_engine_goes_on_while_a_dask_run_waits_for_a_hung_scheduler(tasks: object) -> None:
+    import socket
+
+    silent = socket.socket()  # accepts connections, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+    app = App(state_dir=None)
+    app.task(func=tasks.double, execution="dask", name="remote",  # type: ignore[attr-defined]
+             parameters={"x": 1}, force_run=True)
+    local = app.task(func=tasks.double, execution="thread", name="local",  # type: ignore[attr-defined]
+                     parameters={"x": 2})
+    try:
+        with EngineRunner(app.session, dask={"address": address, "connect_timeout": 120},
+                          shutdown_timeout=20.0) as r:
+            r.wait_for(lambda e: isinstance(e, RunStarted) and e.run.task == "remote",
+                       timeout=WAIT)
+            local.force_run = True
+            [ran] = r.finished("local", timeout=30)  # not after the 120 s connect timeout
+            waiting = not r.finishes("remote")
+            r.engine.terminate("remote")
+            [remote] = r.finished("remote", timeout=WAIT)
+    finally:
+        silent.close()
+    assert ran.outcome is Outcome.SUCCESS
+    assert waiting  # the dask run was still waiting for its scheduler meanwhile
+    assert remote.outcome is Outcome.TERMINATE
 
 
 def test_an_unreachable_scheduler_fails_the_run_with_the_reason_and_reports_it(
