@@ -4,7 +4,8 @@ tui-sched decides *when* (conditions, retries, history); dask decides *where*. E
 is one dask task (``pure=False``: equal calls are separate runs) that calls
 ``dask_worker.run_remote`` with the task's reference, so the function itself is never
 pickled. The engine never waits on the cluster: connecting, submitting and awaiting go
-through the distributed client's asyncio API on the engine's loop.
+through the distributed client's asyncio API on the engine's loop; the results of runs
+that finish together come back in one request (``dask_results``).
 
 Faults: a timeout or termination cancels the dask future and records ``terminate`` (a
 Python call already running on a worker thread cannot be interrupted: it runs to its end

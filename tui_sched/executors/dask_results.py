@@ -34,9 +34,13 @@ class BatchedResults:
 
     async def result(self, future: Any) -> Any:
         """What ``await future`` gives: its result, or its error raised."""
+        # What dask's own ``wait`` and ``as_completed`` await (no request is made); a
+        # private attribute, so a dask without it gets the plain way.
+        finished = getattr(getattr(future, "_state", None), "wait", None)
+        if finished is None:
+            return await future
         while future.status == "pending":
-            # What dask's own ``wait`` and ``as_completed`` await: no request is made.
-            await future._state.wait()
+            await finished()
         if future.status == "finished":
             waiter: _Waiter = asyncio.get_running_loop().create_future()
             self._ready.append((future, waiter))
