@@ -442,6 +442,24 @@ def show(path: Path) -> int:
     return 0
 
 
+def run_dask() -> dict[str, Any] | None:
+    """``dask_bench.py`` in a fresh process: its rows printed, its figures returned
+    (``None``: dask is not installed, or the run failed, which is printed)."""
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        print("skipped: dask.distributed is not installed (pip install 'tui-sched[dask]')")
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "dask.json"
+        proc = subprocess.run([sys.executable, str(HERE / "dask_bench.py"), "--json", str(out)],
+                              stderr=subprocess.PIPE, text=True, timeout=1800)
+        if proc.returncode not in (0, 1) or not out.exists():  # (1: a bar was missed)
+            print(f"dask_bench.py failed (exit code {proc.returncode}):\n{proc.stderr[-2000:]}")
+            return None
+        return dict(json.loads(out.read_text()))
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description="tui-sched vs APScheduler 3 benchmark suite")
     p.add_argument("--quick", action="store_true",
@@ -465,6 +483,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--no-json", action="store_true", help="do not write bench/results/*.json")
     p.add_argument("--no-userpath", action="store_true",
                    help="skip bench/userpath.py (tui-sched run as users run it, issue 23)")
+    p.add_argument("--no-dask", action="store_true",
+                   help='skip bench/dask_bench.py (execution="dask" on a 2-worker LocalCluster, '
+                        "issue 22)")
     args = p.parse_args(argv)
 
     if args.list:
@@ -570,6 +591,10 @@ def main(argv: list[str]) -> int:
         print("--quick: windows of 1-10 s; keep-up, p99 and the TUI's p95 are smoke figures")
     print()
     print(render(rows))
+    dask = None
+    if not (args.only or args.quick or args.no_dask or args.scheduler != "both"):
+        print('\nexecution="dask" on a 2-worker LocalCluster (bench/dask_bench.py)')
+        dask = run_dask()
 
     if not args.no_json:
         out_dir = HERE / "results"
@@ -587,6 +612,7 @@ def main(argv: list[str]) -> int:
                          "apscheduler": _version("apscheduler"), "psutil": _version("psutil")},
             "git": git_info,
             "results": raw,
+            "dask": dask,
         }
         path.write_text(json.dumps(doc, indent=1))
         print(f"\nresults: {path.relative_to(ROOT)}")

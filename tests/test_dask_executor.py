@@ -20,7 +20,7 @@ import pytest
 from harness import EngineRunner
 
 from tui_sched import App
-from tui_sched.engine.events import EngineError, LogLine
+from tui_sched.engine.events import EngineError, LogLine, RunStarted
 from tui_sched.errors import TaskDefinitionError
 from tui_sched.store.base import Outcome
 from tui_sched.tasks.modules import load_file
@@ -117,6 +117,20 @@ def test_equal_calls_are_separate_runs(cluster_address: str, tasks: object) -> N
     assert [run.output_tail for run in runs] == ["doubling 1\nto stderr\n"] * 2  # (pure=False)
 
 
+def test_runs_that_finish_together_each_record_their_own_result(
+        cluster_address: str, tasks: object) -> None:
+    app = App(state_dir=None)
+    for i in range(40):  # results fetched many per request: each must reach its run
+        app.task(func=tasks.double, execution="dask", name=f"double{i}",  # type: ignore[attr-defined]
+                 parameters={"x": i}, force_run=True)
+    with _runner(app, cluster_address) as r:
+        runs = {i: r.finished(f"double{i}", timeout=WAIT)[0] for i in range(40)}
+    for i, run in runs.items():
+        assert run.outcome is Outcome.SUCCESS, run.error
+        assert f"'value': {2 * i}," in (run.return_summary or ""), (i, run.return_summary)
+        assert run.output_tail == f"doubling {i}\nto stderr\n"
+
+
 def test_a_failing_dask_run_records_the_error_and_the_task_traceback(
         cluster_address: str, tasks: object) -> None:
     app = App(state_dir=None)
@@ -145,6 +159,46 @@ def test_a_timeout_cancels_the_dask_run_and_records_terminate(
     assert run.error == "timed out after 1 s"
 
 
+def test_a_run_that_waited_in_the_dask_queue_starts_when_it_began_on_the_worker(
+        cluster_address: str, tasks: object, tmp_path: Path) -> None:
+    from tui_sched.engine.clock import SystemClock
+    from tui_sched.store.sqlite import SqliteRunStore
+
+    app = App(state_dir=None)
+    release = tmp_path / "release"
+    for name in ("hold1", "hold2"):  # both workers (1 thread each) busy until released
+        app.task(func=tasks.hold, execution="dask", name=name,  # type: ignore[attr-defined]
+                 parameters={"pid_file": str(tmp_path / name), "release": str(release)},
+                 force_run=True)
+    queued = app.task(func=tasks.double, execution="dask", name="queued",  # type: ignore[attr-defined]
+                      parameters={"x": 1})
+    store = SqliteRunStore(tmp_path / "history.sqlite3")
+    try:
+        with _runner(app, cluster_address, store=store, clock=SystemClock()) as r:
+            _wait_for_file(tmp_path / "hold1")
+            _wait_for_file(tmp_path / "hold2")
+            queued.force_run = True  # dispatched now; it waits in dask for a free thread
+            [started] = r.wait_for(lambda e: isinstance(e, RunStarted)
+                                   and e.run.task == "queued", timeout=WAIT)
+            released_at = time.time()
+            release.touch()
+            [run] = r.finished("queued", timeout=WAIT)
+            holds = [r.finished(name, timeout=WAIT)[0] for name in ("hold1", "hold2")]
+            store.flush()
+            [stored] = store.history("queued", 1)
+    finally:
+        release.touch()
+    assert isinstance(started, RunStarted)
+    assert run.outcome is Outcome.SUCCESS, run.error
+    assert started.run.start < released_at  # dispatched while both workers were busy
+    # Its start is when it began on a worker, after a hold ended there (give or take
+    # the time a result takes to come back), not its dispatch.
+    assert run.end is not None and released_at <= run.start <= run.end
+    assert run.start >= min(h.end or 0.0 for h in holds) - 0.5
+    assert (stored.start, stored.end) == (run.start, run.end)
+    assert stored.duration is not None and stored.duration < run.end - started.run.start
+
+
 def test_a_worker_that_dies_mid_run_gives_crash(cluster_address: str, tasks: object,
                                                  tmp_path: Path) -> None:
     app = App(state_dir=None)
@@ -159,6 +213,61 @@ def test_a_worker_that_dies_mid_run_gives_crash(cluster_address: str, tasks: obj
         release.touch()
     assert run.outcome is Outcome.CRASH
     assert run.error is not None and "worker" in run.error
+
+
+def test_after_a_worker_died_the_task_backs_off_then_runs_again_on_a_live_worker(
+        cluster_address: str, tasks: object, tmp_path: Path) -> None:
+    app = App(state_dir=None)
+    pid_file, release = tmp_path / "pid", tmp_path / "release"
+    app.task("daily", func=tasks.hold, execution="dask", name="hold",  # type: ignore[attr-defined]
+             retry_delay=2, parameters={"pid_file": str(pid_file), "release": str(release)})
+    try:
+        with _runner(app, cluster_address) as r:
+            dead = int(_wait_for_file(pid_file))
+            pid_file.unlink()
+            os.kill(dead, signal.SIGKILL)
+            [crashed] = r.finished("hold", timeout=WAIT)
+            r.advance(1.9)
+            assert len(r.starts("hold")) == 1  # backing off (retry_delay)
+            r.advance(0.1)
+            again = int(_wait_for_file(pid_file))  # the next run, on a live worker
+            release.touch()
+            [_, second] = r.finished("hold", 2, timeout=WAIT)
+    finally:
+        release.touch()
+    assert crashed.outcome is Outcome.CRASH
+    assert again != dead
+    assert second.outcome is Outcome.SUCCESS, second.error
+    assert second.return_summary == "'released'"
+
+
+def test_the_engine_goes_on_while_a_dask_run_waits_for_a_hung_scheduler(tasks: object) -> None:
+    import socket
+
+    silent = socket.socket()  # accepts connections, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+    app = App(state_dir=None)
+    app.task(func=tasks.double, execution="dask", name="remote",  # type: ignore[attr-defined]
+             parameters={"x": 1}, force_run=True)
+    local = app.task(func=tasks.double, execution="thread", name="local",  # type: ignore[attr-defined]
+                     parameters={"x": 2})
+    try:
+        with EngineRunner(app.session, dask={"address": address, "connect_timeout": 120},
+                          shutdown_timeout=20.0) as r:
+            r.wait_for(lambda e: isinstance(e, RunStarted) and e.run.task == "remote",
+                       timeout=WAIT)
+            local.force_run = True
+            [ran] = r.finished("local", timeout=30)  # not after the 120 s connect timeout
+            waiting = not r.finishes("remote")
+            r.engine.terminate("remote")
+            [remote] = r.finished("remote", timeout=WAIT)
+    finally:
+        silent.close()
+    assert ran.outcome is Outcome.SUCCESS
+    assert waiting  # the dask run was still waiting for its scheduler meanwhile
+    assert remote.outcome is Outcome.TERMINATE
 
 
 def test_an_unreachable_scheduler_fails_the_run_with_the_reason_and_reports_it(

@@ -99,6 +99,19 @@ def test_begin_run_starts_an_open_run_under_a_new_id(store: RunStore) -> None:
         store.start_run(run(record.id, task="b"))  # its id is taken
 
 
+@pytest.mark.parametrize("flushed", [False, True], ids=["start-buffered", "start-written"])
+def test_finishing_with_a_start_moves_the_runs_start(store: RunStore, flushed: bool) -> None:
+    store.start_run(run(7, start=100.0))  # dispatched at 100; it began (on a cluster) at 160
+    store.start_run(run(8, start=101.0))
+    if flushed:
+        store.flush()
+    store.finish_run(7, done(170.0, start=160.0))
+    store.finish_run(8, done(171.0))  # no start: the recorded one stays
+    store.flush()
+    assert [(r.id, r.start, r.end, r.duration) for r in store.history()] == [
+        (8, 101.0, 171.0, 70.0), (7, 160.0, 170.0, 10.0)]
+
+
 def test_starting_an_existing_id_fails(store: RunStore) -> None:
     store.start_run(run(1))
     with pytest.raises(StoreError):

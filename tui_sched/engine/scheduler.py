@@ -776,7 +776,10 @@ class Engine:
         job, rec = active.job, active.record
         tail = job.sink.finish()
         summary = result.value_summary()  # bounded; thread/process runs made it already
-        run_end = RunEnd(end, result.outcome, result.error, result.traceback, summary, tail)
+        # A run that waited in a cluster's queue began there after its dispatch.
+        start = result.began(rec.start, end)
+        run_end = RunEnd(end, result.outcome, result.error, result.traceback, summary, tail,
+                         None if start == rec.start else start)
         self.store.finish_run(rec.id, run_end)
         self._retention.finished(rec.task, end)
         self.status.finished(rec.task, rec.start, end, result.outcome)
@@ -784,7 +787,7 @@ class Engine:
         if outcome is Outcome.SUCCESS:
             self.session.returns[rec.task] = result.value
         self._running.pop(rec.id, None)
-        closed = RunRecord(rec.id, rec.task, rec.trigger, rec.start, end, result.outcome,
+        closed = RunRecord(rec.id, rec.task, rec.trigger, start, end, result.outcome,
                            result.error, result.traceback, summary, run_end.output_tail,
                            rec.attempt)
         self.bus.publish(RunFinished(end, closed))

@@ -98,6 +98,10 @@ class JobResult:
     error: str | None = None
     traceback: str | None = None
     summary: str | None = None
+    ran_for: float | None = None
+    """Seconds the call took where it ran, for a run that may wait after its dispatch
+    before it begins (a cluster's queue); ``None``: it began when it was dispatched.
+    See ``began``."""
 
     @classmethod
     def failed(cls, exc: BaseException) -> JobResult:
@@ -113,7 +117,20 @@ class JobResult:
         if self.value is None or self.summary is not None:
             return self
         return JobResult(self.outcome, self.value, self.error, self.traceback,
-                         summarise(self.value))
+                         summarise(self.value), self.ran_for)
+
+    def began(self, dispatched: float, end: float) -> float:
+        """When the run began, for its history row: ``dispatched``, or for a run that
+        reports ``ran_for``, ``end - ran_for`` (never before ``dispatched``).
+
+        A duration measured where the call ran and subtracted from the end seen here
+        needs one clock only: a cluster worker's wall clock may be off from ours by any
+        amount, its durations are not. (The start comes out late by the time the result
+        took to come back, milliseconds on a LAN; the duration is the call's own.)
+        """
+        if self.ran_for is None:
+            return dispatched
+        return min(end, max(dispatched, end - self.ran_for))
 
     def value_summary(self) -> str | None:
         """The history's text for ``value``: ``summary``, or made now (bounded)."""

@@ -4,7 +4,8 @@ tui-sched decides *when* (conditions, retries, history); dask decides *where*. E
 is one dask task (``pure=False``: equal calls are separate runs) that calls
 ``dask_worker.run_remote`` with the task's reference, so the function itself is never
 pickled. The engine never waits on the cluster: connecting, submitting and awaiting go
-through the distributed client's asyncio API on the engine's loop.
+through the distributed client's asyncio API on the engine's loop; the results of runs
+that finish together come back in one request (``dask_results``).
 
 Faults: a timeout or termination cancels the dask future and records ``terminate`` (a
 Python call already running on a worker thread cannot be interrupted: it runs to its end
@@ -18,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tui_sched.config import DaskSettings
 from tui_sched.executors.base import Executor, Job, JobResult, race, stopped_result
+from tui_sched.executors.dask_results import BatchedResults
 from tui_sched.executors.process import reference
 from tui_sched.store.base import Outcome
 from tui_sched.tasks.targets import CommandTarget
@@ -65,6 +67,7 @@ class DaskExecutor(Executor):
         self._connecting: asyncio.Future[Any] | None = None
         self._unreachable = False  # reported once per streak of failed connections
         self._live: set[Any] = set()
+        self._results: BatchedResults | None = None  # of the current client
 
     async def execute(self, job: Job) -> JobResult:
         if job.stop_reason is not None:
@@ -111,14 +114,17 @@ class DaskExecutor(Executor):
             return JobResult(Outcome.FAIL, None, f"the run could not be sent to dask: {exc}")
         submitted.append(future)
         self._live.add(future)
-        return await self._outcome(job, future)
+        results = self._results
+        if results is None or results.client is not client:
+            results = self._results = BatchedResults(client)
+        return await self._outcome(job, results.result(future))
 
-    async def _outcome(self, job: Job, future: Any) -> JobResult:
+    async def _outcome(self, job: Job, result: Awaitable[Any]) -> JobResult:
         from distributed import KilledWorker
         from distributed.client import FutureCancelledError
 
         try:
-            outcome, value, error, trace, chunks, _started = await future
+            outcome, value, error, trace, chunks, ran_for = await result
         except KilledWorker as exc:
             return JobResult(Outcome.CRASH, None, f"the dask worker running it died ({exc})")
         except FutureCancelledError as exc:  # not by us: the scheduler or the connection lost it
@@ -128,7 +134,9 @@ class DaskExecutor(Executor):
             return JobResult(Outcome.FAIL, None, f"dask could not run it: {type(exc).__name__}: {exc}")
         for stream, text in chunks:
             job.sink.write(stream, text)
-        return JobResult(Outcome(outcome), value, error, trace).with_summary()
+        # ``ran_for``: the history's start is when the call began on the worker, after
+        # whatever time the run waited in dask's queue.
+        return JobResult(Outcome(outcome), value, error, trace, None, ran_for).with_summary()
 
     async def _cancel(self, future: Any) -> None:
         try:

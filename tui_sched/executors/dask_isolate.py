@@ -55,7 +55,9 @@ def _still_wanted() -> bool:
 
 def run_isolated(ref: tuple[Any, ...], kwargs: dict[str, Any], tail_chars: int,
                  grace: float) -> tuple[Any, ...]:
-    """``run_remote`` in a child process, stopped if the dask task is cancelled."""
+    """``run_remote`` in a child process, stopped if the dask task is cancelled. Its
+    ``ran_for`` counts from here: starting the child is part of the run."""
+    began = time.perf_counter()
     read_fd, write_fd = os.pipe()
     try:
         child = subprocess.Popen([sys.executable, "-c", _BOOT, str(write_fd)],
@@ -63,7 +65,6 @@ def run_isolated(ref: tuple[Any, ...], kwargs: dict[str, Any], tail_chars: int,
                                  start_new_session=True)
     finally:
         os.close(write_fd)
-    started = time.time()
     try:
         assert child.stdin is not None
         child.stdin.write(pickle.dumps((ref, kwargs, tail_chars), protocol=pickle.HIGHEST_PROTOCOL))
@@ -80,14 +81,15 @@ def run_isolated(ref: tuple[Any, ...], kwargs: dict[str, Any], tail_chars: int,
             elif not _still_wanted():
                 _stop(child, grace)
                 return ("terminate", None, "cancelled: the isolated process was killed",
-                        None, [], started)
+                        None, [], time.perf_counter() - began)
     finally:
         os.close(read_fd)
     code = child.wait()
     try:
-        return tuple(pickle.loads(data))
+        return (*tuple(pickle.loads(data))[:5], time.perf_counter() - began)
     except (EOFError, pickle.UnpicklingError):
-        return ("crash", None, f"the isolated process {describe_exit(code)}", None, [], started)
+        return ("crash", None, f"the isolated process {describe_exit(code)}", None, [],
+                time.perf_counter() - began)
 
 
 def _stop(child: subprocess.Popen[bytes], grace: float) -> None:
@@ -105,13 +107,14 @@ def run_command(command: str | tuple[str, ...], tail_chars: int, grace: float) -
     group, stopped once the dask task is cancelled; its output comes back with the run."""
     from tui_sched.executors.dask_worker import _tail
 
-    started = time.time()
+    began = time.perf_counter()
     try:
         child = subprocess.Popen(command, shell=isinstance(command, str),
                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, start_new_session=True)
     except OSError as exc:
-        return ("fail", None, f"could not start the command: {exc}", None, [], started)
+        return ("fail", None, f"could not start the command: {exc}", None, [],
+                time.perf_counter() - began)
     assert child.stdout is not None and child.stderr is not None
     streams = {child.stdout.fileno(): "stdout", child.stderr.fileno(): "stderr"}
     chunks: list[tuple[str, str]] = []
@@ -127,14 +130,15 @@ def run_command(command: str | tuple[str, ...], tail_chars: int, grace: float) -
         if not ready and not _still_wanted():
             _stop(child, grace)
             return ("terminate", None, "cancelled: the command was killed", None,
-                    _tail(chunks, tail_chars), started)
+                    _tail(chunks, tail_chars), time.perf_counter() - began)
     code = child.wait()
     killpg_quietly(child.pid, signal.SIGTERM)  # what it left in the background
     child.stdout.close()
     child.stderr.close()
+    ran_for = time.perf_counter() - began
     if code == 0:
-        return ("success", None, None, None, _tail(chunks, tail_chars), started)
+        return ("success", None, None, None, _tail(chunks, tail_chars), ran_for)
     err = "".join(text for stream, text in chunks if stream == "stderr").strip().splitlines()
     tail = " | ".join(line.strip() for line in err[-3:] if line.strip())
     return ("fail", None, f"command {describe_exit(code)}" + (f": {tail}" if tail else ""),
-            None, _tail(chunks, tail_chars), started)
+            None, _tail(chunks, tail_chars), ran_for)

@@ -81,9 +81,11 @@ def run_remote(ref: tuple[Any, ...], kwargs: dict[str, Any], tail_chars: int) ->
     """Run one tui-sched run here; never raises for what the task does.
 
     Returns:
-        ``(outcome, value, error, traceback, output chunks, started)``: ``started`` is
-        the worker's wall clock when the call began.
+        ``(outcome, value, error, traceback, output chunks, ran_for)``: ``ran_for`` is
+        the seconds the run took here (the history's start is its end minus that: a
+        duration needs no agreement between this machine's clock and the scheduler's).
     """
+    began = time.perf_counter()
     from tui_sched.executors.base import Inaction, TaskTerminationException
     from tui_sched.executors.worker import _call, _fill_markers, _resolve
 
@@ -92,7 +94,6 @@ def run_remote(ref: tuple[Any, ...], kwargs: dict[str, Any], tail_chars: int) ->
     _install()
     chunks: list[Chunk] = []
     _local.chunks = chunks
-    started = time.time()
     value: Any = None
     error: str | None = None
     trace: str | None = None
@@ -117,4 +118,4 @@ def run_remote(ref: tuple[Any, ...], kwargs: dict[str, Any], tail_chars: int) ->
         trace = "".join(traceback.format_exception(exc))
     finally:
         _local.chunks = None
-    return outcome, value, error, trace, _tail(chunks, tail_chars), started
+    return outcome, value, error, trace, _tail(chunks, tail_chars), time.perf_counter() - began

@@ -76,6 +76,9 @@ class RunEnd:
     traceback: str | None = None
     return_summary: str | None = None
     output_tail: str | None = None
+    start: float | None = None
+    """When the run really began, if not when it was recorded as started (a run that
+    waited in a cluster's queue); ``None`` keeps the recorded start."""
 
 
 @value

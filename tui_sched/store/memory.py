@@ -93,6 +93,7 @@ class MemoryRunStore(RunStore):
             self._open.discard(run_id)
             record = self._runs[run_id] = dataclasses.replace(
                 self._runs[run_id],
+                start=self._runs[run_id].start if end.start is None else end.start,
                 end=end.end,
                 outcome=end.outcome,
                 error=end.error,

@@ -25,6 +25,8 @@ FINISH_RUN = (
     'UPDATE runs SET "end" = ?, outcome = ?, error = ?, traceback = ?, return_summary = ?, '
     'output_tail = ? WHERE id = ? AND "end" IS NULL'
 )
+#: ``FINISH_RUN`` for a run whose start moved (``RunEnd.start``: it waited in a queue).
+FINISH_MOVED_RUN = FINISH_RUN.replace('SET "end"', 'SET start = ?, "end"')
 # Distinct task names by skip-scan: one index seek per task rather than a pass over every
 # run, which is what keeps summaries() and prune() fast on a million rows.
 TASK_NAMES = """WITH RECURSIVE names(name) AS (

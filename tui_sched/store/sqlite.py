@@ -28,6 +28,7 @@ from tui_sched.store.checkpoint import Checkpointer
 from tui_sched.store.queries import (
     AGE_ID_BOUND,
     COLUMNS,
+    FINISH_MOVED_RUN,
     FINISH_RUN,
     FORGET_LAST_ENDS,
     LATEST_FINISHED,
@@ -255,7 +256,7 @@ class SqliteRunStore(RunStore):
             StoreError: No open run has this id (unknown, or already finished), or the
                 write failed.
         """
-        row = (
+        row: tuple[Any, ...] = (
             end.end,
             end.outcome._value_,
             end.error,
@@ -264,20 +265,24 @@ class SqliteRunStore(RunStore):
             end.output_tail,
             run_id,
         )
+        sql, moved = FINISH_RUN, end.start is not None
+        if moved:
+            sql, row = FINISH_MOVED_RUN, (end.start, *row)
         with self._lock:
             if run_id in self._open:
                 self._open.discard(run_id)
                 pending = self._pending.get(run_id)
                 if pending is not None:
-                    # end, outcome, error, traceback, summary, tail
-                    self._pending[run_id] = pending[:4] + row[:6] + pending[10:]
+                    # ([start,] end, outcome, error, traceback, summary, tail)
+                    self._pending[run_id] = ((pending[:3] + row[:7]) if moved else
+                                             (pending[:4] + row[:6])) + pending[10:]
                 else:
-                    self._ops.append((FINISH_RUN, row))
+                    self._ops.append((sql, row))
                 return
         # Not started by this store (left open by an earlier one): at once, checked.
         def finish(conn: sqlite3.Connection) -> int:
             _begin(conn)
-            count = conn.execute(FINISH_RUN, row).rowcount
+            count = conn.execute(sql, row).rowcount
             conn.execute("COMMIT")
             return int(count)
 
