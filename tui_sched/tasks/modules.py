@@ -206,13 +206,18 @@ def _local_file(module: ModuleType, prefix: str) -> str | None:
     return None
 
 
+#: The script being run (``python main.py`` beside its task modules) is no helper:
+#: forgetting it would break what needs it (``multiprocessing``'s spawn, pickling).
+_SCRIPT_MODULES = frozenset({"__main__", "__mp_main__"})
+
+
 def folder_modules(folder: str) -> dict[str, str]:
     """Modules in ``sys.modules`` (but task modules under fresh names) whose file lies
     under ``folder``: name -> absolute file."""
     prefix = os.path.join(os.path.abspath(folder), "")
     out: dict[str, str] = {}
     for name, module in list(sys.modules.items()):
-        if name.startswith(FRESH_PREFIX) or module is None:
+        if name.startswith(FRESH_PREFIX) or module is None or name in _SCRIPT_MODULES:
             continue
         file = _local_file(module, prefix)
         if file is not None:
