@@ -5,6 +5,11 @@ everything pushed (what ``tui-sched attach`` receives, without drawing it).
     .venv/bin/python bench/control_bench.py [--tasks 1000] [--clients 1 10] [--seconds 20]
     .venv/bin/python bench/control_bench.py --workload logs --tasks 2000 --clients 1 --frozen --seconds 30
 
+The no-client window is measured first and again last, and its figures are the mean of
+the two: the scheduler's own cost still grows over its first minute (the history's
+writer and checkpoints: about 1.2 % of a core 10 s after start, 1.9 % 40 s after, with
+no client), so a baseline measured only first made every client look dearer.
+
 Prints, per phase: the scheduler's CPU (% of one core, from /proc) and its keep-up (1 s /
 mean interval between a task's starts, as ``run.py``'s) over the window, with nothing
 but the subscribers talking to it; then the round trip of 30 commands (p50/p95 ms) with
@@ -172,12 +177,18 @@ def main() -> None:
         what = ("every 1 second (main)" if args.workload == "every1s"
                 else "daily, idle, and one task printing 500 lines/s")
         print(f"{args.tasks} tasks {what}, {args.seconds:g} s per phase")
-        phases = [(c, 0) for c in [0, *args.clients]] + ([(1, 1)] if args.frozen else [])
+        phases = [(c, 0) for c in [0, *args.clients]] + ([(1, 1)] if args.frozen else []) + [(0, 0)]
+        alone: list[dict[str, float]] = []
         for clients, frozen in phases:
             r = asyncio.run(phase(state, proc.pid, clients, args.seconds, args.tasks, frozen))
+            if clients == 0:
+                alone.append(r)
+                r = {k: statistics.mean(x[k] for x in alone) for k in r}
             results[f"{clients}" + (f"+{frozen}frozen" if frozen else "")] = r
             keep = f"keep-up {r['keep_up']:.4f}  " if args.workload == "every1s" else ""
             label = f"{clients:>2} client(s)" + (f" + {frozen} not reading" if frozen else "")
+            if clients == 0 and len(alone) == 2:
+                label += f" (again; mean of both, first {alone[0]['cpu_pct']:.1f} %)"
             print(f"  {label}: scheduler CPU {r['cpu_pct']:5.1f} %  {keep}command round trip "
                   f"p50 {r['rtt_p50_ms']:.2f} ms p95 {r['rtt_p95_ms']:.2f} ms  "
                   f"({r['messages']:.0f} messages received)")

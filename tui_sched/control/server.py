@@ -107,6 +107,7 @@ class ControlServer:
         self._in_flight = False
         self._last_snapshot = 0.0
         self._last_push = 0.0
+        self._ran_before: set[str] = set()
         # Engine-thread state (for build_snapshot), per engine.
         self._engine: Engine | None = None
         self._seed: dict[str, list[RunTuple]] | None = None
@@ -337,19 +338,22 @@ class ControlServer:
         self._asked = False
         self._last_push = now
         engine = self.host.engine
+        ready = engine is not None and engine.ready.is_set() and not engine.done.is_set()
         with self._lock:
             ran, self._ran = self._ran, set()
             if whole:
                 # No engine (restarting, stopping): try again after ``min_snapshot``.
-                self._dirty = engine is None or engine.done.is_set() or not engine.ready.is_set()
-            stopped = engine is None or engine.done.is_set() or not engine.ready.is_set()
-        if engine is None or stopped:
+                self._dirty = not ready
+        # A run's end is decided on at the engine's next tick: its new wake-up may come
+        # after this ``Progress``, so the tasks of the last one are asked for again.
+        ran, self._ran_before = ran | self._ran_before, ran
+        if engine is None or not ready:
             return
         self._in_flight = True
         loop = self._loop
         assert loop is not None
 
-        def deliver(fut: Future[Any]) -> None:  # engine thread: encoded on this one
+        def deliver(fut: Future[Any]) -> None:  # engine thread: encoded on the server's
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._deliver, fut)
 
