@@ -108,7 +108,8 @@ def test_every_subscriber_sees_the_same_table_with_the_change(tmp_path: Path) ->
                 elif isinstance(msg, p.Progress):
                     table.progress(msg.at, msg.wakes)
                 snap = table.snapshot
-                if snap is not None and {r.name: r for r in snap.rows}["manual"].last_outcome == Outcome.SUCCESS:
+                rows = {} if snap is None else {r.name: r for r in snap.rows}
+                if snap is not None and rows["manual"].last_outcome == Outcome.SUCCESS:
                     return snap
 
         async def watch() -> tuple[list[Snapshot], p.WireSnapshot]:

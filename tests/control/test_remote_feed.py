@@ -59,19 +59,24 @@ def _app() -> App:
 def test_the_log_shows_every_event_even_one_stamped_earlier_than_one_already_shown(tmp_path: Path) -> None:
     # A run's end is stamped on its worker thread and published by the engine later:
     # events do not arrive in the order of their times.
+    screen = Screen()
+
+    def errors() -> list[str]:
+        return [e.message for e in screen.log() if isinstance(e, ev.EngineError)]
+
     with serving_app(_app(), tmp_path / "state") as (host, _srv, _rec):
         async def watch() -> list[str]:
-            screen = Screen()
             feed = RemoteFeed(tmp_path / "state", screen)
             feed.start()
             await screen.until(lambda: any(isinstance(m, SnapshotReady) for m in screen.messages))
             now = time.time()
             host.bus.publish(ev.EngineError(now + 5, "stamped later"))
-            await screen.until(lambda: any(getattr(e, "message", "") == "stamped later" for e in screen.log()))
+            await screen.until(lambda: "stamped later" in errors())
             host.bus.publish(ev.EngineError(now, "stamped earlier, published after"))
-            await screen.until(lambda: any("published after" in getattr(e, "message", "") for e in screen.log()))
+            await screen.until(lambda: "stamped earlier, published after" in errors())
             feed.stop()
-            return [e.message for e in screen.log() if isinstance(e, ev.EngineError)]
+            return errors()
+
 
         messages = asyncio.run(watch())
     assert messages[-2:] == ["stamped later", "stamped earlier, published after"]
