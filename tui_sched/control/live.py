@@ -36,22 +36,20 @@ class LiveTable:
     def __init__(self) -> None:
         self.snapshot: Snapshot | None = None
         """What to show (``None`` until the first snapshot)."""
-        self._base: Snapshot | None = None
-        self._base_seq = 0
+        self._base_seq = 0  # the last event the latest whole snapshot shows
         self._later: list[tuple[int, ev.Event]] = []  # row events after the base
         self._rows: dict[str, TaskRow] = {}
         self._running: dict[str, dict[int, float]] = {}  # runs started after the base
 
     def rebase(self, snapshot: Snapshot, seq: int) -> Snapshot:
         """A whole snapshot showing the events up to ``seq``; returns what to show."""
-        if self._base is not None and seq < self._base_seq:
+        if self.snapshot is not None and seq < self._base_seq:
             # An older one than we have (a reply that crossed a push): keep the newer one,
             # but take what a reply brings besides the rows (the selected task's tree).
-            assert self.snapshot is not None
             self.snapshot = dataclasses.replace(self.snapshot, selected=snapshot.selected,
                                                 explanation=snapshot.explanation, why=snapshot.why)
             return self.snapshot
-        self._base, self._base_seq = snapshot, seq
+        self._base_seq = seq
         self._later = [(s, e) for s, e in self._later if s > seq]
         self._rows = {r.name: r for r in snapshot.rows}
         self._running = {}
