@@ -5,11 +5,17 @@ everything pushed (what ``tui-sched attach`` receives, without drawing it).
     .venv/bin/python bench/control_bench.py [--tasks 1000] [--clients 1 10] [--seconds 20]
     .venv/bin/python bench/control_bench.py --workload logs --tasks 2000 --clients 1 --frozen --seconds 30
 
+The no-client window is measured first and again last, and its figures are the mean of
+the two: the scheduler's own cost still grows over its first minute (the history's
+writer and checkpoints: about 1.2 % of a core 10 s after start, 1.9 % 40 s after, with
+no client), so a baseline measured only first made every client look dearer.
+
 Prints, per phase: the scheduler's CPU (% of one core, from /proc) and its keep-up (1 s /
 mean interval between a task's starts, as ``run.py``'s) over the window, with nothing
 but the subscribers talking to it; then the round trip of 30 commands (p50/p95 ms) with
-the subscribers still attached; and the wall time of a whole ``tui-sched ctl status``
-process.
+the subscribers still attached; with ``--workload logs``, the time from a ``force`` sent
+to its run's end reaching a subscriber (a key's effect as an attached UI gets it, without
+drawing it; p50/p95 ms); and the wall time of a whole ``tui-sched ctl status`` process.
 """
 
 from __future__ import annotations
@@ -95,16 +101,20 @@ def frozen_subscriber(state: Path) -> socket.socket:
 
 
 async def phase(state: Path, pid: int, clients: int, seconds: float, tasks: int,
-                frozen: int = 0) -> dict[str, float]:
+                frozen: int = 0, effect_task: str | None = None) -> dict[str, float]:
     stuck = [frozen_subscriber(state) for _ in range(frozen)]
     subs = [await ControlClient.connect(state, client="bench", subscribe=True) for _ in range(clients)]
     received = [0]
+    ended: asyncio.Queue[float] = asyncio.Queue()  # when the first client saw effect_task end
 
     async def drain(c: ControlClient) -> None:
         while (msg := await c.receive()) is not None:
             received[0] += 1
-            if isinstance(msg, p.Events | p.SnapshotPush):
-                pass
+            if c is subs[0] and isinstance(msg, p.Events):
+                for w in msg.events:
+                    if (w.kind == "RunFinished" and isinstance(w.data, dict)
+                            and w.data["run"]["task"] == effect_task):
+                        ended.put_nowait(time.perf_counter())
 
     readers = [asyncio.create_task(drain(c)) for c in subs]
     await asyncio.sleep(2)  # the first snapshots and recent events
@@ -119,6 +129,14 @@ async def phase(state: Path, pid: int, clients: int, seconds: float, tasks: int,
         s = time.perf_counter()
         await probe.request(p.Enable("t0000"))
         rtts.append((time.perf_counter() - s) * 1000)
+        await asyncio.sleep(0.1)
+    # A key's effect as an attached UI sees it: ``force`` sent, until the run's end
+    # reaches the first subscriber (what the table then shows; drawing not included).
+    effects: list[float] = []
+    for _ in range(PROBES if effect_task is not None and subs else 0):
+        s = time.perf_counter()
+        await probe.request(p.Force(effect_task))  # type: ignore[arg-type]
+        effects.append((await asyncio.wait_for(ended.get(), 30) - s) * 1000)
         await asyncio.sleep(0.1)
     await probe.close()
     for f in stuck:
@@ -135,7 +153,9 @@ async def phase(state: Path, pid: int, clients: int, seconds: float, tasks: int,
             "clients_cpu_pct": 100 * (me1 - me0) / (t1 - t0),
             "keep_up": keep_up(state / "history.sqlite3", t0, t1, tasks),
             "rtt_p50_ms": statistics.median(rtts), "rtt_p95_ms": rtts[int(len(rtts) * 0.95)],
-            "messages": received[0]}
+            "messages": received[0],
+            **({"effect_p50_ms": statistics.median(effects),
+                "effect_p95_ms": sorted(effects)[int(len(effects) * 0.95)]} if effects else {})}
 
 
 def main() -> None:
@@ -172,15 +192,25 @@ def main() -> None:
         what = ("every 1 second (main)" if args.workload == "every1s"
                 else "daily, idle, and one task printing 500 lines/s")
         print(f"{args.tasks} tasks {what}, {args.seconds:g} s per phase")
-        phases = [(c, 0) for c in [0, *args.clients]] + ([(1, 1)] if args.frozen else [])
+        phases = [(c, 0) for c in [0, *args.clients]] + ([(1, 1)] if args.frozen else []) + [(0, 0)]
+        alone: list[dict[str, float]] = []
         for clients, frozen in phases:
-            r = asyncio.run(phase(state, proc.pid, clients, args.seconds, args.tasks, frozen))
+            r = asyncio.run(phase(state, proc.pid, clients, args.seconds, args.tasks, frozen,
+                                  None if args.workload == "every1s" else "t0001"))
+            if clients == 0:
+                alone.append(r)
+                r = {k: statistics.mean(x[k] for x in alone) for k in r}
             results[f"{clients}" + (f"+{frozen}frozen" if frozen else "")] = r
             keep = f"keep-up {r['keep_up']:.4f}  " if args.workload == "every1s" else ""
             label = f"{clients:>2} client(s)" + (f" + {frozen} not reading" if frozen else "")
+            if clients == 0 and len(alone) == 2:
+                label += f" (again; mean of both, first {alone[0]['cpu_pct']:.1f} %)"
             print(f"  {label}: scheduler CPU {r['cpu_pct']:5.1f} %  {keep}command round trip "
                   f"p50 {r['rtt_p50_ms']:.2f} ms p95 {r['rtt_p95_ms']:.2f} ms  "
                   f"({r['messages']:.0f} messages received)")
+            if "effect_p95_ms" in r:
+                print(f"      force -> its run's end seen by a client: p50 {r['effect_p50_ms']:.0f} ms "
+                      f"p95 {r['effect_p95_ms']:.0f} ms")
         if args.json is not None:
             args.json.write_text(json.dumps(results))
         walls = []

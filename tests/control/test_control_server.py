@@ -138,31 +138,34 @@ def test_a_long_state_path_still_gets_a_socket(tmp_path: Path) -> None:
 
 
 def test_subscribers_start_with_recent_events_and_get_snapshots(tmp_path: Path) -> None:
+    def manual_finished(e: ev.Event) -> bool:
+        # Not any run's end: ``hourly`` (never started, so due) runs at the first tick too,
+        # and usually ends before ``manual`` has printed.
+        return isinstance(e, ev.RunFinished) and e.run.task == "manual"
+
     with serving_app(_app(), tmp_path / "state") as (host, _srv, rec):
         host.engine.session["manual"].force_run = True  # type: ignore[union-attr]
-        # (``hourly`` runs at start too: wait for ``manual``'s end, not for any run's.)
-        rec.wait_for(lambda e: isinstance(e, ev.RunFinished) and e.run.task == "manual")
+        rec.wait_for(manual_finished)
 
-        def manual_finished(e: ev.Event) -> bool:
-            return isinstance(e, ev.RunFinished) and e.run.task == "manual"
-
-        async def watch() -> tuple[list[ev.Event], p.WireSnapshot]:
+        async def watch() -> tuple[list[ev.Event], list[ev.Event], p.WireSnapshot]:
             c = await ControlClient.connect(tmp_path / "state", subscribe=True)
-            seen: list[ev.Event] = []
+            batches: list[list[ev.Event]] = []
             snapshot = None
-            while snapshot is None or not any(map(manual_finished, seen)):
+            while snapshot is None or not any(manual_finished(e) for b in batches for e in b):
                 msg = await asyncio.wait_for(c.receive(), 10)
                 if isinstance(msg, p.Events):
-                    seen.extend(e for w in msg.events if (e := p.event_of(w)) is not None)
+                    batches.append([e for w in msg.events if (e := p.event_of(w)) is not None])
                 if isinstance(msg, p.SnapshotPush):
                     snapshot = msg.snapshot
             await c.close()
-            return seen, snapshot
+            return batches[0], [e for b in batches for e in b], snapshot
 
-        seen, snap = asyncio.run(watch())
+        replayed, seen, snap = asyncio.run(watch())
     assert all(type(e).__qualname__ == type(e).__name__ for e in seen)  # the real, frozen classes
-    lines = [e.text for e in seen if isinstance(e, ev.LogLine)]
-    assert lines == ["manual ran"]
+    # The run printed before it ended, so its line is among the recent events the new
+    # subscriber gets first (what the attached UI's log pane starts with).
+    assert [e.text for e in replayed if isinstance(e, ev.LogLine)] == ["manual ran"]
+    assert [e.text for e in seen if isinstance(e, ev.LogLine)] == ["manual ran"]
     assert {r.name: r.last_outcome for r in snap.rows}["manual"] == "success"
 
 

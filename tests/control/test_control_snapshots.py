@@ -14,6 +14,7 @@ from serverkit import serving_app
 from tui_sched import App
 from tui_sched.control import protocol as p
 from tui_sched.control.client import ControlClient
+from tui_sched.control.live import LiveTable
 from tui_sched.engine.session import Session
 from tui_sched.engine.snapshot import RowMemo, Snapshot, Status, TaskRow, build_snapshot, seed_runs
 from tui_sched.store.base import Outcome
@@ -93,31 +94,40 @@ def _app() -> App:
 
 def test_every_subscriber_sees_the_same_table_with_the_change(tmp_path: Path) -> None:
     clients = 3
-    with serving_app(_app(), tmp_path / "state") as (_host, _srv, _rec):
-        async def until_manual_ran(c: ControlClient) -> p.WireSnapshot:
+    # No whole snapshot is pushed after the first: each subscriber's table follows the
+    # run from its events, as the attached UI's does.
+    with serving_app(_app(), tmp_path / "state", full_every=3600) as (_host, _srv, _rec):
+        async def until_manual_ran(c: ControlClient) -> Snapshot:
+            table = LiveTable()
             while True:
                 msg = await asyncio.wait_for(c.receive(), 10)
                 if isinstance(msg, p.SnapshotPush):
-                    rows = {r.name: r for r in msg.snapshot.rows}
-                    if rows["manual"].last_outcome == Outcome.SUCCESS:
-                        return msg.snapshot
+                    table.rebase(p.snapshot_of(msg.snapshot), msg.snapshot.seq)
+                elif isinstance(msg, p.Events):
+                    table.add_events(msg.seq, [p.event_of(w) for w in msg.events])
+                elif isinstance(msg, p.Progress):
+                    table.progress(msg.at, msg.wakes)
+                snap = table.snapshot
+                rows = {} if snap is None else {r.name: r for r in snap.rows}
+                if snap is not None and rows["manual"].last_outcome == Outcome.SUCCESS:
+                    return snap
 
-        async def watch() -> tuple[list[p.WireSnapshot], p.WireSnapshot]:
+        async def watch() -> tuple[list[Snapshot], p.WireSnapshot]:
             subs = [await ControlClient.connect(tmp_path / "state", subscribe=True)
                     for _ in range(clients)]
             watching = [asyncio.create_task(until_manual_ran(c)) for c in subs]
             ctl = await ControlClient.connect(tmp_path / "state")
             assert (await ctl.request(p.Force("manual"))).ok
-            pushed = await asyncio.gather(*watching)
+            shown = await asyncio.gather(*watching)
             asked = (await ctl.request(p.GetSnapshot())).result
             assert isinstance(asked, p.WireSnapshot)
             for c in [*subs, ctl]:
                 await c.close()
-            return pushed, asked
+            return shown, asked
 
-        pushed, asked = asyncio.run(watch())
+        shown, asked = asyncio.run(watch())
     # Nothing changes after the forced run (the hourly task ran once, at start): every
     # client's table is the one a command asks for.
-    assert all(s.rows == asked.rows and s.facts == asked.facts for s in pushed)
+    assert all(list(s.rows) == asked.rows and s.facts == asked.facts for s in shown)
     rows = {r.name: r for r in asked.rows}
     assert rows["manual"].strip == (Outcome.SUCCESS,) and rows["hourly"].last_outcome == Outcome.SUCCESS

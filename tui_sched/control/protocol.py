@@ -5,8 +5,15 @@ answers ``Welcome`` or, on a version mismatch, ``Rejected`` and closes. ``Hello`
 ``Welcome`` and ``Rejected`` keep their shape in every version, so two versions can
 always tell each other that they differ. Then the client sends ``Request``s (each
 answered by a ``Reply`` with the same ``id``); a client that said ``subscribe`` also
-receives ``Events`` batches and ``SnapshotPush``es, as the in-process UI's bridge does,
-and a ``Resync`` when it fell behind and messages were dropped for it.
+receives ``Events`` batches, ``SnapshotPush``es and ``Progress``, and a ``Resync`` when
+it fell behind and messages were dropped for it.
+
+A subscriber keeps the task table itself: a full snapshot comes when it subscribes, after
+a ``Resync``, when something other than runs changed, and every few seconds; between
+them it applies the run events to its rows (``engine.snapshot.apply_runs``) and each
+second's ``Progress`` (the time, and the next wake-ups of the tasks that ran). Every event
+has a sequence number, and a snapshot says the last event it already shows, so events
+are applied once, whatever order the two arrive in.
 
 Newline-delimited JSON: msgspec escapes every newline inside strings, so a line is a
 message, asyncio's ``StreamReader.readline`` frames it, and ``socat`` can read it.
@@ -27,7 +34,7 @@ from tui_sched.engine.snapshot import Facts, Snapshot, TaskDetail, TaskRow
 from tui_sched.engine.why import Why
 from tui_sched.store.base import RunRecord
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 """Bumped on any change a peer of the previous version would misread."""
 
 SOCKET_FILE = "control.sock"
@@ -160,6 +167,8 @@ class WireSnapshot(_Message, tag="snapshot"):
     selected: str | None
     explanation: WireExplanation | None
     why: Why = Why()
+    seq: int = 0
+    """The last event it shows (run events numbered up to this one are in its rows)."""
 
 
 class HistoryPage(_Message, tag="history"):
@@ -204,16 +213,25 @@ class WireEvent(msgspec.Struct, array_like=True):
 
 
 class Events(_Message, tag="events"):
-    """Bus events in the order published (a batch of up to ~100 ms)."""
+    """Bus events in the order published (a batch of up to ~100 ms), numbered from
+    ``seq`` on: the i-th has number ``seq + i``."""
 
     events: list[WireEvent]
+    seq: int = 0
 
 
 class SnapshotPush(_Message, tag="snapshot_push"):
-    """A fresh snapshot, once a second (``ControlServer``'s ``min_snapshot`` and
-    ``max_snapshot``)."""
+    """A whole fresh snapshot (see the module docstring for when)."""
 
     snapshot: WireSnapshot
+
+
+class Progress(_Message, tag="progress"):
+    """Once a second between snapshots: the scheduler's time ``at``, and the next wake-up
+    of each task that started or ended a run since the last one (``None``: none)."""
+
+    at: float
+    wakes: dict[str, float | None]
 
 
 class Resync(_Message, tag="resync"):
@@ -229,7 +247,7 @@ class Goodbye(_Message, tag="goodbye"):
 
 
 ClientMessage = Hello | Request
-ServerMessage = Welcome | Rejected | Reply | Events | SnapshotPush | Resync | Goodbye
+ServerMessage = Welcome | Rejected | Reply | Events | SnapshotPush | Progress | Resync | Goodbye
 
 _encoder = msgspec.json.Encoder()
 _client_decoder = msgspec.json.Decoder(ClientMessage)
@@ -279,11 +297,11 @@ def wire_explanation(e: Explanation) -> WireExplanation:
                            [wire_explanation(c) for c in e.children], e.error)
 
 
-def wire_snapshot(s: Snapshot) -> WireSnapshot:
-    """A snapshot as sent."""
+def wire_snapshot(s: Snapshot, seq: int = 0) -> WireSnapshot:
+    """A snapshot as sent (``seq``: the last event it shows)."""
     return WireSnapshot(s.at, zone_name(s.tz), s.facts, list(s.rows), s.selected,
                         None if s.explanation is None else wire_explanation(s.explanation),
-                        s.why)
+                        s.why, seq)
 
 
 def wire_event(e: ev.Event) -> WireEvent:

@@ -6,6 +6,15 @@ through the thread-safe API (``Control``: session flags, ``Engine.call``,
 snapshot to encode) runs on the engine's loop, except building a snapshot, which the
 in-process UI asks for the same way.
 
+Subscribers keep their task table themselves (``control.live``): they get a whole snapshot
+when they subscribe, after a resync, soon after anything but runs changed (``min_snapshot``)
+and every ``full_every`` seconds; in between, the run events they receive and a
+``Progress`` each second (the time, and the next wake-ups of the tasks that ran, a lookup
+per task) keep it current. A snapshot for every change instead cost the engine thread a
+look at every task and a new row for each that ran, and this thread the encoding of the
+whole table: with 1,000 tasks running every second, one attached client made the
+scheduler use half as much CPU again.
+
 Back-pressure: every message for subscribers is encoded once and queued per client; a
 client's queue of events is bounded in bytes, and only the latest snapshot waits for it
 (a newer one replaces it). A client whose queue overflows is resynchronised: its queued
@@ -31,6 +40,7 @@ import msgspec
 
 from tui_sched.control import protocol as p
 from tui_sched.control.commands import Control, EngineGone
+from tui_sched.control.live import ROW_EVENTS
 from tui_sched.control.unix import bind_private, peer_allowed, peer_credentials, remove_stale
 from tui_sched.engine import events as ev
 from tui_sched.engine.host import EngineHost
@@ -55,19 +65,20 @@ class ControlServer:
         max_queued: Bytes of events queued for one subscriber before it is resynchronised.
         drop_after: Seconds a subscriber may go without reading before it is dropped.
         batch: Seconds events are collected before one ``Events`` message is sent.
-        min_snapshot: Least seconds between two pushed snapshots while runs change.
-            Each costs the engine thread a look at every task (and the rows that changed
-            made anew) and this thread the encoding of the whole table: pushed twice a
-            second, 1,000 busy tasks cost half as much again as once, for a table read
-            by a person. A key press still gets one at once, by ``GetSnapshot``.
-        max_snapshot: Most seconds between two pushed snapshots.
+        min_snapshot: Least seconds between two pushed snapshots while tasks change (a
+            key press gets one at once, by ``GetSnapshot``).
+        progress_every: Seconds between two ``Progress`` messages.
+        full_every: Most seconds between two pushed snapshots (what events do not say
+            changes too: a failure leaves the last hour's count, a condition's next
+            change moves).
         recent: Events kept for a new subscriber (so its log pane starts with them).
         request_timeout: Seconds a command waits for the engine.
     """
 
     def __init__(self, host: EngineHost, state_dir: Path, *, max_queued: int = 8 << 20,
                  drop_after: float = 30.0, batch: float = 0.1, min_snapshot: float = 1.0,
-                 max_snapshot: float = 1.0, recent: int = 500, request_timeout: float = 10.0) -> None:
+                 progress_every: float = 1.0, full_every: float = 10.0, recent: int = 500,
+                 request_timeout: float = 10.0) -> None:
         self.host = host
         self.state_dir = state_dir
         self.path = state_dir / p.SOCKET_FILE
@@ -76,13 +87,15 @@ class ControlServer:
         self.drop_after = drop_after
         self.batch = batch
         self.min_snapshot = min_snapshot
-        self.max_snapshot = max_snapshot
+        self.progress_every = progress_every
+        self.full_every = full_every
         self.request_timeout = request_timeout
         self._lock = threading.Lock()  # guards the fields below (publisher threads)
         self._recent: deque[tuple[int, ev.Event]] = deque(maxlen=recent)
         self._pending: list[tuple[int, ev.Event]] = []
         self._seq = 0
-        self._dirty = True
+        self._dirty = True  # something besides runs changed: a whole snapshot is due
+        self._ran: set[str] = set()  # tasks that started or ended runs since the last push
         self._wake_pending = False
         self._listening = False  # any subscriber: publishers wake the loop
         # Server-loop state.
@@ -93,6 +106,8 @@ class ControlServer:
         self._asked = False
         self._in_flight = False
         self._last_snapshot = 0.0
+        self._last_push = 0.0
+        self._ran_before: set[str] = set()
         # Engine-thread state (for build_snapshot), per engine.
         self._engine: Engine | None = None
         self._seed: dict[str, list[RunTuple]] | None = None
@@ -156,7 +171,9 @@ class ControlServer:
             if not self._listening:
                 return
             self._pending.append(item)
-            if not isinstance(event, ev.LogLine):
+            if isinstance(event, ROW_EVENTS):
+                self._ran.add(event.run.task)
+            elif not isinstance(event, ev.LogLine | ev.EngineError):
                 self._dirty = True
             if self._wake_pending:
                 return
@@ -238,7 +255,7 @@ class ControlServer:
         peer.subscribed = True
         peer.since = recent[-1][0] if recent else 0
         if recent:
-            peer.push_events(self._encode_events([e for _, e in recent]))
+            peer.push_events(self._encode_events(recent[0][0], [e for _, e in recent]))
         self._asked = True
         self._wake_soon()
 
@@ -264,33 +281,36 @@ class ControlServer:
             if batch:
                 self._fan_out(batch)
             if self._listening and self._snapshot_in() <= 0:
-                self._request_snapshot()
+                self._push()
             self._drop_stalled()
 
     def _fan_out(self, batch: list[tuple[int, ev.Event]]) -> None:
         subscribers = [x for x in self._peers if x.subscribed]
-        whole = self._encode_events([e for _, e in batch])
+        whole = self._encode_events(batch[0][0], [e for _, e in batch])
         for peer in subscribers:
             if peer.since < batch[0][0]:
                 peer.push_events(whole)
             else:  # it got some of these with the recent ones when it subscribed
                 fresh = [e for seq, e in batch if seq > peer.since]
                 if fresh:
-                    peer.push_events(self._encode_events(fresh))
+                    peer.push_events(self._encode_events(peer.since + 1, fresh))
 
-    def _encode_events(self, events: list[ev.Event]) -> bytes:
+    def _encode_events(self, seq: int, events: list[ev.Event]) -> bytes:
+        """``events``, numbered from ``seq`` on, as one ``Events`` line."""
         try:
-            return p.encode(p.Events([p.wire_event(e) for e in events]))
+            return p.encode(p.Events([p.wire_event(e) for e in events], seq))
         except (TypeError, msgspec.MsgspecError):
             pass
-        wire: list[p.WireEvent] = []  # find the event the wire cannot carry; leave it out
+        # Find the event the wire cannot carry; send a nameless one in its place (the
+        # client skips it), so that the numbers of the others stay right.
+        wire: list[p.WireEvent] = []
         for e in events:
             try:
                 p.encode(p.Events([p.wire_event(e)]))
+                wire.append(p.wire_event(e))
             except (TypeError, msgspec.MsgspecError):
-                continue
-            wire.append(p.wire_event(e))
-        return p.encode(p.Events(wire))
+                wire.append(p.WireEvent("", None))
+        return p.encode(p.Events(wire, seq))
 
     def ask_snapshot(self) -> None:
         """Push a fresh snapshot soon (a client was resynchronised or subscribed)."""
@@ -299,52 +319,82 @@ class ControlServer:
             self._wake.set()
 
     def _snapshot_in(self) -> float:
+        """Seconds until the next push (a snapshot or ``Progress``)."""
         if self._in_flight:
-            return self.max_snapshot
+            return self.progress_every
         if self._asked:
             return 0.0
-        pause = self.min_snapshot if self._dirty else self.max_snapshot
-        return max(0.0, pause - (time.monotonic() - self._last_snapshot))
+        now = time.monotonic()
+        if self._dirty:
+            return max(0.0, self.min_snapshot - (now - self._last_snapshot))
+        return max(0.0, min(self.progress_every - (now - self._last_push),
+                            self.full_every - (now - self._last_snapshot)))
 
-    def _request_snapshot(self) -> None:
+    def _push(self) -> None:
+        """Ask the engine for a snapshot, or only for ``Progress`` when nothing but runs
+        changed lately (see the module docstring)."""
+        now = time.monotonic()
+        whole = self._asked or self._dirty or now - self._last_snapshot >= self.full_every
         self._asked = False
-        self._last_snapshot = time.monotonic()
+        self._last_push = now
         engine = self.host.engine
+        ready = engine is not None and engine.ready.is_set() and not engine.done.is_set()
         with self._lock:
-            # No engine (restarting, stopping): try again after ``min_snapshot``.
-            self._dirty = engine is None or engine.done.is_set() or not engine.ready.is_set()
-        if engine is None or self._dirty:
+            ran, self._ran = self._ran, set()
+            if whole:
+                # No engine (restarting, stopping): try again after ``min_snapshot``.
+                self._dirty = not ready
+        # A run's end is decided on at the engine's next tick: its new wake-up may come
+        # after this ``Progress``, so the tasks of the last one are asked for again.
+        ran, self._ran_before = ran | self._ran_before, ran
+        if engine is None or not ready:
             return
         self._in_flight = True
         loop = self._loop
         assert loop is not None
 
-        def deliver(fut: Future[Snapshot]) -> None:  # engine thread
+        def deliver(fut: Future[Any]) -> None:  # engine thread: encoded on the server's
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._deliver, fut)
 
-        self._snapshot(engine, None).add_done_callback(deliver)
+        if whole:
+            self._last_snapshot = now
+            self._snapshot(engine, None).add_done_callback(deliver)
+        else:
+            engine.call(lambda: p.Progress(engine.clock.time(), {
+                name: engine.next_wake(name) for name in ran})).add_done_callback(deliver)
 
-    def _deliver(self, fut: Future[Snapshot]) -> None:
+    def _deliver(self, fut: Future[tuple[Snapshot, int] | p.Progress]) -> None:
         self._in_flight = False
         if fut.cancelled() or fut.exception() is not None:
             with self._lock:
                 self._dirty = True
             return
-        data = p.encode(p.SnapshotPush(p.wire_snapshot(fut.result())))
-        for peer in self._peers:
-            if peer.subscribed:
-                peer.push_snapshot(data)
+        built = fut.result()
+        subscribers = [x for x in self._peers if x.subscribed]
+        if isinstance(built, p.Progress):  # in the stream, after the events it follows
+            data = p.encode(built)
+            for peer in subscribers:
+                peer.push_events(data)
+            return
+        data = p.encode(p.SnapshotPush(p.wire_snapshot(*built)))
+        for peer in subscribers:
+            peer.push_snapshot(data)
 
-    def _snapshot(self, engine: Engine, selected: str | None) -> Future[Snapshot]:
+    def _snapshot(self, engine: Engine, selected: str | None) -> Future[tuple[Snapshot, int]]:
+        """A snapshot and the number of the last event it shows."""
         restarts = self.host.restarts
 
-        def build() -> Snapshot:  # engine thread: the memo and seed are only used here
+        def build() -> tuple[Snapshot, int]:  # engine thread: the memo and seed are only used here
             if engine is not self._engine:
                 self._engine, self._seed, self._rows = engine, None, {}
             if self._seed is None:
                 self._seed = seed_runs(engine)
-            return build_snapshot(engine, selected, self._seed, restarts, self._rows)
+            with self._lock:
+                # Run events are published on this thread: all before this one are in
+                # the rows built now, and none after.
+                seq = self._seq
+            return build_snapshot(engine, selected, self._seed, restarts, self._rows), seq
 
         return engine.call(build)
 
@@ -396,7 +446,7 @@ class ControlServer:
             engine = c.engine()
             if cmd.selected is not None:
                 c.check_task(cmd.selected)
-            return p.wire_snapshot(await self._wait(self._snapshot(engine, cmd.selected)))
+            return p.wire_snapshot(*await self._wait(self._snapshot(engine, cmd.selected)))
         elif isinstance(cmd, p.GetHistory):
             runs = await self._wait(c.history(cmd.task, cmd.limit, cmd.before_id))
             return p.HistoryPage(list(runs))

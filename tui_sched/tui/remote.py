@@ -21,7 +21,8 @@ from textual.message import Message
 
 from tui_sched.control import protocol as p
 from tui_sched.control.client import ControlClient, ControlRefused, SchedulerNotRunning
-from tui_sched.engine.snapshot import Snapshot, TaskDetail, TaskRow
+from tui_sched.control.live import LiveTable
+from tui_sched.engine.snapshot import TaskDetail, TaskRow
 from tui_sched.errors import TaskNotFound, TuiSchedError
 from tui_sched.store.base import RunRecord
 from tui_sched.tui.control import EngineGone
@@ -60,10 +61,11 @@ class RemoteFeed:
         self.pid: int | None = None
         self.rows: dict[str, TaskRow] = {}
         """The tasks of the latest snapshot (what ``RemoteControl`` checks names against)."""
-        self._snapshot: Snapshot | None = None
+        self._table = LiveTable()
         self._explained: tuple[str | None, p.WireExplanation | None] = (None, None)
         self._explain_at = 0.0
-        self._last_at = 0.0
+        self._seen: tuple[int, int] = (0, 0)
+        """(scheduler pid, number of the last event shown in the log)."""
         self._runner: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -125,6 +127,7 @@ class RemoteFeed:
                 return
             said_gone = False
             self.client, self.pid = client, client.welcome.pid
+            self._table = LiveTable()  # the scheduler sends a snapshot: start from it
             self.target.post_message(Attached(client.welcome.pid))
             self.refresh()
             try:
@@ -138,27 +141,37 @@ class RemoteFeed:
             await asyncio.sleep(RETRY)
 
     async def _receive(self, client: ControlClient) -> None:
+        pid = client.welcome.pid
         while (msg := await client.receive()) is not None:
             if isinstance(msg, p.Events):
-                events = [e for w in msg.events if (e := p.event_of(w)) is not None]
+                events = [p.event_of(w) for w in msg.events]
                 # After a reconnect the scheduler replays its recent events: skip those
-                # this UI has shown already.
-                fresh = [e for e in events if e.at >= self._last_at]
+                # this UI has shown already (numbered anew by a new scheduler process).
+                shown = self._seen[1] if self._seen[0] == pid else 0
+                fresh = [e for i, e in enumerate(events, msg.seq) if i > shown and e is not None]
+                self._seen = (pid, max(shown, msg.seq + len(events) - 1))
                 if fresh:
-                    self._last_at = max(e.at for e in fresh)
                     self.target.post_message(EventBatch(fresh))
+                if self._table.add_events(msg.seq, events):
+                    self._show()
             elif isinstance(msg, p.SnapshotPush):
-                self._show(p.snapshot_of(msg.snapshot))
+                self._table.rebase(p.snapshot_of(msg.snapshot), msg.snapshot.seq)
+                self._show()
+            elif isinstance(msg, p.Progress):
+                if self._table.progress(msg.at, msg.wakes) is not None:
+                    self._show()
                 if self.selected is not None and time.monotonic() - self._explain_at > EXPLAIN_EVERY:
                     self.spawn(self._explain(self.selected))
 
-    def _show(self, snap: Snapshot) -> None:
-        """Post ``snap`` with the selected task's latest explanation."""
+    def _show(self) -> None:
+        """Post the table with the selected task's latest explanation."""
+        snap = self._table.snapshot
+        if snap is None:
+            return
         name, wire = self._explained
-        if snap.selected is None and self.selected is not None and name == self.selected:
+        if self.selected is not None and name == self.selected:  # the latest explanation
             snap = dataclasses.replace(snap, selected=name,
                                        explanation=None if wire is None else p.explanation_of(wire))
-        self._snapshot = snap
         self.rows = {r.name: r for r in snap.rows}
         self.target.post_message(SnapshotReady(snap))
 
@@ -168,8 +181,8 @@ class RemoteFeed:
             reply = await self.request(p.Explain(name))
             if isinstance(reply.result, p.WireExplanation | None):
                 self._explained = (name, reply.result)
-                if self._snapshot is not None and self.selected == name:
-                    self._show(dataclasses.replace(self._snapshot, selected=None, explanation=None))
+                if self.selected == name:
+                    self._show()
 
     async def _fresh_snapshot(self) -> None:
         selected = self.selected
@@ -179,7 +192,8 @@ class RemoteFeed:
                 wire = reply.result
                 self._explained = (wire.selected, wire.explanation)
                 self._explain_at = time.monotonic()
-                self._show(p.snapshot_of(wire))
+                self._table.rebase(p.snapshot_of(wire), wire.seq)
+                self._show()
 
 
 class RemoteControl:
