@@ -320,3 +320,31 @@ def test_a_dependent_is_decided_in_its_place_by_priority() -> None:
     with EngineRunner(app.session, clock=FakeClock(at(28, 0))) as r:
         r.advance(300)
         assert [start for start, _ in starts(r, "e")] == [at(28, 0), at(28, 0, 5)]
+
+
+def test_a_slot_missed_before_a_restart_does_not_use_up_a_slot_firing_at_the_restart(
+        tmp_path: Path) -> None:
+    """Found by ``make test-deep``: a missed row ended at the restart, and the next start
+    read that end as the latest missed slot. ``job`` (``hourly & time of day before
+    01:00``) ran at 00:00, the scheduler was down until 02:00 (01:00 missed, 02:00 not
+    run: the rest of the condition), then started again at 02:00, where ``job`` becomes
+    ``cron */5``: its 02:00 slot fires at once, as it would without the downtime."""
+    path = tmp_path / "h.sqlite3"
+    app = App(state_dir=None)
+    app.task("hourly & time of day before 01:00", func=job, execution="main")
+    clock = FakeClock(at(28, 0))
+    with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as a:
+        a.finished("job")
+    a.store.close()
+    clock.set(at(28, 2))
+    with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as b:
+        b.sync()
+        assert [r.outcome for r in b.store.history("job", 5)] == ["missed", "success"]
+        b.session.remove_task("job")
+        b.sync()
+    b.store.close()
+    with EngineRunner(app.session, store=SqliteRunStore(path), clock=clock) as c:
+        c.session.create_task("cron */5 * * * *", func=job, execution="main", name="job")
+        c.finished("job")
+        assert starts(c) == [(at(28, 2), Trigger.SCHEDULED)]
+    c.store.close()

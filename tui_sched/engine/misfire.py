@@ -124,8 +124,10 @@ def record_missed(task: Task, slots: list[Slot], down_since: float, now: float, 
                  f"the scheduler was down ({stamp(down_since)} - {stamp(now)})")
         if i == 0 and len(slots) > len(shown):
             error += f"; {len(slots) - len(shown)} earlier slot(s) were missed too"
+        # Ended at its slot too: it never ran, and the end is what the history's latest
+        # ``missed`` is read from at the next start (see ``status.recorded`` below).
         record = RunRecord(store.next_run_id(), task.name, Trigger.SCHEDULED,
-                           slot.start, now, Outcome.MISSED, error)
+                           slot.start, slot.start, Outcome.MISSED, error)
         store.start_run(record)
         bus.publish(RunRecorded(now, record))
     # At the last missed slot's fire time, so that a skipped cron slot counts as used up
