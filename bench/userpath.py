@@ -14,6 +14,10 @@ Rows (each names what it includes):
   default ``ThreadPoolExecutor(10)``, ``logging.basicConfig(level=INFO)`` to a file (its
   two lines per run), no history; for ``main`` also ``BlockingScheduler`` with its
   ``DebugExecutor`` (jobs inline on the scheduler's thread) as a second reference.
+* ``app_main_1000`` / ``app_thread_1000``: the same tasks in a script that ends with
+  ``app.run()``, run as ``python script.py``: history in SQLite (``.tui-sched/`` of the
+  working directory, the default), log lines to a file, control socket open; no hot
+  reload (``app.run()`` has none). Beside it the same APScheduler scripts.
 * ``run_idle_5000``: 5,000 ``daily`` tasks, idle after their first runs, watcher on.
 
 CPU is the whole process (every thread, summed from ``/proc/<pid>/task/*/schedstat``,
@@ -53,6 +57,11 @@ for i in range({n}):
     app.task("{cond}", func=beat, name=f"t{{i:04d}}", execution="{execution}")
 '''
 
+APP_RUN = '''
+if __name__ == "__main__":
+    app.run()
+'''
+
 APS_SCRIPT = '''
 import logging, sys, time
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -88,6 +97,8 @@ class Row:
     warmup: float
     window: float
     aps: bool
+    how: str = "cli"
+    """``cli``: ``tui-sched run FOLDER``; ``app``: a script that calls ``app.run()``."""
 
 
 ROWS = (
@@ -95,6 +106,11 @@ ROWS = (
         1000, "every 1 second", "main", 5.0, 20.0, True),
     Row("run_thread_1000", "1,000 x every 1 second, thread; history on, log to a file, "
         "watcher on", 1000, "every 1 second", "thread", 5.0, 20.0, True),
+    Row("app_main_1000", "1,000 x every 1 second, main, app.run() in a script; history on, "
+        "log to a file, no watcher", 1000, "every 1 second", "main", 5.0, 20.0, True, "app"),
+    Row("app_thread_1000", "1,000 x every 1 second, thread, app.run() in a script; history "
+        "on, log to a file, no watcher", 1000, "every 1 second", "thread", 5.0, 20.0, True,
+        "app"),
     Row("run_idle_5000", "5,000 x daily, idle after the first runs; history on, log to a "
         "file, watcher on", 5000, "daily", "main", 10.0, 30.0, False),
 )
@@ -186,11 +202,17 @@ def measure(row: Row, sched: str, show_threads: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="userpath-") as tmp:
         folder = Path(tmp)
         log = folder / "out.log"
-        if sched == "tui":
+        module = TUI_MODULE.format(n=row.n, cond=row.cond, execution=row.execution)
+        db = folder / "state" / "history.sqlite3"
+        if sched == "tui" and row.how == "app":
+            script = folder / "app_bench.py"
+            script.write_text(module + APP_RUN)
+            cmd = [sys.executable, str(script)]
+            db = folder / ".tui-sched" / "history.sqlite3"  # App()'s default state folder
+        elif sched == "tui":
             tasks = folder / "tasks"
             tasks.mkdir()
-            (tasks / "bench_tasks.py").write_text(
-                TUI_MODULE.format(n=row.n, cond=row.cond, execution=row.execution))
+            (tasks / "bench_tasks.py").write_text(module)
             cmd = [str(BIN), "run", str(tasks), "--state", str(folder / "state")]
         else:
             seconds = 86_400 if row.cond == "daily" else 1
@@ -221,7 +243,7 @@ def measure(row: Row, sched: str, show_threads: bool = False) -> dict[str, Any]:
         if show_threads:
             result["threads"] = per_thread(before, after)
         if sched == "tui" and row.cond.startswith("every"):
-            result.update(lateness(folder / "state" / "history.sqlite3", t0, t1, 1.0, row.n))
+            result.update(lateness(db, t0, t1, 1.0, row.n))
         return result
 
 
@@ -229,6 +251,8 @@ def measure(row: Row, sched: str, show_threads: bool = False) -> dict[str, Any]:
 
 def label(row: Row, sched: str) -> str:
     """What a row's scheduler line includes."""
+    if sched == "tui" and row.how == "app":
+        return "app.run() in a script (history, log to a file, control socket; no watcher)"
     if sched == "tui":
         return "tui-sched run (history, log to a file, watcher, control socket)"
     if sched == "apsdebug":

@@ -1,8 +1,9 @@
-"""``thread`` executor: each run on a worker thread from an elastic pool.
+"""``thread`` executor: each run on a worker thread of a ``WorkerPool``.
 
 A run that times out gets its ``TerminationFlag`` set and a grace period; a thread that
 ignores the flag is abandoned (it is a daemon thread and is never reused while it runs),
-so a hung task costs one thread, never the scheduler.
+so a hung task costs one thread, never the scheduler, and the pool gives the runs queued
+behind it another thread.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -25,63 +25,9 @@ from tui_sched.executors.base import (
     timeout_reason,
 )
 from tui_sched.executors.output import current_sink
+from tui_sched.executors.threadpool import WorkerPool
 
-WorkItem = Callable[[], None]
 log = logging.getLogger(__name__)
-
-
-class ElasticThreadPool:
-    """Idle threads wait for work; a new thread starts when none is idle.
-
-    Unlike ``ThreadPoolExecutor`` it never queues work behind a hung thread.
-
-    Args:
-        idle_timeout: Seconds an idle thread waits for work before it exits.
-    """
-
-    def __init__(self, idle_timeout: float = 30.0) -> None:
-        self._queue: queue.SimpleQueue[WorkItem | None] = queue.SimpleQueue()
-        self._idle = 0
-        self._lock = threading.Lock()
-        self._idle_timeout = idle_timeout
-        self._count = 0
-
-    def submit(self, item: WorkItem) -> None:
-        """Run ``item`` on an idle thread, or on a new one."""
-        with self._lock:
-            start_new = self._idle == 0
-            if not start_new:
-                self._idle -= 1
-            self._count += 1
-            n = self._count
-        if start_new:
-            # Started before the item is queued: if no thread can be had, this raises
-            # and nothing is left in the queue for a later worker to run unrecorded.
-            threading.Thread(target=self._worker, name=f"tui-sched-run-{n}", daemon=True).start()
-        self._queue.put(item)
-
-    def _worker(self) -> None:
-        while True:
-            try:
-                item = self._queue.get(timeout=self._idle_timeout)
-            except queue.Empty:
-                with self._lock:
-                    if self._idle > 0:
-                        self._idle -= 1
-                        return
-                continue  # a submit counted on us: wait for its item
-            if item is None:
-                return
-            item()
-            with self._lock:
-                self._idle += 1
-
-    def shutdown(self) -> None:
-        """Let idle threads exit."""
-        with self._lock:
-            idle, self._idle = self._idle, 0
-        for _ in range(idle):
-            self._queue.put(None)
 
 
 class _Inbox:
@@ -116,22 +62,60 @@ class _Inbox:
 
 
 class _ThreadRun:
-    """The event loop's side of one run on a worker thread: its timeout, its termination
-    (the flag, then a grace period, then the thread is abandoned) and its one result."""
+    """One run on a worker thread: the worker's side (``work``) and the event loop's
+    side, its timeout, its termination (the flag, then a grace period, then the thread is
+    abandoned) and its one result."""
 
-    __slots__ = ("cancel", "done", "grace", "job", "loop", "now", "settled", "timer")
+    __slots__ = ("cancel", "done", "grace", "inbox", "job", "loop", "now", "settled", "timer")
 
     def __init__(self, job: Job, done: Callable[[JobResult, float], None],
-                 now: Callable[[], float], loop: asyncio.AbstractEventLoop) -> None:
+                 now: Callable[[], float], inbox: _Inbox) -> None:
         self.job = job
         self.done = done
         self.now = now
-        self.loop = loop
+        self.inbox = inbox
+        self.loop = inbox.loop
         self.settled = False
         self.timer: asyncio.TimerHandle | None = None
         self.grace: asyncio.TimerHandle | None = None
-        self.cancel: list[Callable[[], object]] = []  # cancels a coroutine in the thread
+        self.cancel: Callable[[], object] | None = None  # cancels a coroutine in the thread
 
+    # == on the worker thread ==========================================================
+    def work(self) -> None:
+        """Call the task's function with its output captured, stamp the end and hand the
+        result to the loop."""
+        job = self.job
+        if job.stop_reason is not None:
+            # Terminated while it waited for a thread: its function never starts.
+            result = JobResult.terminated(job.stop_reason)
+        else:
+            token = current_sink.set(job.sink)
+            try:
+                result = result_of_call(self._call)
+            finally:
+                current_sink.reset(token)
+        end = self.now()
+        # Summarised here, on the run's own thread: a large return value costs this
+        # thread, not the scheduler loop.
+        self.inbox.put(self, result.with_summary(), end)
+
+    def _call(self) -> Any:
+        value = call_target(self.job)
+        if not inspect.isawaitable(value):
+            return value
+        # A coroutine function under execution="thread": run it on a private loop in
+        # this thread, cancellable when the run is terminated.
+        return asyncio.run(self._await(value))
+
+    async def _await(self, value: Any) -> Any:
+        task = asyncio.ensure_future(value)
+        own_loop = asyncio.get_running_loop()
+        self.cancel = lambda: own_loop.call_soon_threadsafe(task.cancel)
+        if self.job.flag.is_set():
+            task.cancel()
+        return await task
+
+    # == on the event loop =============================================================
     def timed_out(self) -> None:
         self.timer = None
         if not self.settled:
@@ -142,9 +126,9 @@ class _ThreadRun:
         grace period to return."""
         if self.settled or self.grace is not None:
             return
-        for fn in self.cancel:
+        if self.cancel is not None:
             try:
-                fn()
+                self.cancel()
             except RuntimeError:  # its loop already finished
                 pass
         self.grace = self.loop.call_later(self.job.grace, self.abandon)
@@ -186,7 +170,7 @@ class ThreadExecutor(Executor):
     starts_directly = True
 
     def __init__(self) -> None:
-        self._pool = ElasticThreadPool()
+        self._pool = WorkerPool()
         self._inbox: _Inbox | None = None
 
     def start(self, job: Job, done: Callable[[JobResult, float], None],
@@ -195,40 +179,10 @@ class ThreadExecutor(Executor):
         inbox = self._inbox
         if inbox is None or inbox.loop is not loop:  # a restarted engine has a new loop
             inbox = self._inbox = _Inbox(loop)
-        run = _ThreadRun(job, done, now, loop)
-        cancel = run.cancel
-
-        def run_in_thread() -> Any:
-            value = call_target(job)
-            if not inspect.isawaitable(value):
-                return value
-
-            # A coroutine function under execution="thread": run it on a private loop
-            # in this thread, cancellable when the run is terminated.
-            async def await_it() -> Any:
-                task = asyncio.ensure_future(value)
-                own_loop = asyncio.get_running_loop()
-                cancel.append(lambda: own_loop.call_soon_threadsafe(task.cancel))
-                if job.flag.is_set():
-                    task.cancel()
-                return await task
-
-            return asyncio.run(await_it())
-
-        def work() -> None:
-            token = current_sink.set(job.sink)
-            try:
-                result = result_of_call(run_in_thread)
-            finally:
-                current_sink.reset(token)
-            end = now()
-            # Summarised here, on the run's own thread: a large return value costs this
-            # thread, not the scheduler loop.
-            inbox.put(run, result.with_summary(), end)
-
+        run = _ThreadRun(job, done, now, inbox)
         # Submitted first: if that fails (no thread to be had), nothing of this run is
         # left behind. Its result can only be taken on this thread, after this returns.
-        self._pool.submit(work)
+        self._pool.submit(run.work)
         job._on_stop = run.stopping
         if job.timeout is not None:
             run.timer = loop.call_later(job.timeout, run.timed_out)
