@@ -177,7 +177,9 @@ def test_after_sigkill_the_restart_ends_what_the_killed_scheduler_left_before_ru
     assert group_members(shell) and alive(grandchild)
     second = Headless("tasks", cwd=tmp_path)
     try:
-        wait_for(lambda: len(pids_in(shells)) == 2, "nightly ran again after the crash")
+        # (After the crash back-off, 10 s, and the start-up of a loaded machine.)
+        wait_for(lambda: len(pids_in(shells)) == 2, "nightly ran again after the crash",
+                 timeout=60)
         reap.extend(pids_in(shells) + pids_in(grandchildren))
         # Ended before anything was scheduled: never two copies of the daily command.
         assert not group_members(shell), "the killed scheduler's command still runs"
