@@ -27,7 +27,10 @@ from tui_sched.tasks.modules import load_file
 
 distributed = pytest.importorskip("distributed")
 
-pytestmark = pytest.mark.slow
+# A real cluster on a loaded 2-core machine: a step may take up to WAIT, so a test more
+# than the suite's 60 s (an isolated call's child took over 60 s to start with three test
+# suites and a busy loop on the machine).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 MODULE = textwrap.dedent('''
     import os
