@@ -201,3 +201,25 @@ def test_the_engine_threads_precise_waits_never_end_before_the_deadline() -> Non
     thread.start()
     thread.join(10)
     assert outcome == [True]
+
+
+def test_tasks_that_fell_due_while_the_engine_was_busy_start_in_the_order_they_fell_due() -> None:
+    # When the engine wakes after several wake-ups have passed (a pause, a long run), it
+    # takes them earliest first. In another order, a task moved back in its train starts
+    # late, and with `every` stays late (its next due counts from that start). Thirty
+    # tasks: any order but the right one fails (and names sort the other way).
+    clock = FakeClock(START)
+    app = App(state_dir=None)
+    names = [f"t{k:02d}" for k in range(30)]
+    for k, name in enumerate(names):
+        app.task(f"every {40 - k} seconds", func=lambda: None, name=name, execution="main")
+    with EngineRunner(app.session, clock=clock) as r:
+        for name in names:
+            r.finished(name)
+        r.sync()
+        clock.set(START.timestamp() + 60)  # all due by now: t29 at +11 s ... t00 at +40 s
+        for name in names:
+            r.finished(name, 2)
+        r.sync()
+    order = sorted(names, key=lambda n: r.starts(n)[1].id)
+    assert order == names[::-1]

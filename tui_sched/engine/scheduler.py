@@ -421,11 +421,13 @@ class Engine:
             calls, self._pending_calls = self._pending_calls, []
         self._apply_changes(now, dirty)
         due = self._wakeups.pop_due(now)
-        dirty.update(due)
         if everything:
             dirty = {t.name for t in self.session.tasks}
-        if dirty:
-            self._evaluate(dirty, due, now)
+        if due or dirty:
+            # The wake-ups first, the earliest due first (then by priority: the sort is
+            # stable). Taken in any other order, a task moved back in its train starts
+            # late, and with ``every`` stays late: its next due counts from that start.
+            self._evaluate([*due, *(name for name in dirty if name not in due)], due, now)
             self._settle()
         if self._running:
             deadline = check_end_conditions(
