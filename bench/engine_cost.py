@@ -66,7 +66,8 @@ class JumpClock(Clock):
             return self.t
         return None
 
-    async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
+    async def wait(self, deadline: float | None, wake: asyncio.Event,
+                   precise: bool = True) -> None:
         if wake.is_set():
             return
         if deadline is None or deadline >= self.end:

@@ -177,7 +177,8 @@ class SleepingClock(FakeClock):
             ok = self._idle.wait_for(lambda: self._idle_at == limit, timeout)
         assert ok, "the engine did not reach the end of the span"
 
-    async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
+    async def wait(self, deadline: float | None, wake: asyncio.Event,
+                   precise: bool = True) -> None:
         with self._lock:  # the timer is set once, on the monotonic clock
             timer = math.inf if deadline is None else self.mono + max(0.0, deadline - self._t)
         while not wake.is_set():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import select
 import signal
 import sys
 import threading
@@ -135,6 +136,11 @@ class StopSignals:
     ``termination_grace + 3 s`` after the second (a healthy stop takes at most the grace
     and a moment). Past it, the runs in progress are recorded as terminated, the history
     is committed and the process exits with ``128 + signal number``.
+
+    The deadline is kept by a watchdog thread that sleeps until a signal arrives, so an
+    idle scheduler's main thread never wakes (it waits on the engine thread). A handler
+    tells the watchdog through a pipe: a plain write, where taking a lock could deadlock
+    (a handler runs in the middle of whatever the main thread was doing).
     """
 
     MARGIN = 3.0
@@ -148,9 +154,12 @@ class StopSignals:
         self.signum = 0
         self.deadline: float | None = None
         """``time.monotonic()`` after which the process exits without the engine."""
+        self._wake_r, self._wake_w = os.pipe()
 
     def install(self) -> None:
-        """Handle the stop signals (main thread only)."""
+        """Handle the stop signals (main thread only) and start the watchdog."""
+        threading.Thread(target=self._watch, name="tui-sched-stop-watchdog",
+                         daemon=True).start()
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, self._handle)
 
@@ -169,17 +178,23 @@ class StopSignals:
             self._say(f"received {name} again: terminating running runs "
                       f"(exiting within {bound:g} s in any case)")
         self.deadline = min(self.deadline or now + bound, now + bound)
+        os.write(self._wake_w, b"!")  # the watchdog reads the new deadline
         self._host.shutdown(force=self.count > 1)
 
-    def overdue(self) -> bool:
-        """Whether the stop has taken longer than its deadline."""
-        return self.deadline is not None and time.monotonic() >= self.deadline
-
-    def wait_time(self) -> float:
-        """How long the main thread may wait before it looks again."""
-        if self.deadline is None:
-            return 1.0
-        return max(0.0, min(1.0, self.deadline - time.monotonic()))
+    def _watch(self) -> None:
+        """Sleep until a signal sets a deadline, then keep it: past it, end the process
+        here (``os._exit``: the engine thread is stuck, and an orderly interpreter exit
+        could wait on it or on the threads it holds)."""
+        while True:
+            deadline = self.deadline
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            readable, _, _ = select.select([self._wake_r], [], [], timeout)
+            if readable:
+                os.read(self._wake_r, 64)
+            elif self.deadline is not None and time.monotonic() >= self.deadline:
+                # (No flush of sys.stdout: the printer flushes every line, and a flush
+                # could wait on the stream's lock held by the stuck thread.)
+                os._exit(self.give_up())
 
     def exit_code(self) -> int:
         """The exit code of a stop that did not finish in time (as if killed by it)."""
@@ -215,21 +230,12 @@ def install_signal_handlers(host: EngineHost) -> StopSignals:
 
 
 def serve(host: EngineHost) -> int:
-    """Run the host until it stops, handling signals when on the main thread.
-
-    A stop that overruns its deadline (``StopSignals``) ends the process here, with
-    ``os._exit``: the engine thread is stuck, and an orderly interpreter exit could
-    wait on it or on the threads it holds.
-    """
-    signals = None
+    """Run the host until it stops, handling signals when on the main thread (a stop
+    that overruns its deadline ends the process: ``StopSignals``)."""
     if threading.current_thread() is threading.main_thread():
-        signals = install_signal_handlers(host)
+        install_signal_handlers(host)
     host.start()
-    while not host.join(timeout=1.0 if signals is None else signals.wait_time()):
-        if signals is not None and signals.overdue():
-            # (No flush of sys.stdout: the printer flushes every line, and a flush could
-            # wait on the stream's lock held by the stuck thread.)
-            os._exit(signals.give_up())
+    host.join()  # (a signal's handler runs in the middle of it, and it waits on)
     if host.error is not None:
         traceback.print_exception(host.error, file=sys.stderr)
         return 1

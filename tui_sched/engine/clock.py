@@ -45,8 +45,14 @@ class Clock(ABC):
         return datetime.fromtimestamp(self.time(), UTC)
 
     @abstractmethod
-    async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
-        """Return when ``deadline`` (epoch seconds) is reached or ``wake`` is set."""
+    async def wait(self, deadline: float | None, wake: asyncio.Event,
+                   precise: bool = True) -> None:
+        """Return when ``deadline`` (epoch seconds) is reached or ``wake`` is set.
+
+        ``precise=False``: the deadline is housekeeping (a commit, the heartbeat, the
+        wall-clock re-check), not a task's due, and may be met a millisecond late for
+        one wake-up less.
+        """
 
     def attach(self, loop: asyncio.AbstractEventLoop, wake: asyncio.Event) -> None:  # noqa: B027
         """Called by the engine so the clock can wake it (fake clocks do)."""
@@ -99,11 +105,21 @@ class SystemClock(Clock):
             return _sleep_until(deadline, self._spin)
         return None
 
-    async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
+    async def wait(self, deadline: float | None, wake: asyncio.Event,
+                   precise: bool = True) -> None:
         if wake.is_set():
             return
         if deadline is None:
             await wake.wait()
+            return
+        if not precise:
+            handle = asyncio.get_running_loop().call_later(
+                max(0.0, deadline - time.time()), wake.set)
+            try:
+                await wake.wait()
+            finally:
+                handle.cancel()
+                self._turn = time.monotonic()
             return
         if self.hold(deadline) is not None:
             return
@@ -211,7 +227,8 @@ class FakeClock(Clock):
             self._waiters = [(lp, ev) for lp, ev in self._waiters if not lp.is_closed()]
             self._waiters.append((loop, wake))
 
-    async def wait(self, deadline: float | None, wake: asyncio.Event) -> None:
+    async def wait(self, deadline: float | None, wake: asyncio.Event,
+                   precise: bool = True) -> None:
         # Time never passes by itself: only a wake (which advance() causes) returns.
         if deadline is not None and self.time() >= deadline:
             return

@@ -332,8 +332,12 @@ class Engine:
                 if self._stop_request is not None:
                     break
                 flush_at = self._flushing.flush_at
-                await self.clock.wait(deadline if flush_at is None else min(deadline, flush_at),
-                                      self._wake)
+                until = deadline if flush_at is None else min(deadline, flush_at)
+                # Precise only for a task's due: a commit, the heartbeat or the wall-clock
+                # re-check may be met a millisecond late, for one wake-up less.
+                next_due = self._wakeups.next_at()
+                await self.clock.wait(until, self._wake,
+                                      precise=next_due is not None and next_due <= until)
                 if flushed_quiet:
                     self._flushing.woke()
             await self._shutdown()
