@@ -15,16 +15,16 @@ look at every task and a new row for each that ran, and this thread the encoding
 whole table: with 1,000 tasks running every second, one attached client made the
 scheduler use half as much CPU again.
 
-Wake-ups: on this machine's kind of host a wake-up of a Python thread costs a few hundred
-microseconds whatever it then does, so the server counts them. Subscribers get events in
-batches (``batch``, 0.1 s): the first event after a quiet spell wakes the loop, which
-flushes it ``batch`` later; while events keep coming, each flush arms the next one, so
-publishers do not wake the loop again and a stream of log lines costs one wake-up per
-batch. Snapshots and ``Progress`` built on the engine thread ride on the same flushes.
-A wake-up for the first event and another for the flush per batch made one client
-listening to 500 log lines/s cost the scheduler a third again of its CPU. What a client's
-command caused (the runs a ``force`` started, a ``disable``) is flushed at once instead,
-as the embedded UI's bridge does after a key: an operator waits for it.
+Wake-ups: waking a Python thread costs a few hundred microseconds on a small shared host
+(its caches have gone cold), whatever it then does, so the server counts them.
+Subscribers get events in batches (``batch``, 0.1 s): the first event after a quiet spell
+wakes the loop, which flushes it ``batch`` later; while events keep coming, each flush
+arms the next one, so publishers do not wake the loop again and a stream of log lines
+costs one wake-up per batch (a wake-up for each batch's first event and another for its
+flush made this thread's share of one client's cost under 500 log lines/s half as much
+again). Snapshots and ``Progress`` built on the engine thread ride on the same flushes.
+What a client's command caused (the runs a ``force`` started, a ``disable``) is flushed
+at once instead, as the embedded UI's bridge does after a key: an operator waits for it.
 
 Back-pressure: every message for subscribers is encoded once and queued per client; a
 client's queue of events is bounded in bytes, and only the latest snapshot waits for it
@@ -303,6 +303,7 @@ class ControlServer:
             self._listening = listening
             if not listening:
                 self._pending.clear()
+                self._awaited.clear()
 
     def _hurry(self, changed: bool) -> None:
         """Flush now what a client's command caused (``changed``: with a snapshot, the
