@@ -42,6 +42,11 @@ ATTACH_PHASES = (("tui", "0", "tui-sched run, no client"),
                  ("tui10", "10", "+ 10 attached clients"))
 #: Issue 19: one attached client costs the scheduler at most this much CPU (x without).
 ATTACH_CPU_BAR = 1.2
+#: The ``tui`` workload's second row (issue 19): the same UI attached to a ``tui-sched
+#: run`` subprocess (row key, label).
+TUI_ATTACHED = ("attached", "tui-sched attach (UI process)")
+#: Issue 19: an attached UI's key -> effect on screen (f -> the run's result), p95.
+ATTACHED_EFFECT_P95_BAR_MS = 150.0
 
 
 def _with_defaults(wl: Workload) -> bool:
@@ -118,6 +123,38 @@ def run_attach(wl: Workload) -> dict[str, dict[str, Any]]:
                 for key, _, label in ATTACH_PHASES}
     finally:
         out.unlink(missing_ok=True)
+
+
+def run_tui_attached(wl: Workload) -> dict[str, Any]:
+    """``tui_bench.py --attach``: the ``tui`` workload's measurement with the UI attached
+    to a ``tui-sched run`` subprocess (a child of that process: the child CPU % column)."""
+    label = TUI_ATTACHED[1]
+    with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as f:
+        out = Path(f.name)
+    cmd = [sys.executable, str(HERE / "tui_bench.py"), "--attach", "--tasks", str(wl.n),
+           "--window", str(wl.window), "--warmup", str(wl.warmup), "--json", str(out)]
+    budget = wl.warmup + wl.window + 300
+    try:
+        proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=budget)
+        text = out.read_text() if out.exists() else ""
+        if not text:
+            return {"error": f"tui_bench --attach exited {proc.returncode} without a result:\n"
+                             f"{proc.stderr[-2000:]}", "scheduler": label}
+        return {**json.loads(text), "scheduler": label}
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {budget:.0f} s", "scheduler": label}
+    finally:
+        out.unlink(missing_ok=True)
+
+
+def attached_bar(r: dict[str, Any]) -> str:
+    """Issue 19's bar for the attached UI row: key -> effect p95 (f -> the run's result
+    drawn, over the socket)."""
+    if "error" in r:
+        return ""
+    ok = r["f_done_p95_ms"] <= ATTACHED_EFFECT_P95_BAR_MS
+    return (f"bar ok (key->effect p95<={ATTACHED_EFFECT_P95_BAR_MS:g}ms)" if ok
+            else f"BAR MISSED: key->effect p95<={ATTACHED_EFFECT_P95_BAR_MS:g}ms")
 
 
 def attach_bar(key: str, r: dict[str, Any], alone: dict[str, Any] | None) -> str:
@@ -263,6 +300,13 @@ def notes_for(wl: Workload, r: dict[str, Any]) -> str:
         return f"first run {r['first_run_s']:.3f} s, all {r['all_runs_s']:.3f} s"
     if wl.kind == "idle":
         return f"{r['runs']} runs in window; first runs done {r['settle_s']:.2f} s after start"
+    if wl.kind == "tui" and r.get("scheduler") == TUI_ATTACHED[1]:
+        return (f"key -> effect p50/p95: f -> succeeded {r['f_done_p50_ms']:.0f}/"
+                f"{r['f_done_p95_ms']:.0f} ms (command, run, pushed events, row drawn); "
+                f"f -> queued {r['f_queued_p50_ms']:.1f}/{r['f_queued_p95_ms']:.1f} ms, "
+                f"/ filter {r['filter_p50_ms']:.1f}/{r['filter_p95_ms']:.1f} ms per key; no "
+                f"keys: UI thread CPU {r['ui_cpu_pct']:.1f} %, scheduler process (child CPU "
+                f"%) {r['scheduler_cpu_pct']:.1f} %")
     if wl.kind == "tui":
         return (f"key to screen p50/p95: f -> queued {r['f_queued_p50_ms']:.1f}/"
                 f"{r['f_queued_p95_ms']:.1f} ms, / filter {r['filter_p50_ms']:.1f}/"
@@ -311,6 +355,8 @@ def render(rows: list[tuple[Workload, dict[str, dict[str, Any]]]]) -> str:
                 note = "; ".join(x for x in (note, bar) if x)
             elif wl.kind == "attach":
                 note = "; ".join(x for x in (note, attach_bar(key, r, tui)) if x)
+            elif key == TUI_ATTACHED[0]:
+                note = "; ".join(x for x in (note, attached_bar(r)) if x)
             cells.append(note)
             table.append(cells)
         for key, label in (("aps", "ratio tui/APS"), ("apsd", "ratio tui/APS defaults")):
@@ -516,6 +562,8 @@ def main(argv: list[str]) -> int:
                   if not ((s == "aps" and not wl.aps) or (s == "apsd" and not _with_defaults(wl)))]
         if wl.kind == "attach":  # one process measured alone, then with clients
             active = [key for key, _, _ in ATTACH_PHASES] if "tui" in active else []
+        if wl.kind == "tui" and "tui" in active:  # the UI embedded, then attached
+            active.append(TUI_ATTACHED[0])
         n_rep = args.repeat
         if wl.kind == "startup":
             n_rep = max(n_rep, 1 if args.quick else STARTUP_SPAWNS)
@@ -540,10 +588,12 @@ def main(argv: list[str]) -> int:
                 continue
             for sched in active:
                 t = time.time()
-                print(f"[{time.time() - began:6.1f} s] {wl.name} on {SCHEDULERS[sched]}"
+                print(f"[{time.time() - began:6.1f} s] {wl.name} on "
+                      f"{TUI_ATTACHED[1] if sched == TUI_ATTACHED[0] else SCHEDULERS[sched]}"
                       + (f" ({i + 1}/{n_rep})" if n_rep > 1 else "") + " ...",
                       end="", file=sys.stderr, flush=True)
                 r = (run_startup(sched, wl) if wl.kind == "startup"
+                     else run_tui_attached(wl) if sched == TUI_ATTACHED[0]
                      else run_child(sched, wl, args.tui_store))
                 print(f" {time.time() - t:.1f} s" + (" ERROR" if "error" in r else ""),
                       file=sys.stderr, flush=True)
@@ -563,7 +613,8 @@ def main(argv: list[str]) -> int:
                         **({"bar": bar_check(wl, med, by_sched.get("aps"))}
                            if sched == "tui" else
                            {"bar": attach_bar(sched, med, by_sched.get("tui"))}
-                           if wl.kind == "attach" else {})})
+                           if wl.kind == "attach" else
+                           {"bar": attached_bar(med)} if sched == TUI_ATTACHED[0] else {})})
         rows.append((wl, by_sched))
 
     # The bar needs APScheduler's figure, which came after tui-sched's: redo it.

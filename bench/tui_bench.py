@@ -7,6 +7,8 @@ and the UI thread's CPU %, and RSS over time.
     .venv/bin/python bench/tui_bench.py --minutes 10         # the issue's memory figure
     .venv/bin/python bench/tui_bench.py --tasks 200 --minutes 0.5   # a quick look
     .venv/bin/python bench/tui_bench.py --minutes 0.5 --profile ui.prof   # cProfile, UI thread
+    .venv/bin/python bench/tui_bench.py --attach             # the UI attached to `tui-sched run`
+    .venv/bin/python bench/tui_bench.py --attach --tasks 200 --minutes 0.5  # a quick look
 
 The same measurement is the ``tui_2000`` workload of ``bench/run.py`` (``measure()``,
 run by ``child.py`` in a fresh process with time budgets instead of sample counts).
@@ -19,6 +21,14 @@ frame drew); nothing polls. ``f`` shows ``» queued`` at once (optimistic) and t
 ``✓ succeeded`` once the engine confirms it (both are reported; the second is an engine
 round trip: bus, bridge batch, snapshot); ``/`` + each typed character (and ``escape``)
 until the table holds the filtered rows.
+
+``--attach`` (issue 19): the same tasks as a task module served by a real ``tui-sched
+run`` subprocess (history on, its log to /dev/null), and the same app headless in this
+process, attached to its control socket (``tui-sched attach``). There ``f -> succeeded``
+is the key's effect as an operator sees it (the command over the socket, the run, its
+end in the pushed events, the row redrawn): issue 19's bar, p95 <= 150 ms. The CPU
+window reports the attached UI process (the CPU % figure) and the scheduler process
+beside it.
 """
 
 from __future__ import annotations
@@ -26,8 +36,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import inspect
+import json
 import math
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -62,6 +75,9 @@ from tui_sched.tui.widgets.task_table import TaskTable  # noqa: E402
 KEY_P95_BAR_MS = 100.0
 #: Log lines a second the ``chatter`` task prints (issue 7: 500).
 LOG_RATE = 500
+#: The bar of issue 19 for an attached UI: key -> its effect on screen (f -> the run's
+#: result drawn), p95.
+ATTACH_P95_BAR_MS = 150.0
 
 
 def noop() -> None:
@@ -94,6 +110,27 @@ def build_session(tasks: int, rate: int) -> Session:
             session.create_task(conds[i % 4], func=noop, name=f"task-{i:04d}")
     session.create_task("true", func=chatter, name="chatter", parameters={"rate": rate})
     return session
+
+
+def task_module(tasks: int, rate: int) -> str:
+    """``build_session``'s tasks as a task module for ``tui-sched run`` (``--attach``)."""
+    return "\n".join([
+        '"""tui_bench --attach: the tasks of build_session()."""',
+        "import time",
+        "from tui_sched import App",
+        "from tui_sched.tasks.args import TerminationFlag",
+        "app = App()",
+        "",
+        inspect.getsource(noop),
+        inspect.getsource(chatter),
+        'CONDS = ["every 10 minutes", "every 1 hour", "daily", "every 30 minutes"]',
+        f"for i in range({tasks - 1}):",
+        "    if i % 4 == 3:",
+        '        app.task(None, func=noop, name=f"manual-{i:04d}")',
+        "    else:",
+        '        app.task(CONDS[i % 4], func=noop, name=f"task-{i:04d}")',
+        f'app.task("true", func=chatter, name="chatter", parameters={{"rate": {rate}}})',
+        ""])
 
 
 def pct(values: list[float], q: float) -> float:
@@ -201,8 +238,10 @@ def plan_for_window(window: float, warmup: float, tasks: int = 2000,
                 min_samples=10, cpu_window=0.45 * window, store=store)
 
 
-async def scenario(app: SchedulerApp, pilot: Pilot[object], plan: Plan,
-                   say: Callable[[str], None]) -> dict[str, Any]:
+async def scenario(app: SchedulerApp, pilot: Pilot[Any], plan: Plan,
+                   say: Callable[[str], None], scheduler: psutil.Process | None = None) -> dict[str, Any]:
+    """The measurement; ``scheduler``: the attached scheduler's process (``None``:
+    embedded, the engine is in this process)."""
     out: dict[str, Any] = {}
     proc = psutil.Process()
     table = app.main.query_one(TaskTable)
@@ -254,7 +293,8 @@ async def scenario(app: SchedulerApp, pilot: Pilot[object], plan: Plan,
     cpu1, ui1, wall1 = time.process_time(), time.thread_time(), time.perf_counter()
 
     say(fmt("f -> '» queued' shown", queued))
-    say(fmt("f -> '✓ succeeded' (engine round trip)", confirmed))
+    say(fmt("f -> '✓ succeeded' (engine round trip)" if scheduler is None
+            else "f -> '✓ succeeded' (attached: the effect)", confirmed))
     say(fmt("/ filter: each key (and escape)", typed))
     say(fmt("    of which typed characters", chars))
     say(fmt("    of which escape (clears the filter)", clears))
@@ -274,14 +314,20 @@ async def scenario(app: SchedulerApp, pilot: Pilot[object], plan: Plan,
     cpu = m.CpuWindow()
     cpu.start()
     ui0 = time.thread_time()  # this coroutine runs on the UI thread (the app's loop)
+    sched0 = _cpu_seconds(scheduler)
     await pilot.pause(plan.cpu_window)
     ui1 = time.thread_time()
+    sched1 = _cpu_seconds(scheduler)
     cpu.stop()
     out.update(m.base_result(cpu))
     out["ui_cpu_pct"] = (ui1 - ui0) / max(cpu.wall, 1e-9) * 100
     say(f"CPU over {cpu.wall:.0f} s under load (no keys): process {cpu.cpu_pct:.1f} %, "
         f"UI thread {out['ui_cpu_pct']:.1f} % (one core = 100 %); others on the machine "
         f"{cpu.others_cpu_pct:.0f} %")
+    if scheduler is not None:
+        out["scheduler_cpu_pct"] = (sched1 - sched0) / max(cpu.wall, 1e-9) * 100
+        say(f"    the attached scheduler process (tui-sched run) meanwhile: "
+            f"{out['scheduler_cpu_pct']:.1f} %")
     out["log_lines"] = len(app.main.query_one("#log")._entries)  # type: ignore[attr-defined]
     say(f"log buffer holds {out['log_lines']} lines (bounded)")
     if plan.minutes:
@@ -296,10 +342,19 @@ async def scenario(app: SchedulerApp, pilot: Pilot[object], plan: Plan,
             f"{proc.memory_info().rss / 2**20:.1f} MiB")
     out["rss_end_mb"] = proc.memory_info().rss / 2**20
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    # Stop the engine while the UI still captures output (the chatter task prints).
-    app.host.shutdown(force=True)
-    await until(lambda: not app.host.alive, timeout=30)
+    host = app.host
+    if host is not None:
+        # Stop the engine while the UI still captures output (the chatter task prints).
+        host.shutdown(force=True)
+        await until(lambda: not host.alive, timeout=30)
     return out
+
+
+def _cpu_seconds(proc: psutil.Process | None) -> float:
+    if proc is None:
+        return 0.0
+    t = proc.cpu_times()
+    return float(t.user + t.system)
 
 
 def measure(plan: Plan, tmp: Path, *, say: Callable[[str], None] = lambda _: None,
@@ -344,6 +399,39 @@ def measure(plan: Plan, tmp: Path, *, say: Callable[[str], None] = lambda _: Non
     return result
 
 
+def measure_attached(plan: Plan, tmp: Path, *,
+                     say: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """The scenario on a headless app attached to a real ``tui-sched run`` subprocess
+    serving ``plan``'s tasks from a task module in ``tmp``; returns its figures."""
+    (tmp / "tasks").mkdir()
+    (tmp / "tasks" / "bench.py").write_text(task_module(plan.tasks, plan.rate))
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "tui-sched"), "run", "tasks"],
+                            cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    state = tmp / ".tui-sched"
+    result: dict[str, Any] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while not (state / "control.sock").exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"tui-sched run did not serve its control socket "
+                                   f"(exit code {proc.returncode})")
+            time.sleep(0.1)
+        app = SchedulerApp(None, tasks_dir=str(tmp / "tasks"),
+                           store_path=str(state / "history.sqlite3"), attach=state)
+
+        async def go() -> None:
+            async with app.run_test(size=(160, 50)) as pilot:
+                result.update(await scenario(app, pilot, plan, say, psutil.Process(proc.pid)))
+
+        asyncio.run(go())
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    result["scheduler"] = "tui-sched attach (UI process)"
+    result.update(tasks=plan.tasks, log_rate=plan.rate)
+    return result
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tasks", type=int, default=2000)
@@ -354,18 +442,38 @@ def main() -> None:
     p.add_argument("--cpu-window", type=float, default=20.0)
     p.add_argument("--profile", metavar="FILE",
                    help="cProfile the UI thread over the whole scenario, write pstats here")
+    p.add_argument("--attach", action="store_true",
+                   help="the UI attached to a `tui-sched run` subprocess (issue 19)")
+    p.add_argument("--window", type=float, metavar="S",
+                   help="bench/run.py's bounded plan instead: S seconds after the warm-up")
+    p.add_argument("--warmup", type=float, default=3.0, help="with --window")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures there")
     args = p.parse_args()
-    plan = Plan(tasks=args.tasks, rate=args.rate, f_samples=args.samples,
-                filter_queries=args.samples // 5 + 1, min_samples=0,
-                cpu_window=args.cpu_window, minutes=args.minutes)
+    if args.window is not None:
+        plan = plan_for_window(args.window, args.warmup, tasks=args.tasks)
+    else:
+        plan = Plan(tasks=args.tasks, rate=args.rate, f_samples=args.samples,
+                    filter_queries=args.samples // 5 + 1, min_samples=0,
+                    cpu_window=args.cpu_window, minutes=args.minutes)
+    if args.attach and args.profile:
+        p.error("--profile profiles the embedded UI only")
     prof = cProfile.Profile() if args.profile else None
-    print(f"tui bench: {args.tasks} tasks, {args.rate} log lines/s, {args.minutes} min, "
-          f"python {sys.version.split()[0]}")
+    print(f"tui bench{' (attached to tui-sched run)' if args.attach else ''}: {plan.tasks} "
+          f"tasks, {plan.rate} log lines/s, {args.minutes} min, python {sys.version.split()[0]}")
+    say = lambda s: print(s, flush=True)  # noqa: E731
     with tempfile.TemporaryDirectory(prefix="tui-bench-") as tmp:
-        out = measure(plan, Path(tmp), say=lambda s: print(s, flush=True), profile=prof)
+        out = (measure_attached(plan, Path(tmp), say=say) if args.attach
+               else measure(plan, Path(tmp), say=say, profile=prof))
     ok = out["key_p95_ms"] <= KEY_P95_BAR_MS
     print(f"key to screen p95 (f -> queued, / filter) {out['key_p95_ms']:.1f} ms: "
           f"{'bar ok' if ok else 'BAR MISSED'} (<= {KEY_P95_BAR_MS:g} ms)")
+    if args.attach:
+        ok = out["f_done_p95_ms"] <= ATTACH_P95_BAR_MS
+        print(f"attached: key -> effect p95 (f -> the run's result drawn) "
+              f"{out['f_done_p95_ms']:.1f} ms: {'bar ok' if ok else 'BAR MISSED'} "
+              f"(<= {ATTACH_P95_BAR_MS:g} ms)")
+    if args.json is not None:
+        args.json.write_text(json.dumps(out))
     if prof is not None:
         prof.dump_stats(args.profile)
         print(f"profile: {args.profile} (python -m pstats {args.profile})")
