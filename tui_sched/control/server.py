@@ -53,6 +53,7 @@ import msgspec
 from tui_sched.control import protocol as p
 from tui_sched.control.commands import Control, EngineGone
 from tui_sched.control.live import ROW_EVENTS
+from tui_sched.control.peer import Peer
 from tui_sched.control.unix import bind_private, peer_allowed, peer_credentials, remove_stale
 from tui_sched.engine import events as ev
 from tui_sched.engine.host import EngineHost
@@ -115,7 +116,7 @@ class ControlServer:
         self._awaited: set[str] = set()  # tasks a client's command acted on: flush at once
         self._listening = False  # any subscriber: publishers queue events for it
         # Server-loop state.
-        self._peers: set[_Peer] = set()
+        self._peers: set[Peer] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None  # the next flush
         self._stopping: asyncio.Event | None = None
@@ -255,7 +256,7 @@ class ControlServer:
         except OSError:
             writer.close()
             return
-        peer = _Peer(self, reader, writer, pid)
+        peer = Peer(self, reader, writer, pid)
         if not peer_allowed(uid):
             self._report(f"refused a connection from uid {uid} (pid {pid}): only uid "
                          f"{os.geteuid()} and root may control this scheduler")
@@ -287,7 +288,7 @@ class ControlServer:
             self._peers.discard(peer)
             self._update_listening()
 
-    def _subscribe(self, peer: _Peer) -> None:
+    def _subscribe(self, peer: Peer) -> None:
         with self._lock:
             recent = list(self._recent)
             self._listening = True
@@ -462,7 +463,7 @@ class ControlServer:
                 peer.abort()
 
     # -- commands ------------------------------------------------------------------------
-    async def answer(self, peer: _Peer, req: p.Request) -> None:
+    async def answer(self, peer: Peer, req: p.Request) -> None:
         """Run one command and send its ``Reply``."""
         try:
             result = await self._execute(req.command)
@@ -536,141 +537,6 @@ def _explain(engine: Engine, task: str) -> p.WireExplanation | None:
     ctx = engine.context()
     ctx.task = task
     return p.wire_explanation(explain(cond, ctx))
-
-
-class _Peer:
-    """One connected client: its reader, its writer and its outgoing queues."""
-
-    def __init__(self, server: ControlServer, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter, pid: int) -> None:
-        self.server = server
-        self.reader = reader
-        self.writer = writer
-        self.pid = pid
-        self.subscribed = False
-        self.since = 0
-        """Sequence number of the last event it got with the recent ones."""
-        self.blocked_since: float | None = None
-        self.finished = asyncio.Event()
-        self._replies: deque[bytes] = deque()
-        self._events: deque[bytes] = deque()
-        self._queued = 0
-        self._snapshot: bytes | None = None
-        self._ready = asyncio.Event()
-        self._closing = False
-        self._requests = asyncio.Semaphore(32)
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def send_reply(self, message: p.Welcome | p.Reply | p.Goodbye) -> None:
-        self._replies.append(p.encode(message))
-        self._ready.set()
-
-    def push_events(self, data: bytes) -> None:
-        if self._queued + len(data) > self.server.max_queued and self._events:
-            dropped = len(self._events)
-            self._events.clear()
-            self._events.append(p.encode(p.Resync(dropped)))
-            self._queued = len(self._events[0])
-            self.server.ask_snapshot()
-        self._events.append(data)
-        self._queued += len(data)
-        self._ready.set()
-
-    def push_snapshot(self, data: bytes) -> None:
-        self._snapshot = data  # replaces an unsent older one
-        self._ready.set()
-
-    def close(self, reason: str) -> None:
-        self.send_reply(p.Goodbye(reason))
-        self._closing = True
-        self._ready.set()
-
-    def abort(self) -> None:
-        transport = self.writer.transport
-        if not transport.is_closing():
-            transport.abort()
-        self.finished.set()
-
-    async def reject(self, message: str) -> None:
-        with contextlib.suppress(OSError, TimeoutError):
-            self.writer.write(p.encode(p.Rejected(p.PROTOCOL_VERSION, message)))
-            await asyncio.wait_for(self.writer.drain(), 2)
-            # Wait (briefly) for the client to hang up after reading it: a Unix socket
-            # closed with the client's unread hello in it resets the connection, and the
-            # client would see a reset instead of this message.
-            await asyncio.wait_for(self._discard_until_eof(), 2)
-        self.abort()
-
-    async def _discard_until_eof(self) -> None:
-        while await self.reader.read(1 << 16):
-            pass
-
-    async def serve(self) -> None:
-        writing = asyncio.create_task(self._write_loop())
-        try:
-            await self._read_loop()
-        finally:
-            self._closing = True
-            self._ready.set()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writing, 2)
-            self.abort()
-
-    async def _read_loop(self) -> None:
-        while not self._closing:
-            try:
-                line = await self.reader.readline()
-            except (ValueError, OSError):  # a line over the limit, a reset connection
-                return
-            if not line:
-                return
-            try:
-                msg = p.decode_client(line)
-            except msgspec.MsgspecError as exc:
-                self.send_reply(p.Reply(-1, False, error=f"bad request: {exc}", error_kind="bad_request"))
-                continue
-            if isinstance(msg, p.Request):
-                await self._requests.acquire()  # at most 32 in flight: then stop reading
-                task = asyncio.create_task(self._answer(msg))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-
-    async def _answer(self, req: p.Request) -> None:
-        try:
-            await self.server.answer(self, req)
-        finally:
-            self._requests.release()
-
-    def _next(self) -> bytes | None:
-        if self._replies:
-            return self._replies.popleft()
-        if self._snapshot is not None:
-            data, self._snapshot = self._snapshot, None
-            return data
-        if self._events:
-            data = self._events.popleft()
-            self._queued -= len(data)
-            return data
-        return None
-
-    async def _write_loop(self) -> None:
-        try:
-            while True:
-                await self._ready.wait()
-                self._ready.clear()
-                while (data := self._next()) is not None:
-                    self.writer.write(data)
-                    self.blocked_since = time.monotonic()
-                    await self.writer.drain()
-                    self.blocked_since = None
-                if self._closing:
-                    with contextlib.suppress(OSError):
-                        self.writer.close()
-                    return
-        except (ConnectionError, OSError):
-            return
-        finally:
-            self.finished.set()
 
 
 @contextlib.contextmanager
