@@ -137,10 +137,13 @@ class StopSignals:
     and a moment). Past it, the runs in progress are recorded as terminated, the history
     is committed and the process exits with ``128 + signal number``.
 
-    The deadline is kept by a watchdog thread that sleeps until a signal arrives, so an
-    idle scheduler's main thread never wakes (it waits on the engine thread). A handler
-    tells the watchdog through a pipe: a plain write, where taking a lock could deadlock
-    (a handler runs in the middle of whatever the main thread was doing).
+    The main thread keeps the deadline, asleep until something happens, so an idle
+    scheduler's main thread never wakes. It sleeps in ``select`` on a pipe that Python's
+    own signal handler writes to (``signal.set_wakeup_fd``), and that a thread joining
+    the engine writes to when the engine ends. The pipe matters: Linux hands a signal
+    sent to the process to any one of its threads, and Python runs the handler on the
+    main thread only, so a main thread asleep in a call the signal does not interrupt
+    (a ``join``) would not run it until something else woke it.
     """
 
     MARGIN = 3.0
@@ -155,13 +158,13 @@ class StopSignals:
         self.deadline: float | None = None
         """``time.monotonic()`` after which the process exits without the engine."""
         self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
 
     def install(self) -> None:
-        """Handle the stop signals (main thread only) and start the watchdog."""
-        threading.Thread(target=self._watch, name="tui-sched-stop-watchdog",
-                         daemon=True).start()
+        """Handle the stop signals (main thread only)."""
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, self._handle)
+        signal.set_wakeup_fd(self._wake_w)
 
     def _handle(self, signum: int, frame: object) -> None:
         self.count += 1
@@ -178,19 +181,25 @@ class StopSignals:
             self._say(f"received {name} again: terminating running runs "
                       f"(exiting within {bound:g} s in any case)")
         self.deadline = min(self.deadline or now + bound, now + bound)
-        os.write(self._wake_w, b"!")  # the watchdog reads the new deadline
         self._host.shutdown(force=self.count > 1)
 
-    def _watch(self) -> None:
-        """Sleep until a signal sets a deadline, then keep it: past it, end the process
-        here (``os._exit``: the engine thread is stuck, and an orderly interpreter exit
-        could wait on it or on the threads it holds)."""
-        while True:
+    def wait(self) -> None:
+        """Wait (main thread) until the engine thread has ended, running the handlers as
+        signals come; past a stop's deadline, end the process here (``os._exit``: the
+        engine thread is stuck, and an orderly interpreter exit could wait on it or on
+        the threads it holds)."""
+
+        def join() -> None:
+            self._host.join()
+            os.write(self._wake_w, b"\0")
+
+        threading.Thread(target=join, name="tui-sched-engine-join", daemon=True).start()
+        while not self._host.join(timeout=0):
             deadline = self.deadline
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            readable, _, _ = select.select([self._wake_r], [], [], timeout)
-            if readable:
-                os.read(self._wake_r, 64)
+            if select.select([self._wake_r], [], [], timeout)[0]:
+                # A signal (its handler runs as this returns) or the engine's end.
+                os.read(self._wake_r, 512)
             elif self.deadline is not None and time.monotonic() >= self.deadline:
                 # (No flush of sys.stdout: the printer flushes every line, and a flush
                 # could wait on the stream's lock held by the stuck thread.)
@@ -233,9 +242,12 @@ def serve(host: EngineHost) -> int:
     """Run the host until it stops, handling signals when on the main thread (a stop
     that overruns its deadline ends the process: ``StopSignals``)."""
     if threading.current_thread() is threading.main_thread():
-        install_signal_handlers(host)
-    host.start()
-    host.join()  # (a signal's handler runs in the middle of it, and it waits on)
+        signals = install_signal_handlers(host)
+        host.start()
+        signals.wait()
+    else:
+        host.start()
+        host.join()
     if host.error is not None:
         traceback.print_exception(host.error, file=sys.stderr)
         return 1
