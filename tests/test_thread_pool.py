@@ -7,8 +7,10 @@ Fake clock for the schedule, real threads for the runs; tests wait on events, ne
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+from collections.abc import Callable
 
 import pytest
 from harness import EngineRunner
@@ -102,3 +104,61 @@ def test_a_thread_run_terminated_while_it_waited_for_a_thread_never_runs(
     assert victim.outcome is Outcome.TERMINATE
     assert victim.error is not None and victim.error.startswith("timed out after 0.2 s")
     assert ran == ["after"]
+
+
+class _Warned(logging.Handler):
+    """Sets ``event`` when a record containing ``text`` is logged."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(logging.WARNING)
+        self.text, self.event = text, threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
+
+
+def test_out_of_threads_a_new_run_waits_for_a_busy_worker_instead_of_failing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The system refuses new threads and the one worker is busy (counted held: it has
+    # been in its run past the stall). A run submitted now waits for that worker, as the
+    # runs already queued do; it used to fail with "can't start new thread", which also
+    # happened when the worker was just finishing (a race under load).
+    from tui_sched.executors.threadpool import WorkerPool
+
+    pool = WorkerPool(stall=0.01, name="tui-sched-run")
+    release, ran = threading.Event(), []
+    done = threading.Condition()
+
+    def item(name: str) -> Callable[[], None]:
+        def work() -> None:
+            if name == "first":
+                assert release.wait(20)
+            with done:
+                ran.append(name)
+                done.notify_all()
+        return work
+
+    real_start = threading.Thread.start
+
+    def one_worker(self: threading.Thread) -> None:
+        if RUN_THREAD.match(self.name) and self.name != "tui-sched-run-1":
+            raise RuntimeError("can't start new thread")
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", one_worker)
+    warned = _Warned("no thread for a queued thread run")
+    pool_log = logging.getLogger("tui_sched.executors.threadpool")
+    pool_log.addHandler(warned)
+    try:
+        pool.submit(item("first"))
+        pool.submit(item("queued"))  # the watcher marks the worker held, finds no thread
+        assert warned.event.wait(20)  # (its warning: the worker is counted held now)
+        pool.submit(item("late"))
+    finally:
+        pool_log.removeHandler(warned)
+    release.set()
+    with done:
+        assert done.wait_for(lambda: len(ran) == 3, timeout=20), ran
+    assert ran == ["first", "queued", "late"]
+    pool.shutdown()

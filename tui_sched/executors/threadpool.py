@@ -81,7 +81,8 @@ class WorkerPool:
         started for it when no awake worker is free to take it.
 
         Raises:
-            RuntimeError: No thread could be started for it (nothing was queued).
+            RuntimeError: No thread could be started for it and no worker is awake to
+                take it later (nothing was queued).
         """
         with self._lock:
             if len(self._awake) > self._held:  # a free worker will take it
@@ -95,8 +96,17 @@ class WorkerPool:
                 worker.item = item
                 self._awake.add(worker)
             else:
-                worker = self._reserve(item)
-                self._start(worker)  # raises: nothing queued, nothing left awake
+                try:
+                    self._start(self._reserve(item))
+                except RuntimeError as exc:
+                    if not self._awake:
+                        raise  # no thread, and none that will ever take it: the run fails
+                    # No thread now: it waits for a busy worker (one about to finish
+                    # may be counted held), as the watcher's queued runs do.
+                    self._queue.append((time.monotonic(), item))
+                    if not self._starved:
+                        log.warning("no thread for a thread run (it waits): %s", exc)
+                    self._starved = True
                 return
         if worker is None:
             self._ring_watcher()
