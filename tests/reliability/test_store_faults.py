@@ -133,13 +133,15 @@ def tasks_folder(tmp_path: Path) -> None:
     (tmp_path / "tasks" / "t.py").chmod(0o644)
 
 
-def session(tmp_path: Path, state: Path, *, expect: str | None = None, ticks: int = 2
-            ) -> list[str]:
-    """``tui-sched run`` until ``expect`` and ``ticks`` runs of tick; SIGTERM; exit 0."""
+def session(tmp_path: Path, state: Path, *, expect: str | tuple[str, ...] = (),
+            ticks: int = 2) -> list[str]:
+    """``tui-sched run`` until the ``expect`` lines and ``ticks`` runs of tick; SIGTERM;
+    exit 0. (A SIGTERM stops what has not started yet, even within the start-up tick: a
+    caller that needs ``once`` to have run waits for it.)"""
     proc = Headless("tasks", "--state", str(state), cwd=tmp_path)
     try:
-        if expect is not None:
-            proc.expect(expect)
+        for text in (expect,) if isinstance(expect, str) else expect:
+            proc.expect(text)
         for _ in range(ticks):
             proc.expect("tick: success")
             proc.lines = [line for line in proc.lines if "tick: success" not in line
@@ -166,7 +168,8 @@ def test_a_read_only_state_folder_is_reported_and_history_kept_in_memory(
     tasks_folder(tmp_path)
     read_only(disk)
     lines = session(tmp_path, disk / "state",
-                    expect="history is kept in memory only and will not survive a restart")
+                    expect=("history is kept in memory only and will not survive a restart",
+                            "once: success"))
     assert ran_once(lines)
 
 
@@ -187,7 +190,8 @@ def test_a_full_disk_with_a_new_state_folder_is_reported(tmp_path: Path, disk: P
     tasks_folder(tmp_path)
     fill(disk)
     lines = session(tmp_path, disk / "state",
-                    expect="history is kept in memory only and will not survive a restart")
+                    expect=("history is kept in memory only and will not survive a restart",
+                            "once: success"))
     assert ran_once(lines)
     # Nothing half-made is left to be taken for an emptied history next time.
     assert not (disk / "state" / "history.sqlite3").exists()
@@ -267,8 +271,8 @@ def test_an_empty_history_file_is_reported(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir(mode=0o700)
     (state / "history.sqlite3").touch(mode=0o600)
-    lines = session(tmp_path, state, expect="was empty (0 bytes); a new history was started",
-                    ticks=1)
+    lines = session(tmp_path, state, expect=("was empty (0 bytes); a new history was started",
+                                             "once: success"), ticks=1)
     assert ran_once(lines)
 
 
