@@ -17,6 +17,22 @@ from tui_sched.engine.host import EngineHost
 from tui_sched.store.memory import MemoryRunStore
 
 
+def manual_and_hourly() -> App:
+    """``manual`` (no condition; prints ``manual ran``) and ``hourly`` (``every 1 hour``:
+    it runs at the first tick), in memory."""
+    app = App(state_dir=None)
+
+    @app.task()
+    def manual() -> None:
+        print("manual ran")
+
+    @app.task("every 1 hour")
+    def hourly() -> None:
+        pass
+
+    return app
+
+
 class Recorder:
     """Every bus event, with a way to wait for one."""
 

@@ -9,29 +9,14 @@ import threading
 import time
 from pathlib import Path
 
-from serverkit import serving_app
+from serverkit import manual_and_hourly, serving_app
 
-from tui_sched import App
 from tui_sched.control import protocol as p
 from tui_sched.control.client import ControlClient
 from tui_sched.engine import events as ev
 
 #: Longer than any test here waits: what arrives before it was not held for the window.
 LONG = 60.0
-
-
-def _app() -> App:
-    app = App(state_dir=None)
-
-    @app.task()
-    def manual() -> None:
-        print("manual ran")
-
-    @app.task("every 1 hour")
-    def hourly() -> None:
-        pass
-
-    return app
 
 
 async def _first_snapshot(c: ControlClient) -> p.WireSnapshot:
@@ -43,8 +28,8 @@ async def _first_snapshot(c: ControlClient) -> p.WireSnapshot:
 
 def test_what_a_command_caused_is_sent_at_once_not_after_the_batch_window(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    with serving_app(_app(), state, batch=LONG, min_snapshot=LONG, progress_every=LONG,
-                     full_every=LONG):
+    with serving_app(manual_and_hourly(), state, batch=LONG, min_snapshot=LONG,
+                     progress_every=LONG, full_every=LONG):
         async def watch() -> tuple[list[ev.Event], p.WireSnapshot]:
             c = await ControlClient.connect(state, subscribe=True)
             await _first_snapshot(c)
@@ -81,8 +66,8 @@ def test_a_steady_stream_of_lines_costs_the_server_one_wake_up_per_batch(tmp_pat
     that keeps coming must not wake it besides the flush that sends each batch."""
     state = tmp_path / "state"
     batches = 40
-    with serving_app(_app(), state, batch=0.02, min_snapshot=LONG, progress_every=LONG,
-                     full_every=LONG) as (host, _srv, _rec):
+    with serving_app(manual_and_hourly(), state, batch=0.02, min_snapshot=LONG,
+                     progress_every=LONG, full_every=LONG) as (host, _srv, _rec):
         server = next(t for t in threading.enumerate() if t.name == "tui-sched-control")
         assert server.native_id is not None
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from serverkit import serving_app
+from serverkit import manual_and_hourly, serving_app
 
 from tui_sched import App
 from tui_sched.control import protocol as p
@@ -20,22 +20,8 @@ from tui_sched.control.client import ControlClient, ControlRefused, SchedulerNot
 from tui_sched.engine import events as ev
 
 
-def _app() -> App:
-    app = App(state_dir=None)
-
-    @app.task()
-    def manual() -> None:
-        print("manual ran")
-
-    @app.task("every 1 hour")
-    def hourly() -> None:
-        pass
-
-    return app
-
-
 def test_commands_over_the_socket_reach_the_engine(tmp_path: Path) -> None:
-    with serving_app(_app(), tmp_path / "state") as (_host, _srv, rec):
+    with serving_app(manual_and_hourly(), tmp_path / "state") as (_host, _srv, rec):
         async def session() -> None:
             c = await ControlClient.connect(tmp_path / "state")
             assert c.welcome.pid == os.getpid()
@@ -69,7 +55,7 @@ def test_commands_over_the_socket_reach_the_engine(tmp_path: Path) -> None:
 
 
 def test_a_client_speaking_another_version_gets_a_clear_error(tmp_path: Path) -> None:
-    with serving_app(_app(), tmp_path / "state") as (_host, srv, _rec):
+    with serving_app(manual_and_hourly(), tmp_path / "state") as (_host, srv, _rec):
         with socket.socket(socket.AF_UNIX) as s:
             s.connect(str(srv.path))
             s.sendall(msgspec.json.encode(p.Hello(p.PROTOCOL_VERSION + 1, "future")) + b"\n")
@@ -108,7 +94,7 @@ def test_the_socket_is_private_and_a_stale_one_is_replaced(tmp_path: Path) -> No
     with pytest.raises(SchedulerNotRunning, match="left from a scheduler that was killed"):
         asyncio.run(ControlClient.connect(state))
 
-    with serving_app(_app(), state) as (_host, srv, rec):
+    with serving_app(manual_and_hourly(), state) as (_host, srv, rec):
         rec.wait_for(lambda e: isinstance(e, ev.EngineError) and "removed a stale" in e.message)
         mode = os.stat(srv.path).st_mode
         assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
@@ -126,7 +112,7 @@ def test_the_socket_is_private_and_a_stale_one_is_replaced(tmp_path: Path) -> No
 
 def test_a_long_state_path_still_gets_a_socket(tmp_path: Path) -> None:
     state = tmp_path / ("x" * 60) / ("y" * 60) / "state"
-    with serving_app(_app(), state) as (_host, srv, _rec):
+    with serving_app(manual_and_hourly(), state) as (_host, srv, _rec):
         assert srv.path.exists()
 
         async def ping() -> int:
@@ -143,7 +129,7 @@ def test_subscribers_start_with_recent_events_and_get_snapshots(tmp_path: Path) 
         # and usually ends before ``manual`` has printed.
         return isinstance(e, ev.RunFinished) and e.run.task == "manual"
 
-    with serving_app(_app(), tmp_path / "state") as (host, _srv, rec):
+    with serving_app(manual_and_hourly(), tmp_path / "state") as (host, _srv, rec):
         host.engine.session["manual"].force_run = True  # type: ignore[union-attr]
         rec.wait_for(manual_finished)
 
@@ -274,7 +260,7 @@ def test_a_refused_client_always_reads_why(tmp_path: Path, monkeypatch: pytest.M
     import tui_sched.control.server as server_module
 
     monkeypatch.setattr(server_module, "peer_allowed", lambda uid: False)
-    with serving_app(_app(), tmp_path / "state") as (_host, _srv, rec):
+    with serving_app(manual_and_hourly(), tmp_path / "state") as (_host, _srv, rec):
         async def knock() -> list[str]:
             reasons = []
             for _ in range(100):
